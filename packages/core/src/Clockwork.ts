@@ -1,0 +1,90 @@
+/**
+ * The app layer: registers the jobs and starts the scheduler API, the ticker
+ * (turns due schedules into runs) and the runner (executes runs) on a store.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Layer } from "effect"
+import * as Events from "./Events.js"
+import * as Job from "./Job.js"
+import { JobStore } from "./JobStore.js"
+import * as internalTicker from "./internal/ticker.js"
+import * as Runner from "./Runner.js"
+import * as Scheduler from "./Scheduler.js"
+
+/**
+ * Settings for the app layer.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  readonly runner?: Runner.Options
+}
+
+/**
+ * The ticker alone: turns due schedules into queued runs. Any number may run
+ * against one store; a tick is never fired twice.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerTicker: Layer.Layer<never, never, JobStore | Events.Events> = Layer.scopedDiscard(
+  Effect.gen(function*() {
+    yield* internalTicker.make(yield* JobStore, yield* Events.Events)
+  })
+)
+
+/**
+ * Everything in one process: jobs, scheduler API, ticker and runner.
+ *
+ * @example
+ * ```ts
+ * const App = Clockwork.layer([sendNewsletter, cleanUp]).pipe(Layer.provide(JobStore.layerMemory))
+ * ```
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = <const Jobs extends ReadonlyArray<Job.Any>>(
+  jobs: Jobs,
+  options?: Options
+): Layer.Layer<
+  Scheduler.Scheduler | Runner.Runner | Events.Events | Job.Registry,
+  Job.DuplicateJobName,
+  JobStore | Job.Requirements<Jobs[number]>
+> =>
+  Layer.mergeAll(Scheduler.layer, Runner.layer(options?.runner), layerTicker).pipe(
+    Layer.provideMerge(Events.layer),
+    Layer.provideMerge(Job.registry(jobs))
+  )
+
+/**
+ * A worker: the runner and the scheduler API, no ticker. Run it on machines
+ * that only execute jobs.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWorker = <const Jobs extends ReadonlyArray<Job.Any>>(
+  jobs: Jobs,
+  options?: Options
+): Layer.Layer<
+  Scheduler.Scheduler | Runner.Runner | Events.Events | Job.Registry,
+  Job.DuplicateJobName,
+  JobStore | Job.Requirements<Jobs[number]>
+> =>
+  Layer.merge(Scheduler.layer, Runner.layer(options?.runner)).pipe(
+    Layer.provideMerge(Events.layer),
+    Layer.provideMerge(Job.registry(jobs))
+  )
+
+/**
+ * A scheduler process: the scheduler API and the ticker, no runner.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerScheduler: Layer.Layer<Scheduler.Scheduler | Events.Events, never, JobStore> = Layer.merge(
+  Scheduler.layer,
+  layerTicker
+).pipe(Layer.provideMerge(Events.layer))

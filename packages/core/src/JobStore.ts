@@ -1,0 +1,330 @@
+/**
+ * The store: schedules, the run queue, claims and the run history behind one
+ * small interface. `layerMemory` keeps everything in the process (tests, demos);
+ * `@clockwork/pg` implements the same interface on PostgreSQL and PGlite, and
+ * both pass the same conformance suite.
+ *
+ * Instants cross this interface as epoch milliseconds taken from Effect's
+ * Clock by the caller, so a store never reads the time itself.
+ *
+ * @since 0.1.0
+ */
+import { Context, type Effect, Layer, type Queue, Schema, type Scope } from "effect"
+import * as internal from "./internal/memoryStore.js"
+import { Misfire, Overlap } from "./Policy.js"
+import type { HistoryQuery, Metrics, Run, RunError, RunId, RunRecord, RunState, RunStatus } from "./Run.js"
+import { Trigger } from "./Trigger.js"
+
+// ---------------------------------------------------------------------------
+// errors
+// ---------------------------------------------------------------------------
+
+/**
+ * The store could not do what was asked (connection lost, constraint broken).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class StoreError extends Schema.TaggedError<StoreError>()("StoreError", {
+  operation: Schema.String,
+  message: Schema.String,
+  cause: Schema.optional(Schema.Defect)
+}) {}
+
+/**
+ * No schedule has that id.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ScheduleNotFound extends Schema.TaggedError<ScheduleNotFound>()("ScheduleNotFound", {
+  id: Schema.String
+}) {
+  override get message() {
+    return `no schedule has the id "${this.id}"`
+  }
+}
+
+/**
+ * No run has that id.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RunNotFound extends Schema.TaggedError<RunNotFound>()("RunNotFound", {
+  runId: Schema.String
+}) {
+  override get message() {
+    return `no run has the id "${this.runId}"`
+  }
+}
+
+// ---------------------------------------------------------------------------
+// models
+// ---------------------------------------------------------------------------
+
+/**
+ * A stored schedule: which job runs with which payload, on which trigger.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class ScheduleRecord extends Schema.Class<ScheduleRecord>("ScheduleRecord")({
+  id: Schema.String,
+  jobName: Schema.String,
+  payload: Schema.Unknown,
+  trigger: Trigger,
+  misfire: Misfire,
+  overlap: Overlap,
+  /** ticks later than this are "missed" for the `skip` misfire policy */
+  misfireGraceMs: Schema.Number,
+  paused: Schema.Boolean,
+  /** absent when a one-shot schedule has fired */
+  nextFireAt: Schema.optional(Schema.DateTimeUtcFromNumber),
+  lastFireAt: Schema.optional(Schema.DateTimeUtcFromNumber),
+  createdAt: Schema.DateTimeUtcFromNumber,
+  updatedAt: Schema.DateTimeUtcFromNumber
+}) {}
+
+/**
+ * What `upsertSchedule` receives.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ScheduleInput {
+  readonly id: string
+  readonly jobName: string
+  /** encoded with the job's payload Schema */
+  readonly payload: unknown
+  readonly trigger: Trigger
+  readonly misfire: Misfire
+  readonly overlap: Overlap
+  readonly misfireGraceMs: number
+  /** the first fire time, used when the schedule is new or its trigger changed */
+  readonly firstFireAt: number
+  readonly now: number
+}
+
+/**
+ * What `upsertSchedule` did.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface UpsertResult {
+  readonly outcome: "created" | "updated" | "unchanged"
+  readonly schedule: ScheduleRecord
+}
+
+/**
+ * A run to put in the queue.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface NewRun {
+  readonly jobName: string
+  /** encoded with the job's payload Schema */
+  readonly payload: unknown
+  readonly runAt: number
+  readonly scheduledFor: number
+  readonly scheduleId?: string | undefined
+  /** higher runs first; default 0 */
+  readonly priority?: number | undefined
+  /** a dedup key: while a run with this key is queued or running, enqueuing again returns its id */
+  readonly key?: string | undefined
+  /** runs of the same schedule with `serial` start one at a time, in order */
+  readonly serial?: boolean | undefined
+  /** job names to enqueue, with this run's result as payload, when it succeeds */
+  readonly then?: ReadonlyArray<string> | undefined
+}
+
+/**
+ * What one schedule tick does, applied atomically: only if the schedule's next
+ * fire time is still `expectedNextFireAt` (so two tickers never fire one tick
+ * twice), insert `runs` and move the next fire time.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ScheduleFire {
+  readonly scheduleId: string
+  readonly expectedNextFireAt: number
+  readonly nextFireAt: number | undefined
+  readonly runs: ReadonlyArray<NewRun>
+  /** drop the runs when a run of this schedule is already queued or running */
+  readonly skipIfActive: boolean
+  readonly now: number
+}
+
+/**
+ * What a fire did.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FireResult {
+  /** false when another ticker fired this tick first, or the schedule is gone or paused */
+  readonly fired: boolean
+  readonly runIds: ReadonlyArray<RunId>
+  /** runs dropped by the `skip` overlap policy */
+  readonly skipped: number
+}
+
+/**
+ * A request for due runs.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ClaimRequest {
+  readonly now: number
+  readonly limit: number
+  readonly workerId: string
+  /** jobs this worker can take (it has them registered and below their concurrency) */
+  readonly jobNames?: ReadonlyArray<string> | undefined
+  /** jobs not to claim now (at their concurrency limit) */
+  readonly skipJobs?: ReadonlyArray<string> | undefined
+  /** how long the claim holds without a heartbeat */
+  readonly leaseMs: number
+}
+
+/**
+ * A run handed to a worker. `attempt` already counts this attempt.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ClaimedRun {
+  readonly id: RunId
+  readonly jobName: string
+  readonly payload: unknown
+  readonly attempt: number
+  readonly scheduledFor: number
+  readonly scheduleId: string | undefined
+  readonly then: ReadonlyArray<string>
+}
+
+/**
+ * How an attempt ended, as the runner reports it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunOutcome {
+  readonly runId: RunId
+  readonly jobName: string
+  readonly attempt: number
+  readonly status: RunStatus
+  readonly scheduledFor: number
+  readonly scheduleId: string | undefined
+  readonly startedAt: number
+  readonly finishedAt: number
+  readonly workerId: string
+  readonly error?: RunError | undefined
+  /** encoded with the job's success Schema */
+  readonly result?: unknown
+  readonly metrics?: Metrics | undefined
+  /** queue the run again at this instant (a retry, or a shutdown re-queue) */
+  readonly retryAt?: number | undefined
+  /** runs to enqueue with this completion (chained jobs) */
+  readonly followUps?: ReadonlyArray<NewRun> | undefined
+}
+
+/**
+ * What `cancel` found.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type CancelResult = "cancelled" | "running" | "finished" | "not_found"
+
+/**
+ * A filter over the queue.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunQuery {
+  readonly state?: RunState | ReadonlyArray<RunState>
+  readonly jobName?: string
+  readonly scheduleId?: string
+  readonly limit?: number
+}
+
+// ---------------------------------------------------------------------------
+// service
+// ---------------------------------------------------------------------------
+
+/**
+ * The store service. Every operation is one atomic step.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface JobStore {
+  // schedules
+  readonly upsertSchedule: (input: ScheduleInput) => Effect.Effect<UpsertResult, StoreError>
+  readonly getSchedule: (id: string) => Effect.Effect<ScheduleRecord, ScheduleNotFound | StoreError>
+  readonly listSchedules: Effect.Effect<ReadonlyArray<ScheduleRecord>, StoreError>
+  /** pause or resume; resuming sets the next fire time given */
+  readonly setPaused: (
+    id: string,
+    paused: boolean,
+    nextFireAt: number | undefined,
+    now: number
+  ) => Effect.Effect<ScheduleRecord, ScheduleNotFound | StoreError>
+  readonly removeSchedule: (id: string) => Effect.Effect<void, ScheduleNotFound | StoreError>
+  /** active schedules whose next fire time is at or before `now`, earliest first */
+  readonly dueSchedules: (now: number, limit: number) => Effect.Effect<ReadonlyArray<ScheduleRecord>, StoreError>
+  readonly fire: (fire: ScheduleFire) => Effect.Effect<FireResult, StoreError>
+  /** the earliest next fire time of an active schedule */
+  readonly nextFireAt: Effect.Effect<number | undefined, StoreError>
+
+  // queue
+  readonly enqueue: (runs: ReadonlyArray<NewRun>, now: number) => Effect.Effect<ReadonlyArray<RunId>, StoreError>
+  readonly claim: (request: ClaimRequest) => Effect.Effect<ReadonlyArray<ClaimedRun>, StoreError>
+  /** the earliest `runAt` of a queued run */
+  readonly nextRunAt: Effect.Effect<number | undefined, StoreError>
+  readonly complete: (outcomes: ReadonlyArray<RunOutcome>) => Effect.Effect<void, StoreError>
+  /** cancels a queued run; reports "running" for a run a worker holds */
+  readonly cancel: (runId: RunId, now: number) => Effect.Effect<CancelResult, StoreError>
+  /** extends the leases of runs a live worker holds */
+  readonly heartbeat: (workerId: string, runIds: ReadonlyArray<RunId>, leaseUntil: number) => Effect.Effect<void, StoreError>
+  /** queues again the runs whose lease expired (their worker died); returns how many */
+  readonly reapExpired: (now: number) => Effect.Effect<number, StoreError>
+  readonly getRun: (runId: RunId) => Effect.Effect<Run, RunNotFound | StoreError>
+  readonly listRuns: (query: RunQuery) => Effect.Effect<ReadonlyArray<Run>, StoreError>
+
+  // history
+  readonly history: (query: HistoryQuery) => Effect.Effect<ReadonlyArray<RunRecord>, StoreError>
+
+  /** wakes up runners and tickers when runs or schedules change */
+  readonly changes: Effect.Effect<Queue.Dequeue<"runs" | "schedules">, never, Scope.Scope>
+}
+
+/**
+ * The store service tag.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export const JobStore: Context.Tag<JobStore, JobStore> = Context.GenericTag<JobStore>("@clockwork/core/JobStore")
+
+/**
+ * An in-memory store: fast, for tests and demos; nothing survives the process.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeMemory: Effect.Effect<JobStore> = internal.make
+
+/**
+ * The in-memory store as a layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMemory: Layer.Layer<JobStore> = Layer.effect(JobStore, makeMemory)
+

@@ -1,0 +1,148 @@
+/**
+ * Runs and their history: every attempt of every job is recorded with its
+ * status, timings, error and metrics (the `scheduled_job_runs` table of the
+ * systems clockwork replaces).
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+
+/**
+ * The id of a run (one logical execution of a job, across its attempts).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const RunId = Schema.String.pipe(Schema.brand("@clockwork/RunId"))
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type RunId = typeof RunId.Type
+
+/**
+ * How an attempt ended.
+ * - `succeeded`: the job returned a value.
+ * - `failed` / `timed_out`: it failed or hit its timeout; when the job's retry
+ *   policy allows, another attempt is queued (`retryAt` is set).
+ * - `dead`: it failed after retrying and the retry policy is exhausted
+ *   (dead-lettered); the error says why.
+ * - `cancelled`: cancelled by a user.
+ * - `interrupted`: stopped by a runner shutdown; the run is queued again.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const RunStatus = Schema.Literal("succeeded", "failed", "timed_out", "cancelled", "interrupted", "dead")
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type RunStatus = typeof RunStatus.Type
+
+/**
+ * Where a run is now.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const RunState = Schema.Literal("queued", "running", "succeeded", "failed", "timed_out", "cancelled", "dead")
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type RunState = typeof RunState.Type
+
+/**
+ * A failure as stored: the error's tag, its message and the pretty-printed cause.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class RunError extends Schema.Class<RunError>("RunError")({
+  tag: Schema.String,
+  message: Schema.String,
+  cause: Schema.String
+}) {}
+
+/**
+ * Numbers (or other JSON) a run reports: lines added, items processed...
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Metrics = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Metrics = typeof Metrics.Type
+
+/**
+ * One attempt of one run, as recorded in the history.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class RunRecord extends Schema.Class<RunRecord>("RunRecord")({
+  runId: RunId,
+  jobName: Schema.String,
+  scheduleId: Schema.optional(Schema.String),
+  attempt: Schema.Int,
+  status: RunStatus,
+  scheduledFor: Schema.DateTimeUtcFromNumber,
+  startedAt: Schema.DateTimeUtcFromNumber,
+  finishedAt: Schema.DateTimeUtcFromNumber,
+  durationMs: Schema.Number,
+  error: Schema.optional(RunError),
+  result: Schema.optional(Schema.Unknown),
+  metrics: Schema.optional(Metrics),
+  retryAt: Schema.optional(Schema.DateTimeUtcFromNumber),
+  workerId: Schema.optional(Schema.String)
+}) {}
+
+/**
+ * A run as the queue knows it: its job, payload, when it is due and where it is.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class Run extends Schema.Class<Run>("Run")({
+  id: RunId,
+  jobName: Schema.String,
+  payload: Schema.Unknown,
+  scheduleId: Schema.optional(Schema.String),
+  state: RunState,
+  attempt: Schema.Int,
+  runAt: Schema.DateTimeUtcFromNumber,
+  scheduledFor: Schema.DateTimeUtcFromNumber,
+  priority: Schema.Int,
+  key: Schema.optional(Schema.String),
+  then: Schema.Array(Schema.String),
+  result: Schema.optional(Schema.Unknown),
+  error: Schema.optional(RunError),
+  workerId: Schema.optional(Schema.String),
+  createdAt: Schema.DateTimeUtcFromNumber
+}) {}
+
+/**
+ * A query over the history, newest first.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface HistoryQuery {
+  readonly jobName?: string
+  readonly runId?: RunId
+  readonly scheduleId?: string
+  readonly status?: RunStatus | ReadonlyArray<RunStatus>
+  /** finished at or after (epoch ms) */
+  readonly from?: number
+  /** finished before (epoch ms) */
+  readonly to?: number
+  readonly limit?: number
+}

@@ -1,0 +1,578 @@
+/**
+ * The scheduling API: schedule a job under a stable id, enqueue it now, at an
+ * instant or after a delay, await its typed result, cancel, pause, resume and
+ * list. Everything goes through the store, so a scheduler in one process and
+ * runners in others work together.
+ *
+ * @since 0.1.0
+ */
+import {
+  Clock,
+  Context,
+  type ConfigError,
+  DateTime,
+  Duration,
+  Effect,
+  Either,
+  Layer,
+  Option,
+  ParseResult,
+  Queue,
+  type Schedule,
+  Schema,
+  type Scope
+} from "effect"
+import { Events } from "./Events.js"
+import type { Job } from "./Job.js"
+import { InvalidPayload } from "./Job.js"
+import {
+  type CancelResult,
+  JobStore,
+  type NewRun,
+  RunNotFound,
+  type ScheduleNotFound,
+  type ScheduleRecord,
+  type StoreError
+} from "./JobStore.js"
+import { dueTicks } from "./internal/ticker.js"
+import type { Misfire, Overlap } from "./Policy.js"
+import * as Policy from "./Policy.js"
+import type { HistoryQuery, Run, RunId, RunRecord } from "./Run.js"
+import { RunError } from "./Run.js"
+import { Runner } from "./Runner.js"
+import * as Trigger from "./Trigger.js"
+
+// ---------------------------------------------------------------------------
+// errors
+// ---------------------------------------------------------------------------
+
+/**
+ * A schedule id that is empty or too long.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidScheduleId extends Schema.TaggedError<InvalidScheduleId>()("InvalidScheduleId", {
+  id: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `invalid schedule id "${this.id}": ${this.reason}`
+  }
+}
+
+/**
+ * An awaited run ended without a result.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RunFailed extends Schema.TaggedError<RunFailed>()("RunFailed", {
+  runId: Schema.String,
+  jobName: Schema.String,
+  state: Schema.String,
+  error: Schema.optional(RunError)
+}) {
+  override get message() {
+    return `run ${this.runId} of "${this.jobName}" ended ${this.state}${
+      this.error === undefined ? "" : `: ${this.error.message}`
+    }`
+  }
+}
+
+// ---------------------------------------------------------------------------
+// models
+// ---------------------------------------------------------------------------
+
+/**
+ * A trigger, or the result of a trigger constructor (so `Trigger.cron(...)`
+ * can be passed without unwrapping it first).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type TriggerInput = Trigger.Trigger | Either.Either<Trigger.Trigger, Trigger.TriggerError>
+
+/**
+ * How to schedule a job.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ScheduleOptions<P> {
+  readonly trigger: TriggerInput
+  readonly payload: P
+  /** default: coalesce (fire once for all missed ticks) */
+  readonly misfire?: Misfire
+  /** default: the job's overlap policy */
+  readonly overlap?: Overlap
+  /** how late a tick may fire before the `skip` misfire policy drops it (default 1 minute) */
+  readonly misfireGrace?: Duration.DurationInput
+}
+
+/**
+ * How to enqueue a run.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface EnqueueOptions<A> {
+  /** run at this instant (UTC; a zoned DateTime is converted) */
+  readonly at?: DateTime.DateTime.Input
+  /** run after this delay */
+  readonly delay?: Duration.DurationInput
+  /** higher runs first (default 0) */
+  readonly priority?: number
+  /** while a run with this key is queued or running, enqueuing again returns it */
+  readonly key?: string
+  /** a job to run when this one succeeds, with its result as payload */
+  readonly then?: Job<A, any, any, any>
+}
+
+/**
+ * A run of a job, whose result can be awaited.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Handle<A> {
+  readonly id: RunId
+  readonly job: Job<any, A, any, any>
+}
+
+/**
+ * The scheduler service.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Scheduler {
+  readonly schedule: <P>(
+    id: string,
+    job: Job<P, any, any, any>,
+    options: ScheduleOptions<P>
+  ) => Effect.Effect<ScheduleRecord, Trigger.TriggerError | InvalidPayload | InvalidScheduleId | StoreError>
+  readonly enqueue: <P, A>(
+    job: Job<P, A, any, any>,
+    payload: P,
+    options?: EnqueueOptions<A>
+  ) => Effect.Effect<Handle<A>, InvalidPayload | Trigger.InvalidDate | Trigger.InvalidInterval | StoreError>
+  readonly enqueueMany: <P, A>(
+    job: Job<P, A, any, any>,
+    payloads: Iterable<P>,
+    options?: EnqueueOptions<A>
+  ) => Effect.Effect<
+    ReadonlyArray<Handle<A>>,
+    InvalidPayload | Trigger.InvalidDate | Trigger.InvalidInterval | StoreError
+  >
+  readonly result: <A>(handle: Handle<A>) => Effect.Effect<A, RunFailed | RunNotFound | StoreError>
+  readonly cancel: (runId: RunId) => Effect.Effect<CancelResult, RunNotFound | StoreError>
+  readonly unschedule: (id: string) => Effect.Effect<void, ScheduleNotFound | StoreError>
+  readonly pause: (id: string) => Effect.Effect<ScheduleRecord, ScheduleNotFound | StoreError>
+  readonly resume: (id: string) => Effect.Effect<ScheduleRecord, ScheduleNotFound | StoreError>
+  readonly schedules: Effect.Effect<ReadonlyArray<ScheduleRecord>, StoreError>
+  readonly getRun: (runId: RunId) => Effect.Effect<Run, RunNotFound | StoreError>
+  readonly history: (query?: HistoryQuery) => Effect.Effect<ReadonlyArray<RunRecord>, StoreError>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export const Scheduler: Context.Tag<Scheduler, Scheduler> = Context.GenericTag<Scheduler>(
+  "@clockwork/core/Scheduler"
+)
+
+const terminal = new Set(["succeeded", "failed", "timed_out", "cancelled", "dead"])
+
+const resolveTrigger = (input: TriggerInput): Either.Either<Trigger.Trigger, Trigger.TriggerError> =>
+  Either.isEither(input) ? Either.flatMap(input, Trigger.validate) : Trigger.validate(input)
+
+const encodePayload = <P>(job: Job<P, any, any, any>, payload: P) =>
+  Schema.encode(job.payload)(payload).pipe(
+    Effect.mapError((error) =>
+      new InvalidPayload({ jobName: job.name, reason: ParseResult.TreeFormatter.formatErrorSync(error) })
+    )
+  )
+
+/**
+ * Builds the scheduler on the store and the events service.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<Scheduler, never, JobStore | Events> = Effect.gen(function*() {
+  const store = yield* JobStore
+  const events = yield* Events
+
+  const runAtFor = (options: EnqueueOptions<any> | undefined, now: number) => {
+    if (options?.at !== undefined) {
+      return Either.map(Trigger.at(options.at), (t) => DateTime.toEpochMillis(t.at))
+    }
+    if (options?.delay !== undefined) {
+      return Either.map(Trigger.validateInterval(options.delay, "delay"), (d) => now + Duration.toMillis(d))
+    }
+    return Either.right(now)
+  }
+
+  const enqueueMany: Scheduler["enqueueMany"] = (job, payloads, options) =>
+    Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const runAt = yield* runAtFor(options, now)
+      const runs: Array<NewRun> = []
+      for (const payload of payloads) {
+        runs.push({
+          jobName: job.name,
+          payload: yield* encodePayload(job, payload),
+          runAt,
+          scheduledFor: runAt,
+          priority: options?.priority,
+          key: options?.key,
+          then: options?.then === undefined ? undefined : [options.then.name]
+        })
+      }
+      const ids = yield* store.enqueue(runs, now)
+      if (events.hasSubscribers()) {
+        for (const id of ids) {
+          yield* events.publish({ _tag: "Enqueued", runId: id, jobName: job.name, attempt: 0, runAt, at: now })
+        }
+      }
+      return ids.map((id) => ({ id, job }))
+    })
+
+  const result: Scheduler["result"] = <A>(handle: Handle<A>) =>
+    Effect.scoped(Effect.gen(function*() {
+      // subscribe before reading the store, so no completion slips between
+      const subscription = yield* events.subscribe
+      const aboutThisRun = Effect.repeat(Queue.take(subscription), {
+        until: (event) => "runId" in event && event.runId === handle.id
+      })
+      for (;;) {
+        const run = yield* store.getRun(handle.id)
+        if (terminal.has(run.state)) {
+          if (run.state !== "succeeded") {
+            return yield* new RunFailed({
+              runId: run.id,
+              jobName: run.jobName,
+              state: run.state,
+              ...(run.error === undefined ? {} : { error: run.error })
+            })
+          }
+          return yield* Schema.decodeUnknown(handle.job.success)(run.result).pipe(
+            Effect.mapError((error) =>
+              new RunFailed({
+                runId: run.id,
+                jobName: run.jobName,
+                state: "succeeded",
+                error: new RunError({ tag: "ParseError", message: error.message, cause: String(error) })
+              })
+            )
+          )
+        }
+        // runs finished by another process are seen by polling
+        yield* Effect.raceFirst(aboutThisRun, Effect.sleep("1 second"))
+      }
+    }))
+
+  const resumeAt = (schedule: ScheduleRecord, now: number): number | undefined => {
+    const trigger = schedule.trigger
+    const stored = schedule.nextFireAt === undefined ? undefined : DateTime.toEpochMillis(schedule.nextFireAt)
+    switch (trigger._tag) {
+      case "Now":
+      case "At":
+        return stored
+      case "Cron":
+        return Trigger.firstFireAt(trigger, now)
+      case "Every":
+        // stay on the schedule's grid; ticks that passed while paused are not owed
+        return stored === undefined || stored > now ? stored ?? Trigger.firstFireAt(trigger, now) : (
+          dueTicks(trigger, stored, now, 0).next
+        )
+    }
+  }
+
+  return Scheduler.of({
+    schedule: (id, job, options) =>
+      Effect.gen(function*() {
+        if (id.trim().length === 0) return yield* new InvalidScheduleId({ id, reason: "must not be empty" })
+        if (id.length > 200) return yield* new InvalidScheduleId({ id, reason: "longer than 200 characters" })
+        const trigger = yield* resolveTrigger(options.trigger)
+        const misfireGraceMs = options.misfireGrace === undefined
+          ? 60_000
+          : Duration.toMillis(yield* Trigger.validateInterval(options.misfireGrace, "misfireGrace"))
+        const payload = yield* encodePayload(job, options.payload)
+        const now = yield* Clock.currentTimeMillis
+        const { outcome, schedule } = yield* store.upsertSchedule({
+          id,
+          jobName: job.name,
+          payload,
+          trigger,
+          misfire: options.misfire ?? Policy.coalesce,
+          overlap: options.overlap ?? job.overlap,
+          misfireGraceMs,
+          firstFireAt: Trigger.firstFireAt(trigger, now),
+          now
+        })
+        yield* events.publish({
+          _tag: "Scheduled",
+          scheduleId: id,
+          jobName: job.name,
+          outcome,
+          ...(schedule.nextFireAt === undefined ? {} : { nextFireAt: DateTime.toEpochMillis(schedule.nextFireAt) }),
+          at: now
+        })
+        return schedule
+      }),
+
+    enqueue: (job, payload, options) => Effect.map(enqueueMany(job, [payload], options), (handles) => handles[0]!),
+    enqueueMany,
+    result,
+
+    cancel: (runId) =>
+      Effect.gen(function*() {
+        const outcome = yield* store.cancel(runId, yield* Clock.currentTimeMillis)
+        if (outcome === "not_found") return yield* new RunNotFound({ runId })
+        if (outcome !== "running") return outcome
+        const runner = yield* Effect.serviceOption(Runner)
+        if (Option.isSome(runner) && (yield* runner.value.cancel(runId))) return "cancelled"
+        return outcome
+      }),
+
+    unschedule: (id) => store.removeSchedule(id),
+
+    pause: (id) => Effect.flatMap(Clock.currentTimeMillis, (now) => store.setPaused(id, true, undefined, now)),
+
+    resume: (id) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const schedule = yield* store.getSchedule(id)
+        return yield* store.setPaused(id, false, resumeAt(schedule, now), now)
+      }),
+
+    schedules: store.listSchedules,
+    getRun: store.getRun,
+    history: (query) => store.history(query ?? {})
+  })
+})
+
+/**
+ * The scheduler as a layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<Scheduler, never, JobStore | Events> = Layer.effect(Scheduler, make)
+
+// ---------------------------------------------------------------------------
+// accessors
+// ---------------------------------------------------------------------------
+
+/**
+ * Schedules a job under a stable id. Scheduling the same id again (after a
+ * restart, say) updates it and never duplicates it; when the trigger is
+ * unchanged, its next fire time is kept.
+ *
+ * @example
+ * ```ts
+ * yield* Scheduler.schedule("weekly-newsletter", sendNewsletter, {
+ *   trigger: Trigger.weekly("monday", "08:00", { timeZone: "Europe/Berlin" }),
+ *   payload: { edition: "weekly" }
+ * })
+ * ```
+ * @since 0.1.0
+ * @category scheduling
+ */
+export const schedule = <P>(
+  id: string,
+  job: Job<P, any, any, any>,
+  options: ScheduleOptions<P>
+): Effect.Effect<ScheduleRecord, Trigger.TriggerError | InvalidPayload | InvalidScheduleId | StoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (s) => s.schedule(id, job, options))
+
+/**
+ * Schedules a job every interval read from Config (a number, in seconds by
+ * default). A negative value means "disabled": the schedule is removed if it
+ * was stored before, a warning is logged, and `None` is returned. Zero, NaN or
+ * a malformed value is an error.
+ *
+ * @example
+ * ```ts
+ * // BREAKING_NEWS_INTERVAL_SECONDS=10
+ * yield* Scheduler.scheduleFromConfig("cc1dface-9213-4eed-8cb2-0edba6b2159c", breakingNews, {
+ *   interval: "BREAKING_NEWS_INTERVAL_SECONDS",
+ *   payload: {}
+ * })
+ * ```
+ * @since 0.1.0
+ * @category scheduling
+ */
+export const scheduleFromConfig = <P>(
+  id: string,
+  job: Job<P, any, any, any>,
+  options: Omit<ScheduleOptions<P>, "trigger"> & {
+    readonly interval: string
+    readonly unit?: "millis" | "seconds" | "minutes"
+  }
+): Effect.Effect<
+  Option.Option<ScheduleRecord>,
+  ConfigError.ConfigError | Trigger.TriggerError | InvalidPayload | InvalidScheduleId | StoreError,
+  Scheduler
+> =>
+  Effect.gen(function*() {
+    const scheduler = yield* Scheduler
+    const every = yield* Trigger.everyFromConfig(
+      options.interval,
+      options.unit === undefined ? undefined : { unit: options.unit }
+    )
+    if (Option.isNone(every)) {
+      yield* Effect.logWarning(
+        `clockwork: schedule "${id}" (${job.name}) is disabled: ${options.interval} is negative`
+      )
+      yield* Effect.ignore(scheduler.unschedule(id))
+      return Option.none()
+    }
+    return Option.some(yield* scheduler.schedule(id, job, { ...options, trigger: every.value }))
+  })
+
+/**
+ * Enqueues a run: now, at an instant (`at`) or after a delay (`delay`).
+ *
+ * @since 0.1.0
+ * @category enqueueing
+ */
+export const enqueue = <P, A>(
+  job: Job<P, A, any, any>,
+  payload: P,
+  options?: EnqueueOptions<A>
+): Effect.Effect<Handle<A>, InvalidPayload | Trigger.InvalidDate | Trigger.InvalidInterval | StoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (s) => s.enqueue(job, payload, options))
+
+/**
+ * Enqueues many runs of one job in one store round trip.
+ *
+ * @since 0.1.0
+ * @category enqueueing
+ */
+export const enqueueMany = <P, A>(
+  job: Job<P, A, any, any>,
+  payloads: Iterable<P>,
+  options?: EnqueueOptions<A>
+): Effect.Effect<
+  ReadonlyArray<Handle<A>>,
+  InvalidPayload | Trigger.InvalidDate | Trigger.InvalidInterval | StoreError,
+  Scheduler
+> => Effect.flatMap(Scheduler, (s) => s.enqueueMany(job, payloads, options))
+
+/**
+ * Waits for a run to finish and returns its typed result.
+ *
+ * @since 0.1.0
+ * @category results
+ */
+export const result = <A>(handle: Handle<A>): Effect.Effect<A, RunFailed | RunNotFound | StoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (s) => s.result(handle))
+
+/**
+ * Enqueues a run and waits for its typed result: how a job calls another
+ * job. A handler that awaits holds its own runner slot meanwhile, so keep the
+ * runner's concurrency above the depth of such calls.
+ *
+ * @example
+ * ```ts
+ * const total = yield* Effect.forEach(pages, (page) => Scheduler.run(countWords, { page }), {
+ *   concurrency: "unbounded"
+ * })
+ * ```
+ * @since 0.1.0
+ * @category results
+ */
+export const run = <P, A>(
+  job: Job<P, A, any, any>,
+  payload: P,
+  options?: EnqueueOptions<A>
+): Effect.Effect<
+  A,
+  RunFailed | RunNotFound | InvalidPayload | Trigger.InvalidDate | Trigger.InvalidInterval | StoreError,
+  Scheduler
+> => Effect.flatMap(Scheduler, (s) => Effect.flatMap(s.enqueue(job, payload, options), s.result))
+
+/**
+ * Cancels a run: a queued run never starts; a running one is interrupted.
+ *
+ * @since 0.1.0
+ * @category control
+ */
+export const cancel = (runId: RunId): Effect.Effect<CancelResult, RunNotFound | StoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (s) => s.cancel(runId))
+
+/**
+ * Removes a schedule.
+ *
+ * @since 0.1.0
+ * @category control
+ */
+export const unschedule = (id: string): Effect.Effect<void, ScheduleNotFound | StoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (s) => s.unschedule(id))
+
+/**
+ * Pauses a schedule: no ticks fire until it is resumed.
+ *
+ * @since 0.1.0
+ * @category control
+ */
+export const pause = (id: string): Effect.Effect<ScheduleRecord, ScheduleNotFound | StoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (s) => s.pause(id))
+
+/**
+ * Resumes a schedule from the next tick after now (ticks missed while paused
+ * are not owed).
+ *
+ * @since 0.1.0
+ * @category control
+ */
+export const resume = (id: string): Effect.Effect<ScheduleRecord, ScheduleNotFound | StoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (s) => s.resume(id))
+
+/**
+ * All schedules, with their next fire times.
+ *
+ * @since 0.1.0
+ * @category queries
+ */
+export const schedules: Effect.Effect<ReadonlyArray<ScheduleRecord>, StoreError, Scheduler> = Effect.flatMap(
+  Scheduler,
+  (s) => s.schedules
+)
+
+/**
+ * The recorded attempts, newest first.
+ *
+ * @since 0.1.0
+ * @category queries
+ */
+export const history = (query?: HistoryQuery): Effect.Effect<ReadonlyArray<RunRecord>, StoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (s) => s.history(query))
+
+/**
+ * Drives a job from any Effect `Schedule`, in this process only (nothing is
+ * stored): each recurrence enqueues a run. The loop lives as long as the scope.
+ *
+ * @example
+ * ```ts
+ * yield* Scheduler.scheduleInProcess(refreshCache, {}, Schedule.spaced("5 minutes"))
+ * ```
+ * @since 0.1.0
+ * @category scheduling
+ */
+export const scheduleInProcess = <P, Out>(
+  job: Job<P, any, any, any>,
+  payload: P,
+  schedule: Schedule.Schedule<Out, unknown>
+): Effect.Effect<void, never, Scheduler | Scope.Scope> =>
+  Effect.flatMap(Scheduler, (s) =>
+    Effect.forkScoped(
+      Effect.schedule(
+        Effect.catchAll(s.enqueue(job, payload), (error) => Effect.logError("clockwork: in-process schedule", error)),
+        schedule
+      )
+    )).pipe(Effect.asVoid)

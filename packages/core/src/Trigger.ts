@@ -1,0 +1,524 @@
+/**
+ * When a job runs: now, once at an instant, every interval, or on a cron
+ * expression in a time zone. Triggers are data (Schema classes), so they can be
+ * stored, compared and shown; each one answers "when is the next fire after t".
+ *
+ * @since 0.1.0
+ */
+import { Config, Cron as EffectCron, DateTime, Duration, Effect, Either, Option, Schedule, Schema } from "effect"
+import type { ConfigError } from "effect/ConfigError"
+
+// ---------------------------------------------------------------------------
+// errors
+// ---------------------------------------------------------------------------
+
+/**
+ * An interval that is not a positive, finite duration.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidInterval extends Schema.TaggedError<InvalidInterval>()("InvalidInterval", {
+  field: Schema.String,
+  value: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `${this.field}: ${this.value} is not a valid interval (${this.reason})`
+  }
+}
+
+/**
+ * A cron expression that does not parse.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidCron extends Schema.TaggedError<InvalidCron>()("InvalidCron", {
+  expression: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `invalid cron expression "${this.expression}": ${this.reason}`
+  }
+}
+
+/**
+ * A time zone that is not a known IANA zone name.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnknownTimeZone extends Schema.TaggedError<UnknownTimeZone>()("UnknownTimeZone", {
+  timeZone: Schema.String
+}) {
+  override get message() {
+    return `unknown time zone "${this.timeZone}" (expected an IANA name such as "Europe/Berlin")`
+  }
+}
+
+/**
+ * A date that is not a valid instant, or a time of day that is not "HH:MM".
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidDate extends Schema.TaggedError<InvalidDate>()("InvalidDate", {
+  field: Schema.String,
+  value: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `${this.field}: ${this.value} is not a valid date (${this.reason})`
+  }
+}
+
+/**
+ * Any reason a trigger can be rejected.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type TriggerError = InvalidInterval | InvalidCron | UnknownTimeZone | InvalidDate
+
+// ---------------------------------------------------------------------------
+// models
+// ---------------------------------------------------------------------------
+
+/**
+ * Fire once, as soon as possible.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class Now extends Schema.TaggedClass<Now>()("Now", {}) {}
+
+/**
+ * Fire once at an instant (UTC, stored as epoch milliseconds).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class At extends Schema.TaggedClass<At>()("At", {
+  at: Schema.DateTimeUtcFromNumber
+}) {}
+
+/**
+ * Fire every `interval`, first at `startAt` (or one interval after the
+ * schedule is created). Ticks are anchored to the schedule, not to when runs
+ * finish, so they never drift.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class Every extends Schema.TaggedClass<Every>()("Every", {
+  interval: Schema.DurationFromMillis,
+  startAt: Schema.optional(Schema.DateTimeUtcFromNumber)
+}) {}
+
+/**
+ * Fire on a cron expression (5 fields, or 6 with seconds first), evaluated in
+ * an IANA time zone (UTC when absent), DST-correct.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class Cron extends Schema.TaggedClass<Cron>()("Cron", {
+  expression: Schema.String,
+  timeZone: Schema.optional(Schema.String)
+}) {}
+
+/**
+ * Any stored trigger.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Trigger = Now | At | Every | Cron
+
+/**
+ * Schema of a stored trigger (a tagged union).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Trigger: Schema.Union<[typeof Now, typeof At, typeof Every, typeof Cron]> = Schema.Union(
+  Now,
+  At,
+  Every,
+  Cron
+)
+
+// ---------------------------------------------------------------------------
+// validation
+// ---------------------------------------------------------------------------
+
+/**
+ * Checks an interval: a positive, finite Duration (numbers are milliseconds;
+ * strings such as "10 seconds" are accepted).
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const validateInterval = (
+  input: Duration.DurationInput,
+  field = "interval"
+): Either.Either<Duration.Duration, InvalidInterval> => {
+  const fail = (reason: string) => Either.left(new InvalidInterval({ field, value: String(input), reason }))
+  if (typeof input === "number") {
+    if (Number.isNaN(input)) return fail("NaN")
+    if (!Number.isFinite(input)) return fail("must be finite")
+    if (input <= 0) return fail("must be greater than zero")
+  }
+  if (typeof input === "bigint" && input <= 0n) return fail("must be greater than zero")
+  if (Array.isArray(input)) {
+    const [s, ns] = input as unknown as [number, number]
+    if (!Number.isFinite(s) || !Number.isFinite(ns)) return fail("must be finite")
+    if (s < 0 || ns < 0 || s + ns === 0) return fail("must be greater than zero")
+  }
+  const decoded = Duration.decodeUnknown(input)
+  if (Option.isNone(decoded)) return fail("not a duration")
+  const duration = decoded.value
+  if (!Duration.isFinite(duration)) return fail("must be finite")
+  if (Duration.toMillis(duration) <= 0) return fail("must be greater than zero")
+  return Either.right(duration)
+}
+
+/**
+ * Checks an IANA time zone name.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const validateTimeZone = (timeZone: string): Either.Either<string, UnknownTimeZone> =>
+  Option.match(DateTime.zoneMakeNamed(timeZone), {
+    onNone: () => Either.left(new UnknownTimeZone({ timeZone })),
+    onSome: () => Either.right(timeZone)
+  })
+
+const cronCache = new Map<string, EffectCron.Cron>()
+
+/**
+ * Parses a cron expression (with an optional time zone) into Effect's `Cron`.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const parseCron = (
+  expression: string,
+  timeZone?: string
+): Either.Either<EffectCron.Cron, InvalidCron | UnknownTimeZone> => {
+  const key = `${timeZone ?? ""}|${expression}`
+  const cached = cronCache.get(key)
+  if (cached !== undefined) return Either.right(cached)
+  if (timeZone !== undefined) {
+    const zone = validateTimeZone(timeZone)
+    if (Either.isLeft(zone)) return Either.left(zone.left)
+  }
+  return EffectCron.parse(expression, timeZone).pipe(
+    Either.mapLeft((error) => new InvalidCron({ expression, reason: error.message })),
+    Either.map((cron) => {
+      cronCache.set(key, cron)
+      return cron
+    })
+  )
+}
+
+const toUtc = (field: string, input: DateTime.DateTime.Input): Either.Either<DateTime.Utc, InvalidDate> => {
+  const made = DateTime.make(input)
+  if (Option.isNone(made)) {
+    return Either.left(new InvalidDate({ field, value: String(input), reason: "not a valid instant" }))
+  }
+  return Either.right(DateTime.toUtc(made.value))
+}
+
+/**
+ * Checks a trigger that came from outside (a store, an API call).
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const validate = (trigger: Trigger): Either.Either<Trigger, TriggerError> => {
+  switch (trigger._tag) {
+    case "Now":
+      return Either.right(trigger)
+    case "At":
+      return Either.map(toUtc("at", trigger.at), () => trigger)
+    case "Every":
+      return Either.map(validateInterval(trigger.interval), () => trigger)
+    case "Cron":
+      return Either.map(parseCron(trigger.expression, trigger.timeZone), () => trigger)
+  }
+}
+
+// ---------------------------------------------------------------------------
+// constructors
+// ---------------------------------------------------------------------------
+
+/**
+ * Run once, now.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const now: Now = new Now()
+
+/**
+ * Run once at an instant. A zoned DateTime is converted to UTC.
+ *
+ * @example
+ * ```ts
+ * const trigger = yield* Trigger.at(new Date("2026-10-01T12:00:00Z"))
+ * ```
+ * @since 0.1.0
+ * @category constructors
+ */
+export const at = (instant: DateTime.DateTime.Input): Either.Either<At, InvalidDate> =>
+  Either.map(toUtc("at", instant), (at) => new At({ at }))
+
+/**
+ * Run once after a delay from the current Clock time.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const after = (delay: Duration.DurationInput): Effect.Effect<At, InvalidInterval> =>
+  Effect.flatMap(validateInterval(delay, "delay"), (duration) =>
+    Effect.map(DateTime.now, (now) => new At({ at: DateTime.addDuration(now, duration) })))
+
+/**
+ * Run every interval (a positive, finite Duration).
+ *
+ * @example
+ * ```ts
+ * const trigger = yield* Trigger.every("10 seconds")
+ * ```
+ * @since 0.1.0
+ * @category constructors
+ */
+export const every = (
+  interval: Duration.DurationInput,
+  options?: { readonly startAt?: DateTime.DateTime.Input }
+): Either.Either<Every, InvalidInterval | InvalidDate> =>
+  Either.gen(function*() {
+    const duration = yield* validateInterval(interval)
+    if (options?.startAt === undefined) return new Every({ interval: duration })
+    const startAt = yield* toUtc("startAt", options.startAt)
+    return new Every({ interval: duration, startAt })
+  })
+
+/**
+ * Run on a cron expression, in an IANA time zone (UTC by default).
+ *
+ * @example
+ * ```ts
+ * const trigger = yield* Trigger.cron("0 3 * * *", { timeZone: "Europe/Berlin" })
+ * ```
+ * @since 0.1.0
+ * @category constructors
+ */
+export const cron = (
+  expression: string,
+  options?: { readonly timeZone?: string }
+): Either.Either<Cron, InvalidCron | UnknownTimeZone> => {
+  const timeZone = options?.timeZone
+  return Either.map(
+    parseCron(expression, timeZone),
+    () => timeZone === undefined ? new Cron({ expression }) : new Cron({ expression, timeZone })
+  )
+}
+
+const parseTimeOfDay = (time: string): Either.Either<readonly [number, number, number], InvalidDate> => {
+  const match = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(time)
+  const fail = Either.left(new InvalidDate({ field: "time", value: time, reason: "expected HH:MM or HH:MM:SS" }))
+  if (match === null) return fail
+  const [h, m, s] = [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)]
+  if (h > 23 || m > 59 || s > 59) return fail
+  return Either.right([h, m, s] as const)
+}
+
+/**
+ * Run every day at a wall-clock time ("03:00") in a time zone.
+ *
+ * @example
+ * ```ts
+ * const trigger = yield* Trigger.daily("03:00", { timeZone: "Europe/Berlin" })
+ * ```
+ * @since 0.1.0
+ * @category constructors
+ */
+export const daily = (
+  time: string,
+  options?: { readonly timeZone?: string }
+): Either.Either<Cron, InvalidCron | UnknownTimeZone | InvalidDate> =>
+  Either.flatMap(parseTimeOfDay(time), ([h, m, s]) => cron(`${s} ${m} ${h} * * *`, options))
+
+/**
+ * Days of the week, as the calendar helpers take them.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Weekday = "sunday" | "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday"
+
+const weekdays: ReadonlyArray<Weekday> = [
+  "sunday",
+  "monday",
+  "tuesday",
+  "wednesday",
+  "thursday",
+  "friday",
+  "saturday"
+]
+
+/**
+ * Run every week on a weekday at a wall-clock time, in a time zone.
+ *
+ * @example
+ * ```ts
+ * const trigger = yield* Trigger.weekly("monday", "02:00", { timeZone: "Europe/Berlin" })
+ * ```
+ * @since 0.1.0
+ * @category constructors
+ */
+export const weekly = (
+  day: Weekday,
+  time: string,
+  options?: { readonly timeZone?: string }
+): Either.Either<Cron, InvalidCron | UnknownTimeZone | InvalidDate> => {
+  const index = weekdays.indexOf(day)
+  if (index < 0) return Either.left(new InvalidDate({ field: "day", value: String(day), reason: "not a weekday" }))
+  return Either.flatMap(parseTimeOfDay(time), ([h, m, s]) => cron(`${s} ${m} ${h} * * ${index}`, options))
+}
+
+/**
+ * Reads an interval from Config, following a common convention: a negative
+ * number means "disabled" (returns `None`, and the caller should log it); zero,
+ * NaN or a malformed value is an error.
+ *
+ * @example
+ * ```ts
+ * // BREAKING_NEWS_INTERVAL_SECONDS=10
+ * const trigger = yield* Trigger.everyFromConfig("BREAKING_NEWS_INTERVAL_SECONDS")
+ * ```
+ * @since 0.1.0
+ * @category constructors
+ */
+export const everyFromConfig = (
+  name: string,
+  options?: { readonly unit?: "millis" | "seconds" | "minutes" }
+): Effect.Effect<Option.Option<Every>, ConfigError | InvalidInterval> =>
+  Effect.flatMap(Config.number(name), (value) => {
+    if (value < 0) return Effect.succeedNone
+    const factor = options?.unit === "millis" ? 1 : options?.unit === "minutes" ? 60_000 : 1000
+    return Effect.map(
+      validateInterval(Number.isFinite(value) ? value * factor : value, name),
+      (interval) => Option.some(new Every({ interval }))
+    )
+  })
+
+// ---------------------------------------------------------------------------
+// fire times
+// ---------------------------------------------------------------------------
+
+const unsafeCron = (trigger: Cron): EffectCron.Cron =>
+  Either.getOrThrowWith(parseCron(trigger.expression, trigger.timeZone), (error) => error)
+
+/**
+ * The first fire time (epoch ms) of a trigger registered at `now`.
+ *
+ * @since 0.1.0
+ * @category fire times
+ */
+export const firstFireAt = (trigger: Trigger, now: number): number => {
+  switch (trigger._tag) {
+    case "Now":
+      return now
+    case "At":
+      return DateTime.toEpochMillis(trigger.at)
+    case "Every":
+      return trigger.startAt === undefined
+        ? now + Duration.toMillis(trigger.interval)
+        : DateTime.toEpochMillis(trigger.startAt)
+    case "Cron":
+      return EffectCron.next(unsafeCron(trigger), now - 1).getTime()
+  }
+}
+
+/**
+ * The fire time (epoch ms) that follows the fire at `previous`, if any.
+ *
+ * @since 0.1.0
+ * @category fire times
+ */
+export const nextFireAfter = (trigger: Trigger, previous: number): number | undefined => {
+  switch (trigger._tag) {
+    case "Now":
+    case "At":
+      return undefined
+    case "Every":
+      return previous + Duration.toMillis(trigger.interval)
+    case "Cron":
+      return EffectCron.next(unsafeCron(trigger), previous).getTime()
+  }
+}
+
+/**
+ * The first `count` fire times at or after `from`, for display.
+ *
+ * @since 0.1.0
+ * @category fire times
+ */
+export const upcoming = (trigger: Trigger, from: number, count: number): ReadonlyArray<DateTime.Utc> => {
+  const out: Array<DateTime.Utc> = []
+  let next: number | undefined = firstFireAt(trigger, from)
+  while (next !== undefined && out.length < count) {
+    out.push(DateTime.unsafeMake(next))
+    next = nextFireAfter(trigger, next)
+  }
+  return out
+}
+
+/**
+ * The same trigger as an Effect `Schedule`, for driving in-process loops with
+ * `Effect.repeat` / `Effect.schedule`.
+ *
+ * @since 0.1.0
+ * @category conversions
+ */
+export const toSchedule = (trigger: Trigger): Schedule.Schedule<unknown> => {
+  switch (trigger._tag) {
+    case "Now":
+      return Schedule.once
+    case "At":
+      return Schedule.once.pipe(
+        Schedule.delayed(() => Duration.zero),
+        Schedule.modifyDelayEffect(() =>
+          Effect.map(DateTime.now, (now) => Duration.millis(Math.max(0, DateTime.distance(now, trigger.at))))
+        )
+      )
+    case "Every":
+      return Schedule.fixed(trigger.interval)
+    case "Cron":
+      return Schedule.cron(unsafeCron(trigger))
+  }
+}
+
+/**
+ * A short human description: "every 10s", "cron 0 3 * * * (Europe/Berlin)".
+ *
+ * @since 0.1.0
+ * @category conversions
+ */
+export const describe = (trigger: Trigger): string => {
+  switch (trigger._tag) {
+    case "Now":
+      return "now"
+    case "At":
+      return `at ${DateTime.formatIso(trigger.at)}`
+    case "Every":
+      return `every ${Duration.format(trigger.interval)}`
+    case "Cron":
+      return `cron ${trigger.expression}${trigger.timeZone === undefined ? "" : ` (${trigger.timeZone})`}`
+  }
+}

@@ -1,0 +1,539 @@
+import { DateTime, Effect, PubSub } from "effect"
+import type {
+  CancelResult,
+  ClaimedRun,
+  ClaimRequest,
+  FireResult,
+  JobStore,
+  NewRun,
+  RunOutcome,
+  RunQuery,
+  ScheduleFire,
+  ScheduleInput,
+  UpsertResult
+} from "../JobStore.js"
+import { RunNotFound, ScheduleNotFound, ScheduleRecord } from "../JobStore.js"
+import type { HistoryQuery, RunError, RunId, RunState, RunStatus } from "../Run.js"
+import { Run, RunRecord } from "../Run.js"
+import { Trigger } from "../Trigger.js"
+import { Schema } from "effect"
+import { Heap } from "./heap.js"
+
+interface Entry {
+  readonly id: RunId
+  readonly jobName: string
+  readonly payload: unknown
+  readonly scheduleId: string | undefined
+  readonly priority: number
+  readonly key: string | undefined
+  readonly serial: boolean
+  readonly then: ReadonlyArray<string>
+  readonly scheduledFor: number
+  readonly createdAt: number
+  readonly seq: number
+  state: RunState
+  attempt: number
+  runAt: number
+  version: number
+  workerId: string | undefined
+  leaseUntil: number
+  result: unknown
+  error: RunError | undefined
+}
+
+/** A heap node; stale when the entry moved on (lazy deletion). */
+interface Node {
+  readonly entry: Entry
+  readonly version: number
+}
+
+interface HistoryRow {
+  readonly runId: RunId
+  readonly jobName: string
+  readonly scheduleId: string | undefined
+  readonly attempt: number
+  readonly status: RunStatus
+  readonly scheduledFor: number
+  readonly startedAt: number
+  readonly finishedAt: number
+  readonly error: RunError | undefined
+  readonly result: unknown
+  readonly metrics: Record<string, unknown> | undefined
+  readonly retryAt: number | undefined
+  readonly workerId: string | undefined
+}
+
+interface ScheduleEntry {
+  input: ScheduleInput
+  triggerJson: string
+  paused: boolean
+  nextFireAt: number | undefined
+  lastFireAt: number | undefined
+  createdAt: number
+  updatedAt: number
+}
+
+const encodeTrigger = Schema.encodeSync(Trigger)
+const utc = (millis: number) => DateTime.unsafeMake(millis)
+const isLive = (node: Node) => node.entry.state === "queued" && node.entry.version === node.version
+
+/** Terminal runs and history rows kept before the oldest are dropped. */
+const defaultRetention = 100_000
+
+export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
+  const changes = yield* PubSub.sliding<"runs" | "schedules">(16)
+  const runs = new Map<RunId, Entry>()
+  const running = new Set<Entry>()
+  const finished: Array<RunId> = []
+  const keys = new Map<string, Entry>()
+  const activeBySchedule = new Map<string, number>()
+  const runningSerial = new Set<string>()
+  const schedules = new Map<string, ScheduleEntry>()
+  let history: Array<HistoryRow> = []
+  let seq = 0
+
+  // queued runs not yet due, by runAt; due runs, by priority then runAt
+  const waiting = new Heap<Node>((a, b) =>
+    a.entry.runAt !== b.entry.runAt ? a.entry.runAt < b.entry.runAt : a.entry.seq < b.entry.seq
+  )
+  const ready = new Heap<Node>((a, b) => {
+    const x = a.entry
+    const y = b.entry
+    if (x.priority !== y.priority) return x.priority > y.priority
+    if (x.runAt !== y.runAt) return x.runAt < y.runAt
+    return x.seq < y.seq
+  })
+
+  const notify = (what: "runs" | "schedules") => changes.unsafeOffer(what)
+
+  const queue = (entry: Entry, runAt: number) => {
+    entry.state = "queued"
+    entry.runAt = runAt
+    entry.version++
+    entry.workerId = undefined
+    waiting.push({ entry, version: entry.version })
+  }
+
+  const activate = (entry: Entry) => {
+    if (entry.key !== undefined) keys.set(entry.key, entry)
+    if (entry.scheduleId !== undefined) {
+      activeBySchedule.set(entry.scheduleId, (activeBySchedule.get(entry.scheduleId) ?? 0) + 1)
+    }
+  }
+
+  const finish = (entry: Entry, state: RunState) => {
+    entry.state = state
+    entry.version++
+    running.delete(entry)
+    if (entry.key !== undefined && keys.get(entry.key) === entry) keys.delete(entry.key)
+    if (entry.scheduleId !== undefined) {
+      const left = (activeBySchedule.get(entry.scheduleId) ?? 1) - 1
+      if (left === 0) activeBySchedule.delete(entry.scheduleId)
+      else activeBySchedule.set(entry.scheduleId, left)
+      if (entry.serial) runningSerial.delete(entry.scheduleId)
+    }
+    finished.push(entry.id)
+    if (finished.length > defaultRetention * 1.1) {
+      for (const id of finished.splice(0, finished.length - defaultRetention)) runs.delete(id)
+    }
+  }
+
+  const record = (row: HistoryRow) => {
+    history.push(row)
+    if (history.length > defaultRetention * 1.1) history = history.slice(history.length - defaultRetention)
+  }
+
+  const insert = (run: NewRun, now: number): RunId => {
+    if (run.key !== undefined) {
+      const existing = keys.get(run.key)
+      if (existing !== undefined) return existing.id
+    }
+    const entry: Entry = {
+      id: crypto.randomUUID() as RunId,
+      jobName: run.jobName,
+      payload: run.payload,
+      scheduleId: run.scheduleId,
+      priority: run.priority ?? 0,
+      key: run.key,
+      serial: run.serial ?? false,
+      then: run.then ?? [],
+      scheduledFor: run.scheduledFor,
+      createdAt: now,
+      seq: seq++,
+      state: "queued",
+      attempt: 0,
+      runAt: run.runAt,
+      version: 0,
+      workerId: undefined,
+      leaseUntil: 0,
+      result: undefined,
+      error: undefined
+    }
+    runs.set(entry.id, entry)
+    activate(entry)
+    waiting.push({ entry, version: 0 })
+    return entry.id
+  }
+
+  const toRun = (e: Entry) =>
+    new Run({
+      id: e.id,
+      jobName: e.jobName,
+      payload: e.payload,
+      ...(e.scheduleId === undefined ? {} : { scheduleId: e.scheduleId }),
+      state: e.state,
+      attempt: e.attempt,
+      runAt: utc(e.runAt),
+      scheduledFor: utc(e.scheduledFor),
+      priority: e.priority,
+      ...(e.key === undefined ? {} : { key: e.key }),
+      then: e.then,
+      ...(e.result === undefined ? {} : { result: e.result }),
+      ...(e.error === undefined ? {} : { error: e.error }),
+      ...(e.workerId === undefined ? {} : { workerId: e.workerId }),
+      createdAt: utc(e.createdAt)
+    }, true)
+
+  const toRecord = (r: HistoryRow) =>
+    new RunRecord({
+      runId: r.runId,
+      jobName: r.jobName,
+      ...(r.scheduleId === undefined ? {} : { scheduleId: r.scheduleId }),
+      attempt: r.attempt,
+      status: r.status,
+      scheduledFor: utc(r.scheduledFor),
+      startedAt: utc(r.startedAt),
+      finishedAt: utc(r.finishedAt),
+      durationMs: r.finishedAt - r.startedAt,
+      ...(r.error === undefined ? {} : { error: r.error }),
+      ...(r.result === undefined ? {} : { result: r.result }),
+      ...(r.metrics === undefined ? {} : { metrics: r.metrics }),
+      ...(r.retryAt === undefined ? {} : { retryAt: utc(r.retryAt) }),
+      ...(r.workerId === undefined ? {} : { workerId: r.workerId })
+    }, true)
+
+  const toSchedule = (id: string, s: ScheduleEntry) =>
+    new ScheduleRecord({
+      id,
+      jobName: s.input.jobName,
+      payload: s.input.payload,
+      trigger: s.input.trigger,
+      misfire: s.input.misfire,
+      overlap: s.input.overlap,
+      misfireGraceMs: s.input.misfireGraceMs,
+      paused: s.paused,
+      ...(s.nextFireAt === undefined ? {} : { nextFireAt: utc(s.nextFireAt) }),
+      ...(s.lastFireAt === undefined ? {} : { lastFireAt: utc(s.lastFireAt) }),
+      createdAt: utc(s.createdAt),
+      updatedAt: utc(s.updatedAt)
+    }, true)
+
+  const findSchedule = (id: string) =>
+    Effect.suspend(() => {
+      const s = schedules.get(id)
+      return s === undefined ? Effect.fail(new ScheduleNotFound({ id })) : Effect.succeed(s)
+    })
+
+  const matches = <A>(filter: A | ReadonlyArray<A> | undefined, value: A) =>
+    filter === undefined || (Array.isArray(filter) ? filter.includes(value) : filter === value)
+
+  const store: JobStore = {
+    upsertSchedule: (input) =>
+      Effect.sync((): UpsertResult => {
+        const triggerJson = JSON.stringify(encodeTrigger(input.trigger))
+        const existing = schedules.get(input.id)
+        if (existing === undefined) {
+          const created: ScheduleEntry = {
+            input,
+            triggerJson,
+            paused: false,
+            nextFireAt: input.firstFireAt,
+            lastFireAt: undefined,
+            createdAt: input.now,
+            updatedAt: input.now
+          }
+          schedules.set(input.id, created)
+          notify("schedules")
+          return { outcome: "created", schedule: toSchedule(input.id, created) }
+        }
+        const sameTrigger = existing.triggerJson === triggerJson
+        const unchanged = sameTrigger && existing.input.jobName === input.jobName &&
+          JSON.stringify(existing.input.payload) === JSON.stringify(input.payload) &&
+          existing.input.overlap === input.overlap && existing.input.misfireGraceMs === input.misfireGraceMs &&
+          JSON.stringify(existing.input.misfire) === JSON.stringify(input.misfire)
+        if (unchanged) return { outcome: "unchanged", schedule: toSchedule(input.id, existing) }
+        existing.input = input
+        existing.updatedAt = input.now
+        if (!sameTrigger) {
+          existing.triggerJson = triggerJson
+          existing.nextFireAt = input.firstFireAt
+        }
+        notify("schedules")
+        return { outcome: "updated", schedule: toSchedule(input.id, existing) }
+      }),
+
+    getSchedule: (id) => Effect.map(findSchedule(id), (s) => toSchedule(id, s)),
+
+    listSchedules: Effect.sync(() =>
+      Array.from(schedules, ([id, s]) => toSchedule(id, s)).sort((a, b) => a.id.localeCompare(b.id))
+    ),
+
+    setPaused: (id, paused, nextFireAt, now) =>
+      Effect.map(findSchedule(id), (s) => {
+        s.paused = paused
+        if (!paused) s.nextFireAt = nextFireAt
+        s.updatedAt = now
+        notify("schedules")
+        return toSchedule(id, s)
+      }),
+
+    removeSchedule: (id) =>
+      Effect.map(findSchedule(id), () => {
+        schedules.delete(id)
+        notify("schedules")
+      }),
+
+    dueSchedules: (now, limit) =>
+      Effect.sync(() => {
+        const due: Array<[string, ScheduleEntry]> = []
+        for (const [id, s] of schedules) {
+          if (!s.paused && s.nextFireAt !== undefined && s.nextFireAt <= now) due.push([id, s])
+        }
+        due.sort((a, b) => a[1].nextFireAt! - b[1].nextFireAt!)
+        return due.slice(0, limit).map(([id, s]) => toSchedule(id, s))
+      }),
+
+    fire: (fire: ScheduleFire) =>
+      Effect.sync((): FireResult => {
+        const s = schedules.get(fire.scheduleId)
+        if (s === undefined || s.paused || s.nextFireAt !== fire.expectedNextFireAt) {
+          return { fired: false, runIds: [], skipped: 0 }
+        }
+        s.nextFireAt = fire.nextFireAt
+        s.lastFireAt = fire.expectedNextFireAt
+        s.updatedAt = fire.now
+        const active = (activeBySchedule.get(fire.scheduleId) ?? 0) > 0
+        if (fire.skipIfActive && active) return { fired: true, runIds: [], skipped: fire.runs.length }
+        const runIds = fire.runs.map((run) => insert(run, fire.now))
+        if (runIds.length > 0) notify("runs")
+        return { fired: true, runIds, skipped: 0 }
+      }),
+
+    nextFireAt: Effect.sync(() => {
+      let next: number | undefined
+      for (const s of schedules.values()) {
+        if (!s.paused && s.nextFireAt !== undefined && (next === undefined || s.nextFireAt < next)) {
+          next = s.nextFireAt
+        }
+      }
+      return next
+    }),
+
+    enqueue: (newRuns, now) =>
+      Effect.sync(() => {
+        const ids = newRuns.map((run) => insert(run, now))
+        notify("runs")
+        return ids
+      }),
+
+    claim: (request: ClaimRequest) =>
+      Effect.sync(() => {
+        const { now } = request
+        for (let top = waiting.peek(); top !== undefined && top.entry.runAt <= now; top = waiting.peek()) {
+          waiting.pop()
+          if (isLive(top)) ready.push(top)
+        }
+        const allowed = request.jobNames === undefined ? undefined : new Set(request.jobNames)
+        const skip = request.skipJobs === undefined || request.skipJobs.length === 0
+          ? undefined
+          : new Set(request.skipJobs)
+        const claimed: Array<ClaimedRun> = []
+        const deferred: Array<Node> = []
+        while (claimed.length < request.limit && ready.size > 0) {
+          const node = ready.pop()!
+          if (!isLive(node)) continue
+          const e = node.entry
+          if (
+            (allowed !== undefined && !allowed.has(e.jobName)) ||
+            (skip !== undefined && skip.has(e.jobName)) ||
+            (e.serial && e.scheduleId !== undefined && runningSerial.has(e.scheduleId))
+          ) {
+            deferred.push(node)
+            continue
+          }
+          e.state = "running"
+          e.attempt++
+          e.version++
+          e.workerId = request.workerId
+          e.leaseUntil = now + request.leaseMs
+          running.add(e)
+          if (e.serial && e.scheduleId !== undefined) runningSerial.add(e.scheduleId)
+          claimed.push({
+            id: e.id,
+            jobName: e.jobName,
+            payload: e.payload,
+            attempt: e.attempt,
+            scheduledFor: e.scheduledFor,
+            scheduleId: e.scheduleId,
+            then: e.then
+          })
+        }
+        for (const node of deferred) ready.push(node)
+        return claimed
+      }),
+
+    nextRunAt: Effect.sync(() => {
+      for (let top = ready.peek(); top !== undefined; top = ready.peek()) {
+        if (isLive(top)) return top.entry.runAt
+        ready.pop()
+      }
+      for (let top = waiting.peek(); top !== undefined; top = waiting.peek()) {
+        if (isLive(top)) return top.entry.runAt
+        waiting.pop()
+      }
+      return undefined
+    }),
+
+    complete: (outcomes: ReadonlyArray<RunOutcome>) =>
+      Effect.sync(() => {
+        let queued = false
+        for (const o of outcomes) {
+          record({
+            runId: o.runId,
+            jobName: o.jobName,
+            scheduleId: o.scheduleId,
+            attempt: o.attempt,
+            status: o.status,
+            scheduledFor: o.scheduledFor,
+            startedAt: o.startedAt,
+            finishedAt: o.finishedAt,
+            error: o.error,
+            result: o.result,
+            metrics: o.metrics,
+            retryAt: o.retryAt,
+            workerId: o.workerId
+          })
+          const e = runs.get(o.runId)
+          if (e !== undefined && e.state === "running" && e.attempt === o.attempt) {
+            e.error = o.error
+            e.result = o.result
+            if (o.retryAt !== undefined) {
+              running.delete(e)
+              if (e.serial && e.scheduleId !== undefined) runningSerial.delete(e.scheduleId)
+              queue(e, o.retryAt)
+              queued = true
+            } else {
+              finish(e, o.status === "interrupted" ? "failed" : o.status)
+            }
+          }
+          if (o.followUps !== undefined && o.followUps.length > 0) {
+            for (const run of o.followUps) insert(run, o.finishedAt)
+            queued = true
+          }
+        }
+        if (queued) notify("runs")
+      }),
+
+    cancel: (runId, now) =>
+      Effect.sync((): CancelResult => {
+        const e = runs.get(runId)
+        if (e === undefined) return "not_found"
+        if (e.state === "running") return "running"
+        if (e.state !== "queued") return "finished"
+        finish(e, "cancelled")
+        record({
+          runId: e.id,
+          jobName: e.jobName,
+          scheduleId: e.scheduleId,
+          attempt: e.attempt,
+          status: "cancelled",
+          scheduledFor: e.scheduledFor,
+          startedAt: now,
+          finishedAt: now,
+          error: undefined,
+          result: undefined,
+          metrics: undefined,
+          retryAt: undefined,
+          workerId: undefined
+        })
+        return "cancelled"
+      }),
+
+    heartbeat: (workerId, runIds, leaseUntil) =>
+      Effect.sync(() => {
+        for (const id of runIds) {
+          const e = runs.get(id)
+          if (e !== undefined && e.state === "running" && e.workerId === workerId) e.leaseUntil = leaseUntil
+        }
+      }),
+
+    reapExpired: (now) =>
+      Effect.sync(() => {
+        const expired = Array.from(running).filter((e) => e.leaseUntil < now)
+        for (const e of expired) {
+          record({
+            runId: e.id,
+            jobName: e.jobName,
+            scheduleId: e.scheduleId,
+            attempt: e.attempt,
+            status: "interrupted",
+            scheduledFor: e.scheduledFor,
+            startedAt: e.leaseUntil,
+            finishedAt: now,
+            error: { tag: "LeaseExpired", message: `worker ${e.workerId} stopped renewing its lease`, cause: "" } as RunError,
+            result: undefined,
+            metrics: undefined,
+            retryAt: now,
+            workerId: e.workerId
+          })
+          running.delete(e)
+          if (e.serial && e.scheduleId !== undefined) runningSerial.delete(e.scheduleId)
+          queue(e, now)
+        }
+        if (expired.length > 0) notify("runs")
+        return expired.length
+      }),
+
+    getRun: (runId) =>
+      Effect.suspend(() => {
+        const e = runs.get(runId)
+        return e === undefined ? Effect.fail(new RunNotFound({ runId })) : Effect.succeed(toRun(e))
+      }),
+
+    listRuns: (query: RunQuery) =>
+      Effect.sync(() => {
+        const limit = query.limit ?? 100
+        const out: Array<Run> = []
+        const all = Array.from(runs.values())
+        for (let i = all.length - 1; i >= 0 && out.length < limit; i--) {
+          const e = all[i]!
+          if (
+            matches(query.state, e.state) && matches(query.jobName, e.jobName) &&
+            (query.scheduleId === undefined || e.scheduleId === query.scheduleId)
+          ) out.push(toRun(e))
+        }
+        return out
+      }),
+
+    history: (query: HistoryQuery) =>
+      Effect.sync(() => {
+        const limit = query.limit ?? 100
+        const out: Array<RunRecord> = []
+        for (let i = history.length - 1; i >= 0 && out.length < limit; i--) {
+          const r = history[i]!
+          if (
+            (query.jobName === undefined || r.jobName === query.jobName) &&
+            (query.runId === undefined || r.runId === query.runId) &&
+            (query.scheduleId === undefined || r.scheduleId === query.scheduleId) &&
+            matches(query.status, r.status) &&
+            (query.from === undefined || r.finishedAt >= query.from) &&
+            (query.to === undefined || r.finishedAt < query.to)
+          ) out.push(toRecord(r))
+        }
+        return out
+      }),
+
+    changes: PubSub.subscribe(changes)
+  }
+  return store
+})

@@ -1,0 +1,127 @@
+import { Clock, DateTime, Duration, Effect, Queue } from "effect"
+import type { Events } from "../Events.js"
+import type { JobStore, NewRun, ScheduleRecord } from "../JobStore.js"
+import * as Trigger from "../Trigger.js"
+
+/** Due schedules fired per store round trip. */
+const batch = 100
+
+/**
+ * The ticks of a schedule that are due at `now`, and the first tick after it.
+ * Interval ticks are counted arithmetically, so a long gap costs nothing.
+ */
+export const dueTicks = (
+  trigger: Trigger.Trigger,
+  first: number,
+  now: number,
+  keep: number
+): { readonly ticks: ReadonlyArray<number>; readonly missed: number; readonly next: number | undefined } => {
+  if (trigger._tag === "Every") {
+    const interval = Math.max(1, Duration.toMillis(trigger.interval))
+    const count = Math.floor((now - first) / interval) + 1
+    const ticks: Array<number> = []
+    for (let i = Math.max(0, count - keep); i < count; i++) ticks.push(first + i * interval)
+    return { ticks, missed: count, next: first + count * interval }
+  }
+  const ticks: Array<number> = []
+  let missed = 0
+  let t: number | undefined = first
+  while (t !== undefined && t <= now) {
+    missed++
+    ticks.push(t)
+    if (ticks.length > keep) ticks.shift()
+    t = Trigger.nextFireAfter(trigger, t)
+  }
+  return { ticks, missed, next: t }
+}
+
+/** Which of the due ticks become runs, by the schedule's misfire policy. */
+export const ticksToFire = (schedule: ScheduleRecord, now: number): {
+  readonly fire: ReadonlyArray<number>
+  readonly next: number | undefined
+} => {
+  const first = DateTime.toEpochMillis(schedule.nextFireAt!)
+  const misfire = schedule.misfire
+  const keep = misfire._tag === "CatchUp" ? misfire.limit : 1
+  const { next, ticks } = dueTicks(schedule.trigger, first, now, keep)
+  if (misfire._tag === "Skip") {
+    return { fire: ticks.filter((t) => now - t <= schedule.misfireGraceMs), next }
+  }
+  return { fire: ticks, next }
+}
+
+/**
+ * The ticker turns due schedules into queued runs. Each tick is applied with a
+ * compare-and-set on the schedule's next fire time, so any number of tickers
+ * can run against one store without firing a tick twice.
+ */
+export const make = (store: JobStore, events: Events) =>
+  Effect.gen(function*() {
+    const changes = yield* store.changes
+
+    const fireOne = (schedule: ScheduleRecord, now: number) =>
+      Effect.gen(function*() {
+        const { fire, next } = ticksToFire(schedule, now)
+        const runs: Array<NewRun> = fire.map((tick) => ({
+          jobName: schedule.jobName,
+          payload: schedule.payload,
+          runAt: tick,
+          scheduledFor: tick,
+          scheduleId: schedule.id,
+          serial: schedule.overlap === "queue"
+        }))
+        const result = yield* store.fire({
+          scheduleId: schedule.id,
+          expectedNextFireAt: DateTime.toEpochMillis(schedule.nextFireAt!),
+          nextFireAt: next,
+          runs,
+          skipIfActive: schedule.overlap === "skip",
+          now
+        })
+        if (!events.hasSubscribers() || !result.fired) return
+        if (result.skipped > 0) {
+          yield* events.publish({
+            _tag: "Skipped",
+            scheduleId: schedule.id,
+            jobName: schedule.jobName,
+            reason: "previous run still active (overlap: skip)",
+            at: now
+          })
+        }
+        for (let i = 0; i < result.runIds.length; i++) {
+          yield* events.publish({
+            _tag: "Enqueued",
+            runId: result.runIds[i]!,
+            jobName: schedule.jobName,
+            attempt: 0,
+            scheduleId: schedule.id,
+            runAt: runs[i]!.runAt,
+            at: now
+          })
+        }
+      })
+
+    const loop = Effect.gen(function*() {
+      for (;;) {
+        const now = yield* Clock.currentTimeMillis
+        const due = yield* store.dueSchedules(now, batch)
+        for (const schedule of due) yield* fireOne(schedule, now)
+        if (due.length === batch) continue
+        const next = yield* store.nextFireAt
+        if (next !== undefined && next > now) {
+          yield* Effect.raceFirst(Queue.take(changes), Effect.sleep(next - now))
+        } else if (next === undefined) {
+          yield* Queue.take(changes)
+        }
+      }
+    }).pipe(
+      Effect.catchAllCause((cause) =>
+        Effect.zipRight(
+          Effect.logError("clockwork: the ticker failed; retrying in 1 second", cause),
+          Effect.sleep("1 second")
+        )
+      ),
+      Effect.forever
+    )
+    yield* Effect.forkScoped(loop)
+  })
