@@ -30,7 +30,9 @@ import type { Runner } from "./Runner.js"
 import type { Scheduler } from "./Scheduler.js"
 
 /**
- * The app layer on a fresh in-memory store.
+ * The app layer on a fresh in-memory store. Its runner has no shutdown grace
+ * period by default (runs still going when the test's scope closes are
+ * interrupted at once), since nothing moves the TestClock during shutdown.
  *
  * @since 0.1.0
  * @category layers
@@ -42,7 +44,10 @@ export const layer = <const Jobs extends ReadonlyArray<Job.Any>>(
   Scheduler | Runner | Events | Job.Registry | JobStore.JobStore,
   Job.DuplicateJobName,
   Job.Requirements<Jobs[number]>
-> => Clockwork.layer(jobs, options).pipe(Layer.provideMerge(JobStore.layerMemory))
+> =>
+  Clockwork.layer(jobs, { ...options, runner: { shutdownGrace: 0, ...options?.runner } }).pipe(
+    Layer.provideMerge(JobStore.layerMemory)
+  )
 
 /**
  * Lets every fiber that can make progress at the current instant do so (the

@@ -351,7 +351,7 @@ export const make = (
       Effect.gen(function*() {
         stopping = true
         const fibers = () => Array.from(active.values(), (a) => a.fiber!).filter((f) => f !== undefined)
-        if (active.size > 0) {
+        if (active.size > 0 && Duration.toMillis(config.shutdownGrace) > 0) {
           yield* Effect.timeoutOption(Fiber.awaitAll(fibers()), config.shutdownGrace)
         }
         for (const a of active.values()) stop(a, "shutdown")
