@@ -23,6 +23,27 @@ export interface Options {
 }
 
 /**
+ * The services the app layer provides itself: a job may use them (a handler
+ * that enqueues other jobs needs the Scheduler) without the app providing them.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Provided = Scheduler.Scheduler | Events.Events | JobStore
+
+/**
+ * What an app must provide for a list of jobs.
+ *
+ * @since 0.1.0
+ * @category type-level
+ */
+export type Requirements<Jobs extends ReadonlyArray<Job.Any>> = Exclude<Job.Requirements<Jobs[number]>, Provided>
+
+// the runner's runtime carries the Scheduler and Events, so jobs may use them
+const registry = <const Jobs extends ReadonlyArray<Job.Any>>(jobs: Jobs) =>
+  Job.registry(jobs) as Layer.Layer<Job.Registry, Job.DuplicateJobName, Requirements<Jobs>>
+
+/**
  * The ticker alone: turns due schedules into queued runs. Any number may run
  * against one store; a tick is never fired twice.
  *
@@ -51,11 +72,12 @@ export const layer = <const Jobs extends ReadonlyArray<Job.Any>>(
 ): Layer.Layer<
   Scheduler.Scheduler | Runner.Runner | Events.Events | Job.Registry,
   Job.DuplicateJobName,
-  JobStore | Job.Requirements<Jobs[number]>
+  JobStore | Requirements<Jobs>
 > =>
-  Layer.mergeAll(Scheduler.layer, Runner.layer(options?.runner), layerTicker).pipe(
+  Layer.merge(Runner.layer(options?.runner), layerTicker).pipe(
+    Layer.provideMerge(Scheduler.layer),
     Layer.provideMerge(Events.layer),
-    Layer.provideMerge(Job.registry(jobs))
+    Layer.provideMerge(registry(jobs))
   )
 
 /**
@@ -71,11 +93,12 @@ export const layerWorker = <const Jobs extends ReadonlyArray<Job.Any>>(
 ): Layer.Layer<
   Scheduler.Scheduler | Runner.Runner | Events.Events | Job.Registry,
   Job.DuplicateJobName,
-  JobStore | Job.Requirements<Jobs[number]>
+  JobStore | Requirements<Jobs>
 > =>
-  Layer.merge(Scheduler.layer, Runner.layer(options?.runner)).pipe(
+  Runner.layer(options?.runner).pipe(
+    Layer.provideMerge(Scheduler.layer),
     Layer.provideMerge(Events.layer),
-    Layer.provideMerge(Job.registry(jobs))
+    Layer.provideMerge(registry(jobs))
   )
 
 /**

@@ -137,7 +137,8 @@ export const make = <P, PI, E, R, A = void, AI = void>(options: {
   readonly name: string
   readonly payload: Schema.Schema<P, PI>
   readonly success?: Schema.Schema<A, AI>
-  readonly run: (payload: P, ctx: JobContext) => Effect.Effect<A, E, R>
+  /** returns the success Schema's type (void without one) */
+  readonly run: (payload: P, ctx: JobContext) => Effect.Effect<NoInfer<A>, E, R>
   /** default 15 minutes */
   readonly timeout?: Duration.DurationInput
   /** a Schedule over failures; default: exponential backoff with jitter, 5 attempts */

@@ -184,8 +184,8 @@ export interface ClaimRequest {
   readonly workerId: string
   /** jobs this worker can take (it has them registered and below their concurrency) */
   readonly jobNames?: ReadonlyArray<string> | undefined
-  /** jobs not to claim now (at their concurrency limit) */
-  readonly skipJobs?: ReadonlyArray<string> | undefined
+  /** how many more runs of these jobs this worker may take now (their concurrency limit minus what it runs) */
+  readonly jobCapacity?: ReadonlyMap<string, number> | undefined
   /** how long the claim holds without a heartbeat */
   readonly leaseMs: number
 }

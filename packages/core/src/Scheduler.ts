@@ -244,6 +244,7 @@ export const make: Effect.Effect<Scheduler, never, JobStore | Events> = Effect.g
     Effect.scoped(Effect.gen(function*() {
       // subscribe before reading the store, so no completion slips between
       const subscription = yield* events.subscribe
+      const changes = yield* store.changes
       const aboutThisRun = Effect.repeat(Queue.take(subscription), {
         until: (event) => "runId" in event && event.runId === handle.id
       })
@@ -269,8 +270,9 @@ export const make: Effect.Effect<Scheduler, never, JobStore | Events> = Effect.g
             )
           )
         }
-        // runs finished by another process are seen by polling
-        yield* Effect.raceFirst(aboutThisRun, Effect.sleep("1 second"))
+        // runs finished in another process wake us through the store's change
+        // feed; a slow poll covers a feed that missed something
+        yield* Effect.raceAll([aboutThisRun, Queue.take(changes), Effect.sleep("30 seconds")])
       }
     }))
 
@@ -555,7 +557,8 @@ export const history = (query?: HistoryQuery): Effect.Effect<ReadonlyArray<RunRe
 
 /**
  * Drives a job from any Effect `Schedule`, in this process only (nothing is
- * stored): each recurrence enqueues a run. The loop lives as long as the scope.
+ * stored): a run is enqueued at once and again at each recurrence (as
+ * `Effect.repeat` would). The loop lives as long as the scope.
  *
  * @example
  * ```ts
@@ -571,7 +574,7 @@ export const scheduleInProcess = <P, Out>(
 ): Effect.Effect<void, never, Scheduler | Scope.Scope> =>
   Effect.flatMap(Scheduler, (s) =>
     Effect.forkScoped(
-      Effect.schedule(
+      Effect.repeat(
         Effect.catchAll(s.enqueue(job, payload), (error) => Effect.logError("clockwork: in-process schedule", error)),
         schedule
       )

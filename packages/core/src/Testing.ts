@@ -43,7 +43,7 @@ export const layer = <const Jobs extends ReadonlyArray<Job.Any>>(
 ): Layer.Layer<
   Scheduler | Runner | Events | Job.Registry | JobStore.JobStore,
   Job.DuplicateJobName,
-  Job.Requirements<Jobs[number]>
+  Clockwork.Requirements<Jobs>
 > =>
   Clockwork.layer(jobs, { ...options, runner: { shutdownGrace: 0, ...options?.runner } }).pipe(
     Layer.provideMerge(JobStore.layerMemory)
@@ -58,9 +58,13 @@ export const layer = <const Jobs extends ReadonlyArray<Job.Any>>(
  * @category testing
  */
 export const settle: Effect.Effect<void> = Effect.gen(function*() {
-  for (let i = 0; i < 20; i++) {
+  // Each yield lets every fiber that is ready take one more step (the
+  // scheduler is FIFO), so a chain ticker → store → runner → job → writer
+  // needs a few dozen; TestClock.adjust(0) also wakes sleeps due right now but
+  // waits on a real timer, so it is used sparingly.
+  for (let i = 0; i < 4; i++) {
     yield* TestClock.adjust(0)
-    for (let j = 0; j < 10; j++) yield* Effect.yieldNow()
+    for (let j = 0; j < 64; j++) yield* Effect.yieldNow()
   }
 })
 

@@ -5,7 +5,19 @@
  *
  * @since 0.1.0
  */
-import { Config, Cron as EffectCron, DateTime, Duration, Effect, Either, Option, Schedule, Schema } from "effect"
+import {
+  Config,
+  Cron as EffectCron,
+  DateTime,
+  Duration,
+  Effect,
+  Either,
+  Option,
+  Schedule,
+  ScheduleDecision,
+  ScheduleInterval,
+  Schema
+} from "effect"
 import type { ConfigError } from "effect/ConfigError"
 
 // ---------------------------------------------------------------------------
@@ -191,7 +203,8 @@ export const validateInterval = (
  * @category validation
  */
 export const validateTimeZone = (timeZone: string): Either.Either<string, UnknownTimeZone> =>
-  Option.match(DateTime.zoneMakeNamed(timeZone), {
+  // Intl reads "" as the machine's zone; a schedule must name its zone
+  Option.match(timeZone.trim() === "" ? Option.none() : DateTime.zoneMakeNamed(timeZone), {
     onNone: () => Either.left(new UnknownTimeZone({ timeZone })),
     onSome: () => Either.right(timeZone)
   })
@@ -208,7 +221,8 @@ export const parseCron = (
   expression: string,
   timeZone?: string
 ): Either.Either<EffectCron.Cron, InvalidCron | UnknownTimeZone> => {
-  const key = `${timeZone ?? ""}|${expression}`
+  // "no zone" and the zone "" must not share a cache entry
+  const key = timeZone === undefined ? `utc|${expression}` : `zone:${timeZone}|${expression}`
   const cached = cronCache.get(key)
   if (cached !== undefined) return Either.right(cached)
   if (timeZone !== undefined) {
@@ -438,7 +452,7 @@ export const firstFireAt = (trigger: Trigger, now: number): number => {
       return DateTime.toEpochMillis(trigger.at)
     case "Every":
       return trigger.startAt === undefined
-        ? now + Duration.toMillis(trigger.interval)
+        ? now + intervalMillis(trigger)
         : DateTime.toEpochMillis(trigger.startAt)
     case "Cron":
       return EffectCron.next(unsafeCron(trigger), now - 1).getTime()
@@ -457,11 +471,19 @@ export const nextFireAfter = (trigger: Trigger, previous: number): number | unde
     case "At":
       return undefined
     case "Every":
-      return previous + Duration.toMillis(trigger.interval)
+      return previous + intervalMillis(trigger)
     case "Cron":
       return EffectCron.next(unsafeCron(trigger), previous).getTime()
   }
 }
+
+/**
+ * An interval in whole milliseconds (at least 1): the store's resolution.
+ *
+ * @since 0.1.0
+ * @category fire times
+ */
+export const intervalMillis = (trigger: Every): number => Math.max(1, Math.ceil(Duration.toMillis(trigger.interval)))
 
 /**
  * The first `count` fire times at or after `from`, for display.
@@ -472,6 +494,12 @@ export const nextFireAfter = (trigger: Trigger, previous: number): number | unde
 export const upcoming = (trigger: Trigger, from: number, count: number): ReadonlyArray<DateTime.Utc> => {
   const out: Array<DateTime.Utc> = []
   let next: number | undefined = firstFireAt(trigger, from)
+  // a start in the past: walk forward to `from` (intervals by arithmetic)
+  if (next !== undefined && next < from && trigger._tag === "Every") {
+    const step = intervalMillis(trigger)
+    next += Math.ceil((from - next) / step) * step
+  }
+  while (next !== undefined && next < from) next = nextFireAfter(trigger, next)
   while (next !== undefined && out.length < count) {
     out.push(DateTime.unsafeMake(next))
     next = nextFireAfter(trigger, next)
@@ -480,29 +508,22 @@ export const upcoming = (trigger: Trigger, from: number, count: number): Readonl
 }
 
 /**
- * The same trigger as an Effect `Schedule`, for driving in-process loops with
- * `Effect.repeat` / `Effect.schedule`.
+ * The same trigger as an Effect `Schedule` (its output is each fire time, in
+ * epoch ms), for driving in-process loops with `Effect.repeat` /
+ * `Effect.schedule`. It fires at the same instants as the stored trigger.
  *
  * @since 0.1.0
  * @category conversions
  */
-export const toSchedule = (trigger: Trigger): Schedule.Schedule<unknown> => {
-  switch (trigger._tag) {
-    case "Now":
-      return Schedule.once
-    case "At":
-      return Schedule.once.pipe(
-        Schedule.delayed(() => Duration.zero),
-        Schedule.modifyDelayEffect(() =>
-          Effect.map(DateTime.now, (now) => Duration.millis(Math.max(0, DateTime.distance(now, trigger.at))))
-        )
-      )
-    case "Every":
-      return Schedule.fixed(trigger.interval)
-    case "Cron":
-      return Schedule.cron(unsafeCron(trigger))
-  }
-}
+export const toSchedule = (trigger: Trigger): Schedule.Schedule<number> =>
+  Schedule.makeWithState<number | undefined, unknown, number>(undefined, (now, _, previous) => {
+    const next = previous === undefined ? firstFireAt(trigger, now) : nextFireAfter(trigger, previous)
+    return Effect.succeed(
+      next === undefined
+        ? [previous, previous ?? now, ScheduleDecision.done] as const
+        : [next, next, ScheduleDecision.continueWith(ScheduleInterval.after(next))] as const
+    )
+  })
 
 /**
  * A short human description: "every 10s", "cron 0 3 * * * (Europe/Berlin)".

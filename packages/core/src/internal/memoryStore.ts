@@ -344,9 +344,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
           if (isLive(top)) ready.push(top)
         }
         const allowed = request.jobNames === undefined ? undefined : new Set(request.jobNames)
-        const skip = request.skipJobs === undefined || request.skipJobs.length === 0
-          ? undefined
-          : new Set(request.skipJobs)
+        const capacity = request.jobCapacity === undefined ? undefined : new Map(request.jobCapacity)
         const claimed: Array<ClaimedRun> = []
         const deferred: Array<Node> = []
         while (claimed.length < request.limit && ready.size > 0) {
@@ -355,12 +353,14 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
           const e = node.entry
           if (
             (allowed !== undefined && !allowed.has(e.jobName)) ||
-            (skip !== undefined && skip.has(e.jobName)) ||
+            (capacity !== undefined && capacity.get(e.jobName) === 0) ||
             (e.serial && e.scheduleId !== undefined && runningSerial.has(e.scheduleId))
           ) {
             deferred.push(node)
             continue
           }
+          const left = capacity?.get(e.jobName)
+          if (left !== undefined) capacity!.set(e.jobName, left - 1)
           e.state = "running"
           e.attempt++
           e.version++

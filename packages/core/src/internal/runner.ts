@@ -297,12 +297,10 @@ export const make = (
     // -------------------------------------------------------------------
     // the claim loop
     // -------------------------------------------------------------------
-    const skipJobs = () => {
-      const out: Array<string> = []
-      for (const job of limited) {
-        if ((perJob.get(job.name) ?? 0) >= job.concurrency!) out.push(job.name)
-      }
-      return out
+    const jobCapacity = () => {
+      const capacity = new Map<string, number>()
+      for (const job of limited) capacity.set(job.name, Math.max(0, job.concurrency! - (perJob.get(job.name) ?? 0)))
+      return capacity
     }
 
     const claimLoop = Effect.gen(function*() {
@@ -315,7 +313,7 @@ export const make = (
             now,
             limit,
             workerId: config.workerId,
-            skipJobs: limited.length === 0 ? undefined : skipJobs(),
+            jobCapacity: limited.length === 0 ? undefined : jobCapacity(),
             leaseMs: config.leaseMs
           })
           for (const claim of claimed) start(claim, now)
@@ -352,7 +350,8 @@ export const make = (
         stopping = true
         const fibers = () => Array.from(active.values(), (a) => a.fiber!).filter((f) => f !== undefined)
         if (active.size > 0 && Duration.toMillis(config.shutdownGrace) > 0) {
-          yield* Effect.timeoutOption(Fiber.awaitAll(fibers()), config.shutdownGrace)
+          // finalizers run uninterruptibly; the wait must be cut by the grace period
+          yield* Effect.timeoutOption(Effect.interruptible(Fiber.awaitAll(fibers())), config.shutdownGrace)
         }
         for (const a of active.values()) stop(a, "shutdown")
         yield* Fiber.awaitAll(fibers())

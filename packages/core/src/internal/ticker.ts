@@ -1,4 +1,4 @@
-import { Clock, DateTime, Duration, Effect, Queue } from "effect"
+import { Clock, DateTime, Effect, Queue } from "effect"
 import type { Events } from "../Events.js"
 import type { JobStore, NewRun, ScheduleRecord } from "../JobStore.js"
 import * as Trigger from "../Trigger.js"
@@ -17,7 +17,7 @@ export const dueTicks = (
   keep: number
 ): { readonly ticks: ReadonlyArray<number>; readonly missed: number; readonly next: number | undefined } => {
   if (trigger._tag === "Every") {
-    const interval = Math.max(1, Duration.toMillis(trigger.interval))
+    const interval = Trigger.intervalMillis(trigger)
     const count = Math.floor((now - first) / interval) + 1
     const ticks: Array<number> = []
     for (let i = Math.max(0, count - keep); i < count; i++) ticks.push(first + i * interval)

@@ -1,0 +1,500 @@
+import { assert, describe, expect, it } from "@effect/vitest"
+import {
+  ConfigProvider,
+  Context,
+  DateTime,
+  Effect,
+  Exit,
+  Fiber,
+  HashMap,
+  Layer,
+  Logger,
+  Option,
+  Queue,
+  Ref,
+  Schedule,
+  Schema,
+  Scope,
+  TestClock
+} from "effect"
+import { Clockwork, Events, Job, JobStore, Runner, Scheduler, Testing, Trigger } from "../src/index.js"
+
+const noop = Job.make({ name: "noop", payload: Schema.Struct({}), run: () => Effect.void })
+
+const sleeper = (name: string, options?: { concurrency?: number }) =>
+  Job.make({
+    name,
+    payload: Schema.Struct({ seconds: Schema.Number }),
+    ...options,
+    run: ({ seconds }) => Effect.sleep(`${seconds} seconds`)
+  })
+
+describe("concurrency", () => {
+  it.scoped("the runner's global limit caps runs at once", () => {
+    const job = sleeper("nap")
+    return Effect.gen(function*() {
+      yield* Scheduler.enqueueMany(job, Array.from({ length: 5 }, () => ({ seconds: 10 })))
+      yield* Testing.advance("35 seconds")
+      const starts = (yield* Scheduler.history({ jobName: "nap" })).map((r) => r.startedAt.epochMillis / 1000).sort()
+      expect(starts).toEqual([0, 0, 10, 10, 20])
+    }).pipe(Effect.provide(Testing.layer([job], { runner: { concurrency: 2 } })))
+  })
+
+  it.scoped("a job's own limit leaves room for other jobs", () => {
+    const limited = sleeper("one-at-a-time", { concurrency: 1 })
+    const other = sleeper("other")
+    return Effect.gen(function*() {
+      yield* Scheduler.enqueueMany(limited, [{ seconds: 10 }, { seconds: 10 }, { seconds: 10 }])
+      yield* Scheduler.enqueueMany(other, [{ seconds: 10 }, { seconds: 10 }])
+      yield* Testing.advance("31 seconds")
+      const history = yield* Scheduler.history()
+      const startsOf = (name: string) =>
+        history.filter((r) => r.jobName === name).map((r) => r.startedAt.epochMillis / 1000).sort()
+      expect(startsOf("one-at-a-time")).toEqual([0, 10, 20])
+      expect(startsOf("other")).toEqual([0, 0])
+    }).pipe(Effect.provide(Testing.layer([limited, other], { runner: { concurrency: 3 } })))
+  })
+})
+
+describe("failures never kill the runner", () => {
+  it.scoped("a defect is recorded as a failure and the next run still runs", () => {
+    const crash = Job.make({
+      name: "crash",
+      payload: Schema.Struct({}),
+      retry: Job.noRetry,
+      run: () => Effect.die(new Error("kaboom"))
+    })
+    return Effect.gen(function*() {
+      const bad = yield* Scheduler.enqueue(crash, {})
+      yield* Testing.settle
+      const good = yield* Scheduler.enqueue(noop, {})
+      yield* Testing.settle
+      const [failed] = yield* Scheduler.history({ runId: bad.id })
+      expect(failed!.status).toBe("failed")
+      expect(failed!.error?.tag).toBe("Defect")
+      expect(failed!.error?.message).toBe("kaboom")
+      expect(failed!.error?.cause).toContain("kaboom")
+      const [ok] = yield* Scheduler.history({ runId: good.id })
+      expect(ok!.status).toBe("succeeded")
+    }).pipe(Effect.provide(Testing.layer([crash, noop])))
+  })
+
+  it.scoped("a payload that fails its Schema makes a failed run with the parse error, not retried", () => {
+    const typed = Job.make({
+      name: "typed",
+      payload: Schema.Struct({ count: Schema.Number }),
+      run: () => Effect.void
+    })
+    return Effect.gen(function*() {
+      const store = yield* JobStore.JobStore
+      // a row written by an older version of the app, say
+      const [id] = yield* store.enqueue([{ jobName: "typed", payload: { count: "three" }, runAt: 0, scheduledFor: 0 }], 0)
+      yield* Testing.advance("1 minute")
+      const attempts = yield* Scheduler.history({ runId: id! })
+      expect(attempts).toHaveLength(1)
+      expect(attempts[0]!.status).toBe("failed")
+      expect(attempts[0]!.error?.tag).toBe("ParseError")
+      expect(attempts[0]!.error?.message).toContain("count")
+    }).pipe(Effect.provide(Testing.layer([typed])))
+  })
+
+  it.scoped("a run of a job no one registered fails with UnknownJob", () =>
+    Effect.gen(function*() {
+      const store = yield* JobStore.JobStore
+      const [id] = yield* store.enqueue([{ jobName: "ghost", payload: {}, runAt: 0, scheduledFor: 0 }], 0)
+      yield* Testing.settle
+      const [attempt] = yield* Scheduler.history({ runId: id! })
+      expect(attempt!.status).toBe("failed")
+      expect(attempt!.error?.tag).toBe("UnknownJob")
+      expect(attempt!.error?.message).toContain("ghost")
+    }).pipe(Effect.provide(Testing.layer([noop]))))
+
+  it.scoped("typed errors keep their tag and message", () => {
+    class QuotaExceeded extends Schema.TaggedError<QuotaExceeded>()("QuotaExceeded", { limit: Schema.Number }) {
+      override get message() {
+        return `quota of ${this.limit} exceeded`
+      }
+    }
+    const job = Job.make({
+      name: "quota",
+      payload: Schema.Struct({}),
+      retry: Job.noRetry,
+      run: () => new QuotaExceeded({ limit: 3 })
+    })
+    return Effect.gen(function*() {
+      const handle = yield* Scheduler.enqueue(job, {})
+      const error = yield* Effect.flip(Scheduler.result(handle))
+      assert(error._tag === "RunFailed")
+      expect(error.state).toBe("failed")
+      expect(error.error?.tag).toBe("QuotaExceeded")
+      expect(error.error?.message).toBe("quota of 3 exceeded")
+    }).pipe(Effect.provide(Testing.layer([job])))
+  })
+})
+
+describe("cancellation", () => {
+  it.scoped("cancelling a running job interrupts it and runs its finalizers", () =>
+    Effect.gen(function*() {
+      const cleaned = yield* Ref.make(false)
+      const job = Job.make({
+        name: "long",
+        payload: Schema.Struct({}),
+        run: () => Effect.never.pipe(Effect.ensuring(Ref.set(cleaned, true)))
+      })
+      yield* Effect.gen(function*() {
+        const handle = yield* Scheduler.enqueue(job, {})
+        yield* Testing.advance("5 seconds")
+        expect(yield* Scheduler.cancel(handle.id)).toBe("cancelled")
+        yield* Testing.settle
+        expect(yield* Ref.get(cleaned)).toBe(true)
+        const [attempt] = yield* Scheduler.history({ runId: handle.id })
+        expect(attempt!.status).toBe("cancelled")
+        expect(attempt!.finishedAt.epochMillis).toBe(5000)
+        const run = yield* Effect.flatMap(Scheduler.Scheduler, (s) => s.getRun(handle.id))
+        expect(run.state).toBe("cancelled")
+        expect((yield* Runner.Runner).activeRuns()).toEqual([])
+      }).pipe(Effect.provide(Testing.layer([job])))
+    }))
+
+  it.scoped("a queued run that is cancelled never starts", () =>
+    Effect.gen(function*() {
+      const handle = yield* Scheduler.enqueue(noop, {}, { delay: "1 minute" })
+      expect(yield* Scheduler.cancel(handle.id)).toBe("cancelled")
+      yield* Testing.advance("2 minutes")
+      const attempts = yield* Scheduler.history({ runId: handle.id })
+      expect(attempts.map((r) => r.status)).toEqual(["cancelled"])
+      expect(yield* Scheduler.cancel(handle.id)).toBe("finished")
+      const error = yield* Effect.flip(Scheduler.result(handle))
+      assert(error._tag === "RunFailed")
+      expect(error.state).toBe("cancelled")
+    }).pipe(Effect.provide(Testing.layer([noop]))))
+
+  it.scoped("cancelling an unknown run fails with RunNotFound", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Scheduler.cancel("nope" as never))
+      expect(error._tag).toBe("RunNotFound")
+    }).pipe(Effect.provide(Testing.layer([noop]))))
+})
+
+describe("graceful shutdown", () => {
+  it.scoped("in-flight runs may finish within the grace period; the rest are interrupted and re-queued", () => {
+    const job = sleeper("work")
+    return Effect.gen(function*() {
+      const store = yield* JobStore.makeMemory
+      const storeLayer = Layer.succeed(JobStore.JobStore, store)
+      const app = Clockwork.layer([job], { runner: { shutdownGrace: "10 seconds" } }).pipe(Layer.provide(storeLayer))
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(app, scope)
+      const [quick, slow] = yield* Effect.gen(function*() {
+        const quick = yield* Scheduler.enqueue(job, { seconds: 5 })
+        const slow = yield* Scheduler.enqueue(job, { seconds: 60 })
+        return [quick.id, slow.id] as const
+      }).pipe(Effect.provide(context))
+      yield* Testing.advance("1 second")
+      // shutdown starts at 1 s: the quick run ends at 5 s, the grace period at 11 s
+      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      yield* Testing.advance("10 seconds")
+      yield* Fiber.join(closing)
+      expect((yield* store.getRun(quick)).state).toBe("succeeded")
+      expect((yield* store.getRun(slow)).state).toBe("queued")
+      const [interrupted] = yield* store.history({ runId: slow })
+      expect(interrupted!.status).toBe("interrupted")
+      expect(interrupted!.finishedAt.epochMillis).toBe(11_000)
+      // a new runner picks the re-queued run up
+      yield* Testing.advance("61 seconds").pipe(Effect.provide(app))
+      expect((yield* store.getRun(slow)).state).toBe("succeeded")
+      expect((yield* store.history({ runId: slow })).map((r) => r.status)).toEqual(["succeeded", "interrupted"])
+    })
+  })
+})
+
+describe("events", () => {
+  it.scoped("a run's lifecycle is published in order", () => {
+    const flaky = Job.make({
+      name: "flaky",
+      payload: Schema.Struct({}),
+      retry: Job.defaultRetry,
+      run: (_, ctx) => ctx.attempt < 2 ? Effect.fail("first time fails") : ctx.progress(1)
+    })
+    return Effect.gen(function*() {
+      const events = yield* Events.Events
+      const subscription = yield* events.subscribe
+      const handle = yield* Scheduler.enqueue(flaky, {})
+      yield* Testing.advance("5 seconds")
+      const seen = (yield* Queue.takeAll(subscription)).pipe((chunk) => Array.from(chunk))
+      expect(seen.filter((e) => "runId" in e && e.runId === handle.id).map((e) => e._tag)).toEqual([
+        "Enqueued",
+        "Started",
+        "Failed",
+        "Retrying",
+        "Started",
+        "Progress",
+        "Succeeded"
+      ])
+    }).pipe(Effect.provide(Testing.layer([flaky])))
+  })
+})
+
+describe("job context", () => {
+  it.scoped("gives the run id, attempt, scheduled time, and records metrics", () => {
+    const seen: Array<unknown> = []
+    const job = Job.make({
+      name: "scrape",
+      payload: Schema.Struct({}),
+      success: Schema.Struct({ linesAdded: Schema.Number }),
+      run: (_, ctx) =>
+        Effect.gen(function*() {
+          seen.push([ctx.runId, ctx.attempt, ctx.scheduledFor.getTime(), ctx.jobName])
+          yield* ctx.metrics({ linesAdded: 3 })
+          yield* ctx.metrics({ linesProcessed: 10 })
+          return { linesAdded: 3 }
+        })
+    })
+    return Effect.gen(function*() {
+      yield* TestClock.setTime(1_000_000)
+      const handle = yield* Scheduler.enqueue(job, {}, { delay: "30 seconds" })
+      yield* Testing.advance("1 minute")
+      expect(seen).toEqual([[handle.id, 1, 1_030_000, "scrape"]])
+      const [record] = yield* Scheduler.history({ runId: handle.id })
+      expect(record!.metrics).toEqual({ linesAdded: 3, linesProcessed: 10 })
+      expect(record!.result).toEqual({ linesAdded: 3 })
+      expect(yield* Scheduler.result(handle)).toEqual({ linesAdded: 3 })
+    }).pipe(Effect.provide(Testing.layer([job])))
+  })
+
+  it.scoped("a job's log lines are annotated with the job name and run id", () => {
+    const lines: Array<Record<string, unknown>> = []
+    const job = Job.make({ name: "chatty", payload: Schema.Struct({}), run: () => Effect.log("hello") })
+    return Effect.gen(function*() {
+      const handle = yield* Scheduler.enqueue(job, {})
+      yield* Testing.settle
+      expect(lines).toContainEqual({ job: "chatty", runId: handle.id })
+    }).pipe(
+      Effect.provide(Testing.layer([job])),
+      Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ annotations }) => {
+        lines.push(Object.fromEntries(HashMap.toEntries(annotations)))
+      })))
+    )
+  })
+})
+
+describe("services", () => {
+  class Mailer extends Context.Tag("Mailer")<Mailer, { readonly send: (to: string) => Effect.Effect<void> }>() {}
+
+  it.scoped("a job's requirements come from the app's layers", () =>
+    Effect.gen(function*() {
+      const sent = yield* Ref.make<Array<string>>([])
+      const notify = Job.make({
+        name: "notify",
+        payload: Schema.Struct({ to: Schema.String }),
+        run: ({ to }) => Effect.flatMap(Mailer, (mailer) => mailer.send(to))
+      })
+      const mailer = Layer.succeed(Mailer, { send: (to) => Ref.update(sent, (all) => [...all, to]) })
+      yield* Effect.gen(function*() {
+        yield* Scheduler.run(notify, { to: "ada@example.com" })
+      }).pipe(Effect.provide(Testing.layer([notify]).pipe(Layer.provide(mailer))))
+      expect(yield* Ref.get(sent)).toEqual(["ada@example.com"])
+    }))
+
+  it.effect("two jobs under one name fail the app layer with DuplicateJobName", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Layer.build(Testing.layer([noop, noop])).pipe(Effect.scoped))
+      expect(error._tag).toBe("DuplicateJobName")
+      expect(error.name).toBe("noop")
+    }))
+})
+
+describe("composing jobs", () => {
+  const count = Job.make({
+    name: "count-words",
+    payload: Schema.Struct({ text: Schema.String }),
+    success: Schema.Number,
+    run: ({ text }) => Effect.succeed(text.split(/\s+/).filter(Boolean).length)
+  })
+
+  it.scoped("a handler enqueues other jobs and awaits their typed results (fan-out, fan-in)", () => {
+    const total = Job.make({
+      name: "total-words",
+      payload: Schema.Struct({ pages: Schema.Array(Schema.String) }),
+      success: Schema.Number,
+      run: ({ pages }) =>
+        Effect.forEach(pages, (text) => Scheduler.run(count, { text }), { concurrency: "unbounded" }).pipe(
+          Effect.map((counts) => counts.reduce((a, b) => a + b, 0))
+        )
+    })
+    return Effect.gen(function*() {
+      const sum = yield* Scheduler.run(total, { pages: ["a b c", "d e", "f"] })
+      expect(sum).toBe(6)
+      const children = yield* Scheduler.history({ jobName: "count-words" })
+      expect(children).toHaveLength(3)
+    }).pipe(Effect.provide(Testing.layer([count, total])))
+  })
+
+  it.scoped("`then` runs a job after another succeeds, with its typed result as payload", () => {
+    const report = Job.make({
+      name: "report",
+      payload: Schema.Number,
+      success: Schema.String,
+      run: (words) => Effect.succeed(`${words} words`)
+    })
+    return Effect.gen(function*() {
+      yield* Scheduler.enqueue(count, { text: "one two three" }, { then: report })
+      yield* Testing.settle
+      const [record] = yield* Scheduler.history({ jobName: "report" })
+      expect(record!.status).toBe("succeeded")
+      expect(record!.result).toBe("3 words")
+    }).pipe(Effect.provide(Testing.layer([count, report])))
+  })
+})
+
+describe("schedules", () => {
+  it.scoped("pause stops ticks; resume continues on the grid without owing missed ticks", () =>
+    Effect.gen(function*() {
+      yield* Scheduler.schedule("tick", noop, { trigger: Trigger.every("10 seconds"), payload: {} })
+      yield* Testing.advance("25 seconds")
+      const paused = yield* Scheduler.pause("tick")
+      expect(paused.paused).toBe(true)
+      yield* Testing.advance("30 seconds")
+      const resumed = yield* Scheduler.resume("tick")
+      expect(resumed.nextFireAt?.epochMillis).toBe(60_000)
+      yield* Testing.advance("10 seconds")
+      const starts = (yield* Scheduler.history({ scheduleId: "tick" })).map((r) => r.startedAt.epochMillis / 1000)
+      expect(starts.reverse()).toEqual([10, 20, 60])
+    }).pipe(Effect.provide(Testing.layer([noop]))))
+
+  it.scoped("unschedule removes it; pausing an unknown id is ScheduleNotFound", () =>
+    Effect.gen(function*() {
+      yield* Scheduler.schedule("gone", noop, { trigger: Trigger.every("10 seconds"), payload: {} })
+      yield* Scheduler.unschedule("gone")
+      yield* Testing.advance("30 seconds")
+      expect(yield* Scheduler.history()).toHaveLength(0)
+      const error = yield* Effect.flip(Scheduler.pause("gone"))
+      assert(error._tag === "ScheduleNotFound")
+      expect(error.id).toBe("gone")
+    }).pipe(Effect.provide(Testing.layer([noop]))))
+
+  it.scoped("list schedules with their next fire time", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(Date.UTC(2026, 10, 22, 12))
+      yield* Scheduler.schedule("b-nightly", noop, {
+        trigger: Trigger.daily("03:00", { timeZone: "Europe/Berlin" }),
+        payload: {}
+      })
+      yield* Scheduler.schedule("a-every", noop, { trigger: Trigger.every("5 minutes"), payload: {} })
+      const list = yield* Scheduler.schedules
+      expect(list.map((s) => [s.id, DateTime.formatIso(s.nextFireAt!)])).toEqual([
+        ["a-every", "2026-11-22T12:05:00.000Z"],
+        ["b-nightly", "2026-11-23T02:00:00.000Z"]
+      ])
+    }).pipe(Effect.provide(Testing.layer([noop]))))
+
+  it.scoped("enqueue at an instant and after a delay", () =>
+    Effect.gen(function*() {
+      const later = yield* Scheduler.enqueue(noop, {}, { at: new Date(90_000) })
+      const soon = yield* Scheduler.enqueue(noop, {}, { delay: "45 seconds" })
+      yield* Testing.advance("2 minutes")
+      expect((yield* Scheduler.history({ runId: later.id }))[0]!.startedAt.epochMillis).toBe(90_000)
+      expect((yield* Scheduler.history({ runId: soon.id }))[0]!.startedAt.epochMillis).toBe(45_000)
+    }).pipe(Effect.provide(Testing.layer([noop]))))
+
+  it.scoped("an interval from config: negative disables (and removes an earlier schedule), zero is an error", () =>
+    Effect.gen(function*() {
+      const withInterval = (value: string) =>
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["INTERVAL_SECONDS", value]])))
+      const enabled = yield* Scheduler.scheduleFromConfig("news", noop, { interval: "INTERVAL_SECONDS", payload: {} })
+        .pipe(withInterval("10"))
+      expect(Option.isSome(enabled)).toBe(true)
+      const disabled = yield* Scheduler.scheduleFromConfig("news", noop, { interval: "INTERVAL_SECONDS", payload: {} })
+        .pipe(withInterval("-1"))
+      expect(Option.isNone(disabled)).toBe(true)
+      expect(yield* Scheduler.schedules).toHaveLength(0)
+      const zero = yield* Effect.flip(
+        Scheduler.scheduleFromConfig("news", noop, { interval: "INTERVAL_SECONDS", payload: {} }).pipe(withInterval("0"))
+      )
+      expect(zero._tag).toBe("InvalidInterval")
+      const malformed = yield* Effect.flip(
+        Scheduler.scheduleFromConfig("news", noop, { interval: "INTERVAL_SECONDS", payload: {} }).pipe(
+          withInterval("ten")
+        )
+      )
+      expect(malformed._tag).toBe("ConfigError")
+    }).pipe(Effect.provide(Testing.layer([noop]))))
+
+  it.scoped("an arbitrary Effect Schedule drives an in-process schedule", () =>
+    Effect.gen(function*() {
+      yield* Scheduler.scheduleInProcess(noop, {}, Schedule.spaced("20 seconds"))
+      yield* Testing.advance("61 seconds")
+      const starts = (yield* Scheduler.history()).map((r) => r.startedAt.epochMillis / 1000)
+      expect(starts.reverse()).toEqual([0, 20, 40, 60])
+      expect(yield* Scheduler.schedules).toHaveLength(0)
+    }).pipe(Effect.provide(Testing.layer([noop]))))
+})
+
+describe("validation", () => {
+  const typed = Job.make({ name: "typed", payload: Schema.Struct({ n: Schema.Number }), run: () => Effect.void })
+
+  it.scoped("bad triggers, ids, payloads and dates are typed errors naming the problem; nothing is stored", () =>
+    Effect.gen(function*() {
+      const interval = yield* Effect.flip(
+        Scheduler.schedule("x", typed, { trigger: Trigger.every(-5), payload: { n: 1 } })
+      )
+      expect(interval).toMatchObject({ _tag: "InvalidInterval", field: "interval", value: "-5" })
+      const cron = yield* Effect.flip(
+        Scheduler.schedule("x", typed, { trigger: Trigger.cron("61 * * * *"), payload: { n: 1 } })
+      )
+      expect(cron).toMatchObject({ _tag: "InvalidCron", expression: "61 * * * *" })
+      const zone = yield* Effect.flip(
+        Scheduler.schedule("x", typed, { trigger: Trigger.cron("0 3 * * *", { timeZone: "Mars/Olympus" }), payload: { n: 1 } })
+      )
+      expect(zone).toMatchObject({ _tag: "UnknownTimeZone", timeZone: "Mars/Olympus" })
+      const id = yield* Effect.flip(Scheduler.schedule(" ", typed, { trigger: Trigger.now, payload: { n: 1 } }))
+      expect(id).toMatchObject({ _tag: "InvalidScheduleId" })
+      const payload = yield* Effect.flip(
+        Scheduler.schedule("x", typed, { trigger: Trigger.now, payload: { n: "1" } as never })
+      )
+      expect(payload).toMatchObject({ _tag: "InvalidPayload", jobName: "typed" })
+      const date = yield* Effect.flip(Scheduler.enqueue(typed, { n: 1 }, { at: new Date(Number.NaN) }))
+      expect(date).toMatchObject({ _tag: "InvalidDate", field: "at" })
+      const delay = yield* Effect.flip(Scheduler.enqueue(typed, { n: 1 }, { delay: Number.POSITIVE_INFINITY }))
+      expect(delay).toMatchObject({ _tag: "InvalidInterval", field: "delay" })
+      expect(yield* Scheduler.schedules).toHaveLength(0)
+      const runs = yield* Effect.flatMap(JobStore.JobStore, (s) => s.listRuns({}))
+      expect(runs).toHaveLength(0)
+    }).pipe(Effect.provide(Testing.layer([typed]))))
+
+  it.scoped("a bad update of a stored schedule leaves the stored one intact", () =>
+    Effect.gen(function*() {
+      const stored = yield* Scheduler.schedule("keep", typed, { trigger: Trigger.every("1 minute"), payload: { n: 1 } })
+      yield* Effect.flip(Scheduler.schedule("keep", typed, { trigger: Trigger.cron("bad"), payload: { n: 2 } }))
+      const [after] = yield* Scheduler.schedules
+      expect(after).toEqual(stored)
+    }).pipe(Effect.provide(Testing.layer([typed]))))
+})
+
+describe("awaiting results", () => {
+  it.scoped("result waits for a delayed run", () =>
+    Effect.gen(function*() {
+      const job = Job.make({
+        name: "answer",
+        payload: Schema.Struct({}),
+        success: Schema.Number,
+        run: () => Effect.succeed(42)
+      })
+      yield* Effect.gen(function*() {
+        const handle = yield* Scheduler.enqueue(job, {}, { delay: "1 hour" })
+        const waiting = yield* Effect.fork(Scheduler.result(handle))
+        yield* Testing.advance("1 hour")
+        expect(yield* Fiber.join(waiting)).toBe(42)
+      }).pipe(Effect.provide(Testing.layer([job])))
+    }))
+
+  it.scoped("enqueueing with a key while one is pending returns the pending run", () =>
+    Effect.gen(function*() {
+      const a = yield* Scheduler.enqueue(noop, {}, { key: "sync-user-7", delay: "1 minute" })
+      const b = yield* Scheduler.enqueue(noop, {}, { key: "sync-user-7", delay: "1 minute" })
+      expect(b.id).toBe(a.id)
+      yield* Testing.advance("2 minutes")
+      const c = yield* Scheduler.enqueue(noop, {}, { key: "sync-user-7" })
+      expect(c.id).not.toBe(a.id)
+    }).pipe(Effect.provide(Testing.layer([noop]))))
+})
