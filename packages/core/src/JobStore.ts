@@ -132,7 +132,7 @@ export interface NewRun {
   readonly scheduleId?: string | undefined
   /** higher runs first; default 0 */
   readonly priority?: number | undefined
-  /** a dedup key: while a run with this key is queued or running, enqueuing again returns its id */
+  /** a dedup key, global across jobs: while a run with this key is queued or running, enqueuing again returns its id */
   readonly key?: string | undefined
   /** runs of the same schedule with `serial` start one at a time, in order */
   readonly serial?: boolean | undefined
@@ -268,7 +268,7 @@ export interface JobStore {
   readonly upsertSchedule: (input: ScheduleInput) => Effect.Effect<UpsertResult, StoreError>
   readonly getSchedule: (id: string) => Effect.Effect<ScheduleRecord, ScheduleNotFound | StoreError>
   readonly listSchedules: Effect.Effect<ReadonlyArray<ScheduleRecord>, StoreError>
-  /** pause or resume; resuming sets the next fire time given */
+  /** pause (the stored next fire time is kept, `nextFireAt` is ignored) or resume (sets `nextFireAt`) */
   readonly setPaused: (
     id: string,
     paused: boolean,
@@ -285,8 +285,16 @@ export interface JobStore {
   // queue
   readonly enqueue: (runs: ReadonlyArray<NewRun>, now: number) => Effect.Effect<ReadonlyArray<RunId>, StoreError>
   readonly claim: (request: ClaimRequest) => Effect.Effect<ReadonlyArray<ClaimedRun>, StoreError>
-  /** the earliest `runAt` of a queued run */
-  readonly nextRunAt: Effect.Effect<number | undefined, StoreError>
+  /**
+   * the earliest `runAt` after `after` of a queued run: when something new
+   * becomes due (runs already due are the business of `claim`)
+   */
+  readonly nextRunAt: (after: number) => Effect.Effect<number | undefined, StoreError>
+  /**
+   * records outcomes in the history; an outcome moves its run on (requeue for
+   * `retryAt`, else final) and enqueues its follow-ups only while that attempt
+   * still holds the run (not after its lease was reaped)
+   */
   readonly complete: (outcomes: ReadonlyArray<RunOutcome>) => Effect.Effect<void, StoreError>
   /** cancels a queued run; reports "running" for a run a worker holds */
   readonly cancel: (runId: RunId, now: number) => Effect.Effect<CancelResult, StoreError>

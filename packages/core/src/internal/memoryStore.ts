@@ -37,6 +37,7 @@ interface Entry {
   version: number
   workerId: string | undefined
   leaseUntil: number
+  claimedAt: number
   result: unknown
   error: RunError | undefined
 }
@@ -122,6 +123,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
   }
 
   const finish = (entry: Entry, state: RunState) => {
+    const wasRunning = entry.state === "running"
     entry.state = state
     entry.version++
     running.delete(entry)
@@ -130,7 +132,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
       const left = (activeBySchedule.get(entry.scheduleId) ?? 1) - 1
       if (left === 0) activeBySchedule.delete(entry.scheduleId)
       else activeBySchedule.set(entry.scheduleId, left)
-      if (entry.serial) runningSerial.delete(entry.scheduleId)
+      if (entry.serial && wasRunning) runningSerial.delete(entry.scheduleId)
     }
     finished.push(entry.id)
     if (finished.length > defaultRetention * 1.1) {
@@ -166,6 +168,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
       version: 0,
       workerId: undefined,
       leaseUntil: 0,
+      claimedAt: 0,
       result: undefined,
       error: undefined
     }
@@ -366,6 +369,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
           e.version++
           e.workerId = request.workerId
           e.leaseUntil = now + request.leaseMs
+          e.claimedAt = now
           running.add(e)
           if (e.serial && e.scheduleId !== undefined) runningSerial.add(e.scheduleId)
           claimed.push({
@@ -382,17 +386,15 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
         return claimed
       }),
 
-    nextRunAt: Effect.sync(() => {
-      for (let top = ready.peek(); top !== undefined; top = ready.peek()) {
-        if (isLive(top)) return top.entry.runAt
-        ready.pop()
-      }
-      for (let top = waiting.peek(); top !== undefined; top = waiting.peek()) {
-        if (isLive(top)) return top.entry.runAt
-        waiting.pop()
-      }
-      return undefined
-    }),
+    nextRunAt: (after) =>
+      Effect.sync(() => {
+        for (let top = waiting.peek(); top !== undefined; top = waiting.peek()) {
+          if (!isLive(top)) waiting.pop()
+          else if (top.entry.runAt <= after) ready.push(waiting.pop()!)
+          else return top.entry.runAt
+        }
+        return undefined
+      }),
 
     complete: (outcomes: ReadonlyArray<RunOutcome>) =>
       Effect.sync(() => {
@@ -425,10 +427,10 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
             } else {
               finish(e, o.status === "interrupted" ? "failed" : o.status)
             }
-          }
-          if (o.followUps !== undefined && o.followUps.length > 0) {
-            for (const run of o.followUps) insert(run, o.finishedAt)
-            queued = true
+            if (o.followUps !== undefined && o.followUps.length > 0) {
+              for (const run of o.followUps) insert(run, o.finishedAt)
+              queued = true
+            }
           }
         }
         if (queued) notify("runs")
@@ -478,7 +480,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
             attempt: e.attempt,
             status: "interrupted",
             scheduledFor: e.scheduledFor,
-            startedAt: e.leaseUntil,
+            startedAt: e.claimedAt,
             finishedAt: now,
             error: { tag: "LeaseExpired", message: `worker ${e.workerId} stopped renewing its lease`, cause: "" } as RunError,
             result: undefined,

@@ -322,7 +322,7 @@ export const make = (
             continue
           }
         }
-        const next = free > 0 ? yield* store.nextRunAt : undefined
+        const next = free > 0 ? yield* store.nextRunAt(now) : undefined
         const take = Effect.raceFirst(Queue.take(wake), Queue.take(changes))
         if (next !== undefined && next > now) {
           yield* Effect.raceFirst(take, Effect.sleep(next - now))

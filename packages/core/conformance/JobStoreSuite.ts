@@ -1,0 +1,1046 @@
+/**
+ * The behaviour every JobStore must have, written once and run against each
+ * implementation (the in-memory store here, PostgreSQL and PGlite in
+ * `@clockwork/pg`), so they cannot drift apart.
+ *
+ * @since 0.1.0
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { DateTime, Duration, Effect, type Layer, Queue, type Scope } from "effect"
+import { JobStore, Policy, Run, Trigger } from "../src/index.js"
+
+const second = 1000
+const minute = 60 * second
+const t0 = Date.UTC(2026, 0, 1)
+
+const millis = (instant: DateTime.Utc | undefined): number | undefined =>
+  instant === undefined ? undefined : DateTime.toEpochMillis(instant)
+
+const everyMinute = new Trigger.Every({ interval: Duration.minutes(1) })
+const nightly = new Trigger.Cron({ expression: "0 3 * * *", timeZone: "Europe/Berlin" })
+
+const scheduleInput = (fields: Partial<JobStore.ScheduleInput> = {}): JobStore.ScheduleInput => ({
+  id: "digest",
+  jobName: "send-digest",
+  payload: { region: "eu", recipients: 3 },
+  trigger: everyMinute,
+  misfire: Policy.coalesce,
+  overlap: "allow",
+  misfireGraceMs: minute,
+  firstFireAt: t0 + minute,
+  now: t0,
+  ...fields
+})
+
+const newRun = (fields: Partial<JobStore.NewRun> = {}): JobStore.NewRun => ({
+  jobName: "send-email",
+  payload: { to: "ada@example.com" },
+  runAt: t0,
+  scheduledFor: t0,
+  ...fields
+})
+
+const claimRequest = (fields: Partial<JobStore.ClaimRequest> = {}): JobStore.ClaimRequest => ({
+  now: t0,
+  limit: 100,
+  workerId: "worker-1",
+  leaseMs: 30 * second,
+  ...fields
+})
+
+const outcomeOf = (
+  claimed: JobStore.ClaimedRun,
+  fields: Partial<JobStore.RunOutcome> = {}
+): JobStore.RunOutcome => ({
+  runId: claimed.id,
+  jobName: claimed.jobName,
+  attempt: claimed.attempt,
+  status: "succeeded",
+  scheduledFor: claimed.scheduledFor,
+  scheduleId: claimed.scheduleId,
+  startedAt: t0,
+  finishedAt: t0 + second,
+  workerId: "worker-1",
+  ...fields
+})
+
+// a process restarted later registers the same schedule with a first fire time from its own clock
+const restart = { firstFireAt: t0 + 10 * minute, now: t0 + 9 * minute }
+
+const sorted = (ids: ReadonlyArray<string>) => [...ids].sort()
+
+/**
+ * Declares the conformance suite for one store layer.
+ *
+ * Each test builds `layer` on its own, so tests never share state: an
+ * implementation backed by a database must hand out a fresh, empty store every
+ * time its layer is built (a new PGlite instance, or a fresh schema / truncated
+ * tables on PostgreSQL).
+ *
+ * @example
+ * ```ts
+ * run("memory", JobStore.layerMemory)
+ * ```
+ * @since 0.1.0
+ * @category constructors
+ */
+export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>): void => {
+  const test = (
+    title: string,
+    body: (store: JobStore.JobStore) => Effect.Effect<void, unknown, Scope.Scope>,
+    timeout?: number
+  ) =>
+    it.effect(
+      title,
+      () => JobStore.JobStore.pipe(Effect.flatMap(body), Effect.scoped, Effect.provide(layer)),
+      timeout
+    )
+
+  const claimOne = (store: JobStore.JobStore, fields: Partial<JobStore.ClaimRequest> = {}) =>
+    Effect.map(store.claim(claimRequest({ limit: 1, ...fields })), (claimed) => {
+      expect(claimed).toHaveLength(1)
+      return claimed[0]!
+    })
+
+  describe(`JobStore conformance: ${name}`, () => {
+    describe("schedules", () => {
+      test("upsert creates a schedule that fires first at firstFireAt", (store) =>
+        Effect.gen(function*() {
+          const input = scheduleInput({ misfire: Policy.catchUp(3), overlap: "skip", misfireGraceMs: 5 * second })
+          const { outcome, schedule } = yield* store.upsertSchedule(input)
+          expect(outcome).toBe("created")
+          for (const record of [schedule, yield* store.getSchedule("digest")]) {
+            expect(record.id).toBe("digest")
+            expect(record.jobName).toBe("send-digest")
+            expect(record.payload).toEqual({ region: "eu", recipients: 3 })
+            expect(record.trigger).toEqual(everyMinute)
+            expect(record.misfire).toEqual(Policy.catchUp(3))
+            expect(record.overlap).toBe("skip")
+            expect(record.misfireGraceMs).toBe(5 * second)
+            expect(record.paused).toBe(false)
+            expect(millis(record.nextFireAt)).toBe(t0 + minute)
+            expect(record.lastFireAt).toBeUndefined()
+            expect(millis(record.createdAt)).toBe(t0)
+            expect(millis(record.updatedAt)).toBe(t0)
+          }
+        }))
+
+      test("upsert with the same trigger and payload is unchanged and keeps the next fire time", (store) =>
+        Effect.gen(function*() {
+          yield* store.upsertSchedule(scheduleInput())
+          // a restart computes a new first fire time from its own clock; it must not reset the schedule
+          const again = yield* store.upsertSchedule(scheduleInput(restart))
+          expect(again.outcome).toBe("unchanged")
+          expect(millis(again.schedule.nextFireAt)).toBe(t0 + minute)
+          expect(millis((yield* store.getSchedule("digest")).nextFireAt)).toBe(t0 + minute)
+        }))
+
+      test("upsert after a fire keeps the advanced next fire time", (store) =>
+        Effect.gen(function*() {
+          yield* store.upsertSchedule(scheduleInput())
+          const fired = yield* store.fire({
+            scheduleId: "digest",
+            expectedNextFireAt: t0 + minute,
+            nextFireAt: t0 + 2 * minute,
+            runs: [],
+            skipIfActive: false,
+            now: t0 + minute
+          })
+          expect(fired.fired).toBe(true)
+          const again = yield* store.upsertSchedule(scheduleInput(restart))
+          expect(again.outcome).toBe("unchanged")
+          expect(millis(again.schedule.nextFireAt)).toBe(t0 + 2 * minute)
+          expect(millis(again.schedule.lastFireAt)).toBe(t0 + minute)
+        }))
+
+      test("upsert with a changed payload is updated and keeps the next fire time", (store) =>
+        Effect.gen(function*() {
+          yield* store.upsertSchedule(scheduleInput())
+          const { outcome, schedule } = yield* store.upsertSchedule(
+            scheduleInput({ ...restart, payload: { region: "us", recipients: 3 } })
+          )
+          expect(outcome).toBe("updated")
+          expect(schedule.payload).toEqual({ region: "us", recipients: 3 })
+          expect(millis(schedule.nextFireAt)).toBe(t0 + minute)
+          expect(millis(schedule.createdAt)).toBe(t0)
+          expect(millis(schedule.updatedAt)).toBe(t0 + 9 * minute)
+          expect((yield* store.getSchedule("digest")).payload).toEqual({ region: "us", recipients: 3 })
+        }))
+
+      test("upsert with a changed trigger is updated and restarts at the new firstFireAt", (store) =>
+        Effect.gen(function*() {
+          yield* store.upsertSchedule(scheduleInput())
+          const firstNightly = Date.UTC(2026, 0, 2, 2)
+          const { outcome, schedule } = yield* store.upsertSchedule(
+            scheduleInput({ trigger: nightly, firstFireAt: firstNightly, now: t0 + 30 * second })
+          )
+          expect(outcome).toBe("updated")
+          expect(schedule.trigger).toEqual(nightly)
+          expect(millis(schedule.nextFireAt)).toBe(firstNightly)
+          const stored = yield* store.getSchedule("digest")
+          expect(stored.trigger).toEqual(nightly)
+          expect(millis(stored.nextFireAt)).toBe(firstNightly)
+        }))
+
+      test("upsert does not resume a paused schedule", (store) =>
+        Effect.gen(function*() {
+          yield* store.upsertSchedule(scheduleInput())
+          yield* store.setPaused("digest", true, undefined, t0)
+          const unchanged = yield* store.upsertSchedule(scheduleInput())
+          expect(unchanged.schedule.paused).toBe(true)
+          const updated = yield* store.upsertSchedule(scheduleInput({ payload: { region: "us" } }))
+          expect(updated.outcome).toBe("updated")
+          expect(updated.schedule.paused).toBe(true)
+          expect(yield* store.dueSchedules(t0 + 10 * minute, 10)).toEqual([])
+        }))
+
+      test("many upserts of one id leave one schedule", (store) =>
+        Effect.gen(function*() {
+          for (let i = 0; i < 20; i++) {
+            yield* store.upsertSchedule(scheduleInput({
+              payload: { region: "eu", recipients: i % 3 },
+              trigger: i % 2 === 0 ? everyMinute : nightly,
+              now: t0 + i
+            }))
+          }
+          const all = yield* store.listSchedules
+          expect(all.map((s) => s.id)).toEqual(["digest"])
+          expect(all[0]!.payload).toEqual({ region: "eu", recipients: 19 % 3 })
+          expect(all[0]!.trigger).toEqual(nightly)
+        }))
+
+      test("listSchedules returns every schedule", (store) =>
+        Effect.gen(function*() {
+          expect(yield* store.listSchedules).toEqual([])
+          for (const id of ["b-cleanup", "a-digest", "c-report"]) {
+            yield* store.upsertSchedule(scheduleInput({ id, jobName: `job-${id}` }))
+          }
+          const all = yield* store.listSchedules
+          expect(sorted(all.map((s) => s.id))).toEqual(["a-digest", "b-cleanup", "c-report"])
+          expect(all.find((s) => s.id === "c-report")?.jobName).toBe("job-c-report")
+        }))
+
+      test("getSchedule of a missing id fails with ScheduleNotFound", (store) =>
+        Effect.gen(function*() {
+          const error = yield* Effect.flip(store.getSchedule("missing"))
+          expect(error).toBeInstanceOf(JobStore.ScheduleNotFound)
+          expect(error).toMatchObject({ _tag: "ScheduleNotFound", id: "missing" })
+        }))
+
+      test("removeSchedule deletes the schedule; removing a missing id fails", (store) =>
+        Effect.gen(function*() {
+          yield* store.upsertSchedule(scheduleInput())
+          yield* store.upsertSchedule(scheduleInput({ id: "other" }))
+          yield* store.removeSchedule("digest")
+          expect((yield* store.listSchedules).map((s) => s.id)).toEqual(["other"])
+          expect(yield* Effect.flip(store.getSchedule("digest"))).toMatchObject({
+            _tag: "ScheduleNotFound",
+            id: "digest"
+          })
+          expect((yield* store.dueSchedules(t0 + minute, 10)).map((s) => s.id)).toEqual(["other"])
+          const fired = yield* store.fire({
+            scheduleId: "digest",
+            expectedNextFireAt: t0 + minute,
+            nextFireAt: t0 + 2 * minute,
+            runs: [newRun({ scheduleId: "digest" })],
+            skipIfActive: false,
+            now: t0 + minute
+          })
+          expect(fired).toEqual({ fired: false, runIds: [], skipped: 0 })
+          expect(yield* store.listRuns({})).toEqual([])
+          expect(yield* Effect.flip(store.removeSchedule("digest"))).toMatchObject({
+            _tag: "ScheduleNotFound",
+            id: "digest"
+          })
+        }))
+
+      test("a paused schedule is not due and not counted by nextFireAt; resume sets its next fire time", (store) =>
+        Effect.gen(function*() {
+          yield* store.upsertSchedule(scheduleInput({ id: "early", firstFireAt: t0 + minute }))
+          yield* store.upsertSchedule(scheduleInput({ id: "late", firstFireAt: t0 + 5 * minute }))
+          expect(yield* store.nextFireAt).toBe(t0 + minute)
+
+          const paused = yield* store.setPaused("early", true, undefined, t0 + 10 * second)
+          expect(paused.paused).toBe(true)
+          expect(millis(paused.updatedAt)).toBe(t0 + 10 * second)
+          // the stored fire time survives the pause (resuming a one-shot needs it)
+          expect(millis((yield* store.getSchedule("early")).nextFireAt)).toBe(t0 + minute)
+          expect((yield* store.dueSchedules(t0 + 10 * minute, 10)).map((s) => s.id)).toEqual(["late"])
+          expect(yield* store.nextFireAt).toBe(t0 + 5 * minute)
+          const fired = yield* store.fire({
+            scheduleId: "early",
+            expectedNextFireAt: t0 + minute,
+            nextFireAt: t0 + 2 * minute,
+            runs: [newRun({ scheduleId: "early" })],
+            skipIfActive: false,
+            now: t0 + minute
+          })
+          expect(fired.fired).toBe(false)
+          expect(yield* store.listRuns({})).toEqual([])
+
+          const resumed = yield* store.setPaused("early", false, t0 + 3 * minute, t0 + 2 * minute)
+          expect(resumed.paused).toBe(false)
+          expect(millis(resumed.nextFireAt)).toBe(t0 + 3 * minute)
+          expect(yield* store.nextFireAt).toBe(t0 + 3 * minute)
+          expect((yield* store.dueSchedules(t0 + 3 * minute, 10)).map((s) => s.id)).toEqual(["early"])
+        }))
+
+      test("setPaused of a missing id fails with ScheduleNotFound", (store) =>
+        Effect.gen(function*() {
+          expect(yield* Effect.flip(store.setPaused("missing", true, undefined, t0))).toMatchObject({
+            _tag: "ScheduleNotFound",
+            id: "missing"
+          })
+        }))
+
+      test("nextFireAt is undefined without schedules", (store) =>
+        Effect.gen(function*() {
+          expect(yield* store.nextFireAt).toBeUndefined()
+        }))
+
+      test("dueSchedules returns active schedules due at or before now, earliest first, limited", (store) =>
+        Effect.gen(function*() {
+          const at = { a: t0 + 30 * second, b: t0 + 10 * second, c: t0 + 20 * second, d: t0 + 31 * second }
+          for (const [id, firstFireAt] of Object.entries(at)) {
+            yield* store.upsertSchedule(scheduleInput({ id, firstFireAt }))
+          }
+          yield* store.upsertSchedule(scheduleInput({ id: "paused", firstFireAt: t0 + 5 * second }))
+          yield* store.setPaused("paused", true, undefined, t0)
+
+          const due = yield* store.dueSchedules(t0 + 30 * second, 10)
+          expect(due.map((s) => s.id)).toEqual(["b", "c", "a"])
+          expect(due.map((s) => millis(s.nextFireAt))).toEqual([at.b, at.c, at.a])
+          expect((yield* store.dueSchedules(t0 + 30 * second, 2)).map((s) => s.id)).toEqual(["b", "c"])
+          expect(yield* store.dueSchedules(t0 + 9 * second, 10)).toEqual([])
+          expect(yield* store.nextFireAt).toBe(at.b)
+        }))
+    })
+
+    describe("fire", () => {
+      const tick = (fields: Partial<JobStore.ScheduleFire> = {}): JobStore.ScheduleFire => ({
+        scheduleId: "digest",
+        expectedNextFireAt: t0 + minute,
+        nextFireAt: t0 + 2 * minute,
+        runs: [newRun({ jobName: "send-digest", scheduleId: "digest", runAt: t0 + minute, scheduledFor: t0 + minute })],
+        skipIfActive: false,
+        now: t0 + minute,
+        ...fields
+      })
+
+      const tickAt = (n: number, skipIfActive: boolean) =>
+        tick({
+          expectedNextFireAt: t0 + n * minute,
+          nextFireAt: t0 + (n + 1) * minute,
+          runs: [
+            newRun({
+              jobName: "send-digest",
+              scheduleId: "digest",
+              runAt: t0 + n * minute,
+              scheduledFor: t0 + n * minute
+            })
+          ],
+          skipIfActive,
+          now: t0 + n * minute
+        })
+
+      test("fire inserts the runs and moves the next fire time", (store) =>
+        Effect.gen(function*() {
+          yield* store.upsertSchedule(scheduleInput())
+          const result = yield* store.fire(tick())
+          expect(result.fired).toBe(true)
+          expect(result.skipped).toBe(0)
+          expect(result.runIds).toHaveLength(1)
+
+          const schedule = yield* store.getSchedule("digest")
+          expect(millis(schedule.nextFireAt)).toBe(t0 + 2 * minute)
+          expect(millis(schedule.lastFireAt)).toBe(t0 + minute)
+
+          const run = yield* store.getRun(result.runIds[0]!)
+          expect(run.jobName).toBe("send-digest")
+          expect(run.scheduleId).toBe("digest")
+          expect(run.state).toBe("queued")
+          expect(millis(run.scheduledFor)).toBe(t0 + minute)
+          expect((yield* store.dueSchedules(t0 + minute, 10))).toEqual([])
+          expect((yield* store.dueSchedules(t0 + 2 * minute, 10)).map((s) => s.id)).toEqual(["digest"])
+        }))
+
+      test("a tick fires exactly once: a second fire with the same expected time does nothing", (store) =>
+        Effect.gen(function*() {
+          yield* store.upsertSchedule(scheduleInput())
+          const first = yield* store.fire(tick())
+          const replay = yield* store.fire(tick({ nextFireAt: t0 + 3 * minute }))
+          expect(first.fired).toBe(true)
+          expect(replay).toEqual({ fired: false, runIds: [], skipped: 0 })
+          expect((yield* store.listRuns({})).map((r) => r.id)).toEqual(first.runIds)
+          expect(millis((yield* store.getSchedule("digest")).nextFireAt)).toBe(t0 + 2 * minute)
+        }))
+
+      test("fire with a stale expected time does nothing", (store) =>
+        Effect.gen(function*() {
+          yield* store.upsertSchedule(scheduleInput())
+          const result = yield* store.fire(tick({ expectedNextFireAt: t0 + 30 * second }))
+          expect(result).toEqual({ fired: false, runIds: [], skipped: 0 })
+          expect(yield* store.listRuns({})).toEqual([])
+          expect(millis((yield* store.getSchedule("digest")).nextFireAt)).toBe(t0 + minute)
+        }))
+
+      test("a fire without a next fire time ends a one-shot schedule", (store) =>
+        Effect.gen(function*() {
+          const at = new Trigger.At({ at: DateTime.unsafeMake(t0 + minute) })
+          yield* store.upsertSchedule(scheduleInput({ trigger: at }))
+          const result = yield* store.fire(tick({ nextFireAt: undefined }))
+          expect(result.fired).toBe(true)
+          expect(result.runIds).toHaveLength(1)
+
+          const schedule = yield* store.getSchedule("digest")
+          expect(schedule.nextFireAt).toBeUndefined()
+          expect(millis(schedule.lastFireAt)).toBe(t0 + minute)
+          expect(yield* store.dueSchedules(t0 + 365 * 24 * 60 * minute, 10)).toEqual([])
+          expect(yield* store.nextFireAt).toBeUndefined()
+          expect((yield* store.fire(tick({ nextFireAt: undefined }))).fired).toBe(false)
+
+          // registering the same one-shot again (a restart) must not make it fire again
+          const again = yield* store.upsertSchedule(scheduleInput({ trigger: at }))
+          expect(again.outcome).toBe("unchanged")
+          expect(again.schedule.nextFireAt).toBeUndefined()
+          expect(yield* store.listRuns({})).toHaveLength(1)
+        }))
+
+      test("skipIfActive drops the runs while a run of the schedule is queued or running, and still advances", (
+        store
+      ) =>
+        Effect.gen(function*() {
+          yield* store.upsertSchedule(scheduleInput({ overlap: "skip" }))
+          const first = yield* store.fire(tickAt(1, true))
+          expect(first.runIds).toHaveLength(1)
+
+          // the first run is still queued
+          const whileQueued = yield* store.fire(tickAt(2, true))
+          expect(whileQueued).toEqual({ fired: true, runIds: [], skipped: 1 })
+          expect(millis((yield* store.getSchedule("digest")).nextFireAt)).toBe(t0 + 3 * minute)
+
+          const claimed = yield* claimOne(store, { now: t0 + 3 * minute })
+          expect(claimed.id).toBe(first.runIds[0])
+          const whileRunning = yield* store.fire(tickAt(3, true))
+          expect(whileRunning).toEqual({ fired: true, runIds: [], skipped: 1 })
+          expect(millis((yield* store.getSchedule("digest")).nextFireAt)).toBe(t0 + 4 * minute)
+          expect(yield* store.listRuns({ scheduleId: "digest" })).toHaveLength(1)
+
+          yield* store.complete([outcomeOf(claimed, { startedAt: t0 + 3 * minute, finishedAt: t0 + 4 * minute })])
+          const afterwards = yield* store.fire(tickAt(4, true))
+          expect(afterwards.fired).toBe(true)
+          expect(afterwards.skipped).toBe(0)
+          expect(afterwards.runIds).toHaveLength(1)
+          expect(afterwards.runIds[0]).not.toBe(first.runIds[0])
+        }))
+
+      test("skipIfActive ignores runs of other schedules; without it runs overlap", (store) =>
+        Effect.gen(function*() {
+          yield* store.upsertSchedule(scheduleInput())
+          yield* store.enqueue([newRun({ scheduleId: "another" })], t0)
+          const skipping = yield* store.fire(tickAt(1, true))
+          expect(skipping.runIds).toHaveLength(1)
+          const overlapping = yield* store.fire(tickAt(2, false))
+          expect(overlapping.runIds).toHaveLength(1)
+          expect(overlapping.skipped).toBe(0)
+          expect(yield* store.listRuns({ scheduleId: "digest" })).toHaveLength(2)
+        }))
+    })
+
+    describe("enqueue and claim", () => {
+      test("enqueue stores the run as given", (store) =>
+        Effect.gen(function*() {
+          const [id] = yield* store.enqueue([
+            newRun({
+              payload: { to: "grace@example.com", tags: ["a", "b"] },
+              runAt: t0 + minute,
+              scheduledFor: t0 + 30 * second,
+              scheduleId: "digest",
+              priority: 7,
+              key: "mail:grace",
+              then: ["log-email"]
+            })
+          ], t0)
+          const run = yield* store.getRun(id!)
+          expect(run.id).toBe(id)
+          expect(run.jobName).toBe("send-email")
+          expect(run.payload).toEqual({ to: "grace@example.com", tags: ["a", "b"] })
+          expect(run.scheduleId).toBe("digest")
+          expect(run.state).toBe("queued")
+          expect(run.attempt).toBe(0)
+          expect(millis(run.runAt)).toBe(t0 + minute)
+          expect(millis(run.scheduledFor)).toBe(t0 + 30 * second)
+          expect(run.priority).toBe(7)
+          expect(run.key).toBe("mail:grace")
+          expect(run.then).toEqual(["log-email"])
+          expect(run.result).toBeUndefined()
+          expect(run.error).toBeUndefined()
+          expect(run.workerId).toBeUndefined()
+          expect(millis(run.createdAt)).toBe(t0)
+
+          const [plain] = yield* store.enqueue([newRun()], t0)
+          const defaults = yield* store.getRun(plain!)
+          expect(defaults.priority).toBe(0)
+          expect(defaults.then).toEqual([])
+          expect(defaults.scheduleId).toBeUndefined()
+          expect(defaults.key).toBeUndefined()
+        }))
+
+      test("claim returns due runs only, highest priority first, then earliest runAt", (store) =>
+        Effect.gen(function*() {
+          const ids = yield* store.enqueue([
+            newRun({ payload: "late", runAt: t0 + 2 * second }),
+            newRun({ payload: "early", runAt: t0 + 1 * second }),
+            newRun({ payload: "urgent", runAt: t0 + 3 * second, priority: 5 }),
+            newRun({ payload: "future", runAt: t0 + minute, priority: 9 })
+          ], t0)
+          const claimed = yield* store.claim(claimRequest({ now: t0 + 10 * second }))
+          expect(claimed.map((c) => c.payload)).toEqual(["urgent", "early", "late"])
+          expect(claimed.map((c) => c.id)).toEqual([ids[2], ids[1], ids[0]])
+          expect(yield* store.claim(claimRequest({ now: t0 + 10 * second }))).toEqual([])
+          expect((yield* store.claim(claimRequest({ now: t0 + minute }))).map((c) => c.id)).toEqual([ids[3]])
+        }))
+
+      test("a claimed run carries its attempt, payload, schedule and chain, and is held by the worker", (store) =>
+        Effect.gen(function*() {
+          const [id] = yield* store.enqueue([
+            newRun({ scheduleId: "digest", scheduledFor: t0 - second, then: ["log-email"] })
+          ], t0)
+          const claimed = yield* claimOne(store, { now: t0 + second, workerId: "worker-7" })
+          expect(claimed).toEqual({
+            id,
+            jobName: "send-email",
+            payload: { to: "ada@example.com" },
+            attempt: 1,
+            scheduledFor: t0 - second,
+            scheduleId: "digest",
+            then: ["log-email"]
+          })
+          const run = yield* store.getRun(id!)
+          expect(run.state).toBe("running")
+          expect(run.attempt).toBe(1)
+          expect(run.workerId).toBe("worker-7")
+        }))
+
+      test("claim respects the limit and never hands out a run twice", (store) =>
+        Effect.gen(function*() {
+          const ids = yield* store.enqueue(Array.from({ length: 5 }, (_, i) => newRun({ payload: i })), t0)
+          const first = yield* store.claim(claimRequest({ limit: 2 }))
+          const middle = yield* store.claim(claimRequest({ limit: 2, workerId: "worker-2" }))
+          const third = yield* store.claim(claimRequest({ limit: 2 }))
+          expect(first).toHaveLength(2)
+          expect(middle).toHaveLength(2)
+          expect(third).toHaveLength(1)
+          expect(yield* store.claim(claimRequest({ limit: 2 }))).toEqual([])
+          expect(sorted([...first, ...middle, ...third].map((c) => c.id))).toEqual(sorted(ids))
+        }))
+
+      test("jobCapacity caps the runs of a job one claim takes; jobs left out of it are not capped", (store) =>
+        Effect.gen(function*() {
+          const [email, sms] = yield* store.enqueue([
+            newRun({ jobName: "send-email" }),
+            newRun({ jobName: "send-sms" }),
+            newRun({ jobName: "send-push", payload: 1 }),
+            newRun({ jobName: "send-push", payload: 2 }),
+            newRun({ jobName: "send-push", payload: 3 })
+          ], t0)
+          const capped = yield* store.claim(claimRequest({
+            jobCapacity: new Map([["send-email", 0], ["send-push", 2]])
+          }))
+          expect(sorted(capped.map((c) => c.jobName))).toEqual(["send-push", "send-push", "send-sms"])
+          expect(capped.map((c) => c.id)).toContain(sms)
+          expect((yield* store.getRun(email!)).state).toBe("queued")
+          expect(yield* store.listRuns({ jobName: "send-push", state: "queued" })).toHaveLength(1)
+
+          const rest = yield* store.claim(claimRequest({ jobCapacity: new Map([["send-email", 1], ["send-push", 1]]) }))
+          expect(sorted(rest.map((c) => c.jobName))).toEqual(["send-email", "send-push"])
+          expect(rest.map((c) => c.id)).toContain(email)
+        }))
+
+      test("jobNames restricts claims to those jobs", (store) =>
+        Effect.gen(function*() {
+          const [email, sms, push] = yield* store.enqueue([
+            newRun({ jobName: "send-email" }),
+            newRun({ jobName: "send-sms" }),
+            newRun({ jobName: "send-push" })
+          ], t0)
+          const restricted = yield* store.claim(claimRequest({ jobNames: ["send-sms", "send-push"] }))
+          expect(sorted(restricted.map((c) => c.id))).toEqual(sorted([sms!, push!]))
+          expect(yield* store.claim(claimRequest({ jobNames: ["send-sms", "send-push"] }))).toEqual([])
+          expect(yield* store.claim(claimRequest({ jobNames: [] }))).toEqual([])
+          expect((yield* store.getRun(email!)).state).toBe("queued")
+          expect((yield* store.claim(claimRequest())).map((c) => c.id)).toEqual([email])
+        }))
+
+      test("serial runs of one schedule start one at a time, in order", (store) =>
+        Effect.gen(function*() {
+          const [a, b, c, other] = yield* store.enqueue([
+            newRun({ scheduleId: "digest", serial: true, runAt: t0, payload: "a" }),
+            newRun({ scheduleId: "digest", serial: true, runAt: t0 + 1, payload: "b" }),
+            newRun({ scheduleId: "digest", serial: true, runAt: t0 + 2, payload: "c" }),
+            newRun({ scheduleId: "cleanup", serial: true, runAt: t0 + 3, payload: "other" })
+          ], t0)
+          const now = t0 + second
+          const first = yield* store.claim(claimRequest({ now }))
+          expect(sorted(first.map((r) => r.id))).toEqual(sorted([a!, other!]))
+          expect(yield* store.claim(claimRequest({ now }))).toEqual([])
+
+          yield* store.complete([outcomeOf(first.find((r) => r.id === a)!)])
+          const next = yield* store.claim(claimRequest({ now }))
+          expect(next.map((r) => r.id)).toEqual([b])
+          expect(yield* store.claim(claimRequest({ now }))).toEqual([])
+
+          yield* store.complete([outcomeOf(next[0]!, { status: "failed" })])
+          expect((yield* store.claim(claimRequest({ now }))).map((r) => r.id)).toEqual([c])
+        }))
+
+      test("cancelling a queued serial run does not release the schedule's running one", (store) =>
+        Effect.gen(function*() {
+          const [a, b, c] = yield* store.enqueue([
+            newRun({ scheduleId: "digest", serial: true, runAt: t0, payload: "a" }),
+            newRun({ scheduleId: "digest", serial: true, runAt: t0 + 1, payload: "b" }),
+            newRun({ scheduleId: "digest", serial: true, runAt: t0 + 2, payload: "c" })
+          ], t0)
+          const now = t0 + second
+          const first = yield* claimOne(store, { now, limit: 10 })
+          expect(first.id).toBe(a)
+          expect(yield* store.cancel(b!, now)).toBe("cancelled")
+          // `a` still runs, so `c` must wait for it
+          expect(yield* store.claim(claimRequest({ now }))).toEqual([])
+          yield* store.complete([outcomeOf(first)])
+          expect((yield* store.claim(claimRequest({ now }))).map((r) => r.id)).toEqual([c])
+        }))
+
+      test("a dedup key returns the existing run while it is queued or running, a new run once it finished", (store) =>
+        Effect.gen(function*() {
+          const [first] = yield* store.enqueue([newRun({ key: "welcome:ada" })], t0)
+          expect(yield* store.enqueue([newRun({ key: "welcome:ada", payload: "again" })], t0)).toEqual([first])
+          const inOneCall = yield* store.enqueue([newRun({ key: "welcome:bob" }), newRun({ key: "welcome:bob" })], t0)
+          expect(inOneCall[0]).toBe(inOneCall[1])
+          expect(inOneCall[0]).not.toBe(first)
+
+          const claimed = yield* store.claim(claimRequest({ jobNames: ["send-email"], limit: 1 }))
+          expect(claimed.map((c) => c.id)).toEqual([first])
+          expect(yield* store.enqueue([newRun({ key: "welcome:ada" })], t0)).toEqual([first])
+          expect((yield* store.getRun(first!)).payload).toEqual({ to: "ada@example.com" })
+
+          yield* store.complete([outcomeOf(claimed[0]!)])
+          const [renewed] = yield* store.enqueue([newRun({ key: "welcome:ada" })], t0 + 2 * second)
+          expect(renewed).not.toBe(first)
+          expect((yield* store.getRun(renewed!)).state).toBe("queued")
+
+          // a cancelled run frees its key too
+          expect(yield* store.cancel(renewed!, t0 + 2 * second)).toBe("cancelled")
+          const [third] = yield* store.enqueue([newRun({ key: "welcome:ada" })], t0 + 3 * second)
+          expect([first, renewed]).not.toContain(third)
+          expect(yield* store.listRuns({ state: "queued" })).toHaveLength(2)
+        }))
+
+      test("nextRunAt(t) is the earliest runAt after t of a queued run", (store) =>
+        Effect.gen(function*() {
+          expect(yield* store.nextRunAt(t0)).toBeUndefined()
+          const [late, early] = yield* store.enqueue([
+            newRun({ runAt: t0 + 20 * second, priority: 9 }),
+            newRun({ runAt: t0 + 5 * second })
+          ], t0)
+          expect(yield* store.nextRunAt(t0)).toBe(t0 + 5 * second)
+          // runs due at or before t are the claim's business
+          expect(yield* store.nextRunAt(t0 + 5 * second)).toBe(t0 + 20 * second)
+          expect(yield* store.cancel(early!, t0)).toBe("cancelled")
+          expect(yield* store.nextRunAt(t0)).toBe(t0 + 20 * second)
+          yield* claimOne(store, { now: t0 + 20 * second })
+          expect(yield* store.nextRunAt(t0)).toBeUndefined()
+          expect((yield* store.getRun(late!)).state).toBe("running")
+        }))
+
+      test("nextRunAt(t) sees future runs while due runs wait for capacity", (store) =>
+        Effect.gen(function*() {
+          yield* store.enqueue([
+            newRun({ jobName: "busy", runAt: t0 }),
+            newRun({ jobName: "other", runAt: t0 + 30 * second })
+          ], t0)
+          const claimed = yield* store.claim(claimRequest({ now: t0, jobCapacity: new Map([["busy", 0]]) }))
+          expect(claimed).toEqual([])
+          expect(yield* store.nextRunAt(t0)).toBe(t0 + 30 * second)
+        }))
+    })
+
+    describe("complete", () => {
+      test("a succeeded run keeps its result and is recorded in the history", (store) =>
+        Effect.gen(function*() {
+          const [id] = yield* store.enqueue([newRun({ scheduleId: "digest", scheduledFor: t0 - second })], t0)
+          const claimed = yield* claimOne(store, { now: t0 + second, workerId: "worker-3" })
+          yield* store.complete([outcomeOf(claimed, {
+            startedAt: t0 + second,
+            finishedAt: t0 + 4 * second,
+            workerId: "worker-3",
+            result: { delivered: true, messageId: "m-1" },
+            metrics: { bytes: 2048, provider: "smtp" }
+          })])
+
+          const run = yield* store.getRun(id!)
+          expect(run.state).toBe("succeeded")
+          expect(run.result).toEqual({ delivered: true, messageId: "m-1" })
+          expect(run.attempt).toBe(1)
+
+          const rows = yield* store.history({ runId: id! })
+          expect(rows).toHaveLength(1)
+          const row = rows[0]!
+          expect(row.runId).toBe(id)
+          expect(row.jobName).toBe("send-email")
+          expect(row.scheduleId).toBe("digest")
+          expect(row.status).toBe("succeeded")
+          expect(row.attempt).toBe(1)
+          expect(DateTime.isDateTime(row.startedAt)).toBe(true)
+          expect(DateTime.isDateTime(row.finishedAt)).toBe(true)
+          expect(millis(row.scheduledFor)).toBe(t0 - second)
+          expect(millis(row.startedAt)).toBe(t0 + second)
+          expect(millis(row.finishedAt)).toBe(t0 + 4 * second)
+          expect(row.durationMs).toBe(3 * second)
+          expect(row.result).toEqual({ delivered: true, messageId: "m-1" })
+          expect(row.metrics).toEqual({ bytes: 2048, provider: "smtp" })
+          expect(row.workerId).toBe("worker-3")
+          expect(row.error).toBeUndefined()
+          expect(row.retryAt).toBeUndefined()
+        }))
+
+      test("retryAt queues the run again, claimable at retryAt as attempt 2", (store) =>
+        Effect.gen(function*() {
+          const [id] = yield* store.enqueue([newRun()], t0)
+          const claimed = yield* claimOne(store)
+          const error = new Run.RunError({
+            tag: "SmtpError",
+            message: "connection refused",
+            cause: "Error: ECONNREFUSED"
+          })
+          yield* store.complete([outcomeOf(claimed, {
+            status: "failed",
+            finishedAt: t0 + second,
+            error,
+            retryAt: t0 + 10 * second
+          })])
+
+          const run = yield* store.getRun(id!)
+          expect(run.state).toBe("queued")
+          expect(run.attempt).toBe(1)
+          expect(millis(run.runAt)).toBe(t0 + 10 * second)
+          expect(run.error).toEqual(error)
+          expect(yield* store.nextRunAt(t0 + 5 * second)).toBe(t0 + 10 * second)
+          expect(yield* store.claim(claimRequest({ now: t0 + 10 * second - 1 }))).toEqual([])
+
+          const again = yield* claimOne(store, { now: t0 + 10 * second })
+          expect(again.id).toBe(id)
+          expect(again.attempt).toBe(2)
+          expect((yield* store.getRun(id!)).attempt).toBe(2)
+
+          const [row] = yield* store.history({ runId: id! })
+          expect(row!.status).toBe("failed")
+          expect(row!.attempt).toBe(1)
+          expect(row!.error).toEqual(error)
+          expect(millis(row!.retryAt)).toBe(t0 + 10 * second)
+          expect(row!.durationMs).toBe(second)
+        }))
+
+      test("failed, timed_out and dead runs end in that state", (store) =>
+        Effect.gen(function*() {
+          yield* store.enqueue([newRun({ payload: 0 }), newRun({ payload: 1 }), newRun({ payload: 2 })], t0)
+          const claimed = yield* store.claim(claimRequest())
+          const statuses = ["failed", "timed_out", "dead"] as const
+          const error = new Run.RunError({ tag: "Boom", message: "it broke", cause: "Error: it broke" })
+          yield* store.complete(claimed.map((c, i) => outcomeOf(c, { status: statuses[i]!, error })))
+          for (const [i, c] of claimed.entries()) {
+            const run = yield* store.getRun(c.id)
+            expect(run.state).toBe(statuses[i])
+            expect(run.error).toEqual(error)
+          }
+          expect(yield* store.claim(claimRequest({ now: t0 + minute }))).toEqual([])
+          expect(yield* store.nextRunAt(t0)).toBeUndefined()
+        }))
+
+      test("followUps are enqueued with the completion", (store) =>
+        Effect.gen(function*() {
+          yield* store.enqueue([newRun({ then: ["log-email"] })], t0)
+          const claimed = yield* claimOne(store)
+          yield* store.complete([outcomeOf(claimed, {
+            result: { messageId: "m-1" },
+            followUps: [
+              newRun({ jobName: "log-email", payload: { messageId: "m-1" }, runAt: t0 + 2 * second }),
+              newRun({ jobName: "bill-customer", payload: { cents: 5 }, runAt: t0 + 2 * second })
+            ]
+          })])
+          expect(yield* store.claim(claimRequest({ now: t0 + 2 * second - 1 }))).toEqual([])
+          const next = yield* store.claim(claimRequest({ now: t0 + 2 * second }))
+          expect(sorted(next.map((c) => c.jobName))).toEqual(["bill-customer", "log-email"])
+          expect(next.find((c) => c.jobName === "log-email")?.payload).toEqual({ messageId: "m-1" })
+          expect(next.every((c) => c.attempt === 1)).toBe(true)
+        }))
+
+      test("one call completes a batch of many outcomes", (store) =>
+        Effect.gen(function*() {
+          const ids = yield* store.enqueue(Array.from({ length: 50 }, (_, i) => newRun({ payload: i })), t0)
+          const claimed = yield* store.claim(claimRequest())
+          expect(claimed).toHaveLength(50)
+          yield* store.complete(claimed.map((c) =>
+            outcomeOf(c, {
+              status: (c.payload as number) % 2 === 0 ? "succeeded" : "dead",
+              result: (c.payload as number) * 10,
+              finishedAt: t0 + second + (c.payload as number)
+            })
+          ))
+          for (const [i, id] of ids.entries()) {
+            const run = yield* store.getRun(id)
+            expect(run.state).toBe(i % 2 === 0 ? "succeeded" : "dead")
+          }
+          expect(yield* store.history({ limit: 1000 })).toHaveLength(50)
+          expect(yield* store.history({ status: "succeeded", limit: 1000 })).toHaveLength(25)
+          expect(yield* store.listRuns({ state: ["queued", "running"] })).toEqual([])
+        }))
+
+      test("an outcome for an attempt the run no longer holds does not change the run", (store) =>
+        Effect.gen(function*() {
+          const [id] = yield* store.enqueue([newRun()], t0)
+          const stale = yield* claimOne(store, { leaseMs: 10 * second })
+          expect(yield* store.reapExpired(t0 + 11 * second)).toBe(1)
+          const current = yield* claimOne(store, { now: t0 + 11 * second, workerId: "worker-2" })
+          expect(current.attempt).toBe(2)
+
+          // the first worker was only slow, not dead, and reports late
+          yield* store.complete([outcomeOf(stale, { finishedAt: t0 + 12 * second, result: "stale" })])
+          const run = yield* store.getRun(id!)
+          expect(run.state).toBe("running")
+          expect(run.attempt).toBe(2)
+          expect(run.workerId).toBe("worker-2")
+        }))
+    })
+
+    describe("cancel", () => {
+      test("a queued run is cancelled, recorded and never claimed", (store) =>
+        Effect.gen(function*() {
+          const [id] = yield* store.enqueue([newRun({ runAt: t0 + minute, scheduleId: "digest" })], t0)
+          expect(yield* store.cancel(id!, t0 + second)).toBe("cancelled")
+          expect((yield* store.getRun(id!)).state).toBe("cancelled")
+          const rows = yield* store.history({ runId: id! })
+          expect(rows).toHaveLength(1)
+          expect(rows[0]!.status).toBe("cancelled")
+          expect(rows[0]!.jobName).toBe("send-email")
+          expect(rows[0]!.scheduleId).toBe("digest")
+          expect(millis(rows[0]!.finishedAt)).toBe(t0 + second)
+          expect(yield* store.claim(claimRequest({ now: t0 + 2 * minute }))).toEqual([])
+          expect(yield* store.nextRunAt(t0)).toBeUndefined()
+          expect(yield* store.cancel(id!, t0 + 2 * second)).toBe("finished")
+        }))
+
+      test("a running run reports running and keeps running", (store) =>
+        Effect.gen(function*() {
+          const [id] = yield* store.enqueue([newRun()], t0)
+          yield* claimOne(store)
+          expect(yield* store.cancel(id!, t0 + second)).toBe("running")
+          const run = yield* store.getRun(id!)
+          expect(run.state).toBe("running")
+          expect(run.workerId).toBe("worker-1")
+          expect(yield* store.history({ runId: id! })).toEqual([])
+        }))
+
+      test("a finished run reports finished; an unknown id reports not_found", (store) =>
+        Effect.gen(function*() {
+          const [id] = yield* store.enqueue([newRun()], t0)
+          yield* store.complete([outcomeOf(yield* claimOne(store))])
+          expect(yield* store.cancel(id!, t0 + second)).toBe("finished")
+          expect((yield* store.getRun(id!)).state).toBe("succeeded")
+          expect(yield* store.cancel("no-such-run" as Run.RunId, t0)).toBe("not_found")
+        }))
+    })
+
+    describe("leases", () => {
+      test("reapExpired queues again a run whose lease expired and records it as interrupted", (store) =>
+        Effect.gen(function*() {
+          const [id] = yield* store.enqueue([newRun({ scheduleId: "digest" })], t0)
+          yield* claimOne(store, { now: t0, workerId: "worker-1", leaseMs: 30 * second })
+          expect(yield* store.reapExpired(t0 + 10 * second)).toBe(0)
+          expect((yield* store.getRun(id!)).state).toBe("running")
+
+          expect(yield* store.reapExpired(t0 + 31 * second)).toBe(1)
+          const run = yield* store.getRun(id!)
+          expect(run.state).toBe("queued")
+          expect(run.attempt).toBe(1)
+          expect(run.workerId).toBeUndefined()
+
+          const rows = yield* store.history({ runId: id! })
+          expect(rows).toHaveLength(1)
+          const row = rows[0]!
+          expect(row.status).toBe("interrupted")
+          expect(row.attempt).toBe(1)
+          expect(row.scheduleId).toBe("digest")
+          expect(row.workerId).toBe("worker-1")
+          expect(row.error).toBeDefined()
+          // the attempt started when it was claimed, not when its lease ran out
+          expect(millis(row.startedAt)).toBe(t0)
+          expect(millis(row.finishedAt)).toBe(t0 + 31 * second)
+
+          const again = yield* claimOne(store, { now: t0 + 31 * second, workerId: "worker-2" })
+          expect(again.id).toBe(id)
+          expect(again.attempt).toBe(2)
+          expect(yield* store.reapExpired(t0 + 40 * second)).toBe(0)
+        }))
+
+      test("a heartbeat from the holding worker extends the lease", (store) =>
+        Effect.gen(function*() {
+          const [id] = yield* store.enqueue([newRun()], t0)
+          yield* claimOne(store, { workerId: "worker-1", leaseMs: 30 * second })
+          yield* store.heartbeat("worker-1", [id!], t0 + 90 * second)
+          expect(yield* store.reapExpired(t0 + 60 * second)).toBe(0)
+          expect((yield* store.getRun(id!)).state).toBe("running")
+          expect(yield* store.reapExpired(t0 + 91 * second)).toBe(1)
+          expect((yield* store.getRun(id!)).state).toBe("queued")
+        }))
+
+      test("a heartbeat from another worker does not extend the lease", (store) =>
+        Effect.gen(function*() {
+          const [id] = yield* store.enqueue([newRun()], t0)
+          yield* claimOne(store, { workerId: "worker-1", leaseMs: 30 * second })
+          yield* store.heartbeat("worker-2", [id!], t0 + 90 * second)
+          expect(yield* store.reapExpired(t0 + 60 * second)).toBe(1)
+          expect((yield* store.getRun(id!)).state).toBe("queued")
+        }))
+
+      test("reapExpired leaves queued and finished runs alone", (store) =>
+        Effect.gen(function*() {
+          const [queued, done] = yield* store.enqueue([newRun({ runAt: t0 + minute }), newRun()], t0)
+          yield* store.complete([outcomeOf(yield* claimOne(store, { leaseMs: second }))])
+          expect(yield* store.reapExpired(t0 + 10 * minute)).toBe(0)
+          expect((yield* store.getRun(queued!)).state).toBe("queued")
+          expect((yield* store.getRun(done!)).state).toBe("succeeded")
+        }))
+    })
+
+    describe("history", () => {
+      const seed = (store: JobStore.JobStore) =>
+        Effect.gen(function*() {
+          const ids = yield* store.enqueue([
+            newRun({ jobName: "send-email", scheduleId: "digest" }),
+            newRun({ jobName: "send-email" }),
+            newRun({ jobName: "build-report", scheduleId: "reports" }),
+            newRun({ jobName: "build-report", scheduleId: "digest" })
+          ], t0)
+          const claimed = yield* store.claim(claimRequest())
+          const byId = new Map(claimed.map((c) => [c.id, c]))
+          const statuses = ["succeeded", "failed", "dead", "timed_out"] as const
+          // one completion per call, oldest first, so insertion order and finishedAt agree
+          for (const [i, id] of ids.entries()) {
+            const finishedAt = t0 + (i + 1) * second
+            yield* store.complete([outcomeOf(byId.get(id)!, { status: statuses[i]!, finishedAt })])
+          }
+          return ids as [Run.RunId, Run.RunId, Run.RunId, Run.RunId]
+        })
+
+      const idsOf = (rows: ReadonlyArray<Run.RunRecord>) => rows.map((r) => r.runId)
+
+      test("history is newest first and filters by job, run, schedule and status", (store) =>
+        Effect.gen(function*() {
+          const [r1, r2, r3, r4] = yield* seed(store)
+          const all = yield* store.history({})
+          expect(idsOf(all)).toEqual([r4, r3, r2, r1])
+          expect(all.map((r) => millis(r.finishedAt))).toEqual([4, 3, 2, 1].map((n) => t0 + n * second))
+          expect(idsOf(yield* store.history({ jobName: "send-email" }))).toEqual([r2, r1])
+          expect(idsOf(yield* store.history({ runId: r3 }))).toEqual([r3])
+          expect(idsOf(yield* store.history({ scheduleId: "digest" }))).toEqual([r4, r1])
+          expect(idsOf(yield* store.history({ status: "failed" }))).toEqual([r2])
+          expect(idsOf(yield* store.history({ status: ["dead", "timed_out"] }))).toEqual([r4, r3])
+          expect(idsOf(yield* store.history({ jobName: "build-report", status: "dead" }))).toEqual([r3])
+          expect(yield* store.history({ jobName: "nobody" })).toEqual([])
+        }))
+
+      test("history filters by finish time: from inclusive, to exclusive; and limits", (store) =>
+        Effect.gen(function*() {
+          const [r1, r2, r3, r4] = yield* seed(store)
+          expect(idsOf(yield* store.history({ from: t0 + 2 * second }))).toEqual([r4, r3, r2])
+          expect(idsOf(yield* store.history({ to: t0 + 3 * second }))).toEqual([r2, r1])
+          expect(idsOf(yield* store.history({ from: t0 + 2 * second, to: t0 + 3 * second }))).toEqual([r2])
+          expect(idsOf(yield* store.history({ limit: 2 }))).toEqual([r4, r3])
+          expect(idsOf(yield* store.history({ scheduleId: "digest", limit: 1 }))).toEqual([r4])
+        }))
+    })
+
+    describe("runs", () => {
+      test("listRuns filters by state, job and schedule, and limits", (store) =>
+        Effect.gen(function*() {
+          const [queuedEmail, queuedReport, runningEmail, doneReport] = yield* store.enqueue([
+            newRun({ jobName: "send-email", runAt: t0 + minute }),
+            newRun({ jobName: "build-report", runAt: t0 + minute, scheduleId: "reports" }),
+            newRun({ jobName: "send-email" }),
+            newRun({ jobName: "build-report", scheduleId: "reports" })
+          ], t0)
+          const claimed = yield* store.claim(claimRequest())
+          expect(sorted(claimed.map((c) => c.id))).toEqual(sorted([runningEmail!, doneReport!]))
+          yield* store.complete([outcomeOf(claimed.find((c) => c.id === doneReport)!)])
+
+          const ids = (runs: ReadonlyArray<Run.Run>) => sorted(runs.map((r) => r.id))
+          expect(ids(yield* store.listRuns({}))).toEqual(
+            sorted([queuedEmail!, queuedReport!, runningEmail!, doneReport!])
+          )
+          expect(ids(yield* store.listRuns({ state: "queued" }))).toEqual(sorted([queuedEmail!, queuedReport!]))
+          expect(ids(yield* store.listRuns({ state: ["running", "succeeded"] }))).toEqual(
+            sorted([runningEmail!, doneReport!])
+          )
+          expect(ids(yield* store.listRuns({ jobName: "send-email" }))).toEqual(sorted([queuedEmail!, runningEmail!]))
+          expect(ids(yield* store.listRuns({ jobName: "build-report", state: "queued" }))).toEqual([queuedReport])
+          expect(ids(yield* store.listRuns({ scheduleId: "reports" }))).toEqual(sorted([queuedReport!, doneReport!]))
+          expect(yield* store.listRuns({ state: "dead" })).toEqual([])
+
+          const limited = yield* store.listRuns({ limit: 2 })
+          expect(limited).toHaveLength(2)
+          expect(new Set(limited.map((r) => r.id)).size).toBe(2)
+          expect((yield* store.listRuns({ state: "queued", limit: 1 })).map((r) => r.state)).toEqual(["queued"])
+        }))
+
+      test("getRun of an unknown id fails with RunNotFound", (store) =>
+        Effect.gen(function*() {
+          const error = yield* Effect.flip(store.getRun("no-such-run" as Run.RunId))
+          expect(error).toBeInstanceOf(JobStore.RunNotFound)
+          expect(error).toMatchObject({ _tag: "RunNotFound", runId: "no-such-run" })
+        }))
+    })
+
+    describe("changes", () => {
+      test("a subscriber hears of new runs", (store) =>
+        Effect.gen(function*() {
+          const changes = yield* store.changes
+          yield* store.enqueue([newRun()], t0)
+          expect(yield* Queue.take(changes)).toBe("runs")
+        }))
+
+      test("a subscriber hears of schedule changes", (store) =>
+        Effect.gen(function*() {
+          const changes = yield* store.changes
+          yield* store.upsertSchedule(scheduleInput())
+          expect(yield* Queue.take(changes)).toBe("schedules")
+        }))
+    })
+
+    describe("bulk", () => {
+      // a persistent store may take a few seconds here; the memory store takes milliseconds
+      test("10,000 runs enqueued in one call are claimed in batches of 500, each exactly once", (store) =>
+        Effect.gen(function*() {
+          const count = 10_000
+          const ids = yield* store.enqueue(Array.from({ length: count }, (_, n) => newRun({ payload: { n } })), t0)
+          expect(new Set(ids).size).toBe(count)
+
+          const seen = new Set<string>()
+          const payloads = new Set<number>()
+          for (let batch = 0; batch < count / 500; batch++) {
+            const claimed = yield* store.claim(claimRequest({ limit: 500 }))
+            expect(claimed).toHaveLength(500)
+            for (const c of claimed) {
+              seen.add(c.id)
+              payloads.add((c.payload as { n: number }).n)
+            }
+          }
+          expect(yield* store.claim(claimRequest({ limit: 500 }))).toEqual([])
+          expect(seen.size).toBe(count)
+          expect(payloads.size).toBe(count)
+          expect(ids.every((id) => seen.has(id))).toBe(true)
+          expect(yield* store.nextRunAt(t0)).toBeUndefined()
+        }), 60_000)
+    })
+  })
+}
