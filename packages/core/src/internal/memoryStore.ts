@@ -13,8 +13,8 @@ import type {
   UpsertResult
 } from "../JobStore.js"
 import { RunNotFound, ScheduleNotFound, ScheduleRecord } from "../JobStore.js"
-import type { HistoryQuery, RunError, RunId, RunState, RunStatus } from "../Run.js"
-import { Run, RunRecord } from "../Run.js"
+import type { HistoryQuery, RunId, RunState } from "../Run.js"
+import { Run, RunError, RunRecord } from "../Run.js"
 import { Trigger } from "../Trigger.js"
 import { Schema } from "effect"
 import { Heap } from "./heap.js"
@@ -48,21 +48,8 @@ interface Node {
   readonly version: number
 }
 
-interface HistoryRow {
-  readonly runId: RunId
-  readonly jobName: string
-  readonly scheduleId: string | undefined
-  readonly attempt: number
-  readonly status: RunStatus
-  readonly scheduledFor: number
-  readonly startedAt: number
-  readonly finishedAt: number
-  readonly error: RunError | undefined
-  readonly result: unknown
-  readonly metrics: Record<string, unknown> | undefined
-  readonly retryAt: number | undefined
-  readonly workerId: string | undefined
-}
+/** The runner's outcome is kept as the history row as it is (no copy per run). */
+type HistoryRow = RunOutcome
 
 interface ScheduleEntry {
   input: ScheduleInput
@@ -212,7 +199,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
       ...(r.result === undefined ? {} : { result: r.result }),
       ...(r.metrics === undefined ? {} : { metrics: r.metrics }),
       ...(r.retryAt === undefined ? {} : { retryAt: utc(r.retryAt) }),
-      ...(r.workerId === undefined ? {} : { workerId: r.workerId })
+      ...(r.workerId === "" ? {} : { workerId: r.workerId })
     }, true)
 
   const toSchedule = (id: string, s: ScheduleEntry) =>
@@ -400,21 +387,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
       Effect.sync(() => {
         let queued = false
         for (const o of outcomes) {
-          record({
-            runId: o.runId,
-            jobName: o.jobName,
-            scheduleId: o.scheduleId,
-            attempt: o.attempt,
-            status: o.status,
-            scheduledFor: o.scheduledFor,
-            startedAt: o.startedAt,
-            finishedAt: o.finishedAt,
-            error: o.error,
-            result: o.result,
-            metrics: o.metrics,
-            retryAt: o.retryAt,
-            workerId: o.workerId
-          })
+          record(o)
           const e = runs.get(o.runId)
           if (e !== undefined && e.state === "running" && e.attempt === o.attempt) {
             e.error = o.error
@@ -452,11 +425,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
           scheduledFor: e.scheduledFor,
           startedAt: now,
           finishedAt: now,
-          error: undefined,
-          result: undefined,
-          metrics: undefined,
-          retryAt: undefined,
-          workerId: undefined
+          workerId: ""
         })
         return "cancelled"
       }),
@@ -482,11 +451,13 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
             scheduledFor: e.scheduledFor,
             startedAt: e.claimedAt,
             finishedAt: now,
-            error: { tag: "LeaseExpired", message: `worker ${e.workerId} stopped renewing its lease`, cause: "" } as RunError,
-            result: undefined,
-            metrics: undefined,
+            error: new RunError({
+              tag: "LeaseExpired",
+              message: `worker ${e.workerId} stopped renewing its lease`,
+              cause: ""
+            }),
             retryAt: now,
-            workerId: e.workerId
+            workerId: e.workerId ?? ""
           })
           running.delete(e)
           if (e.serial && e.scheduleId !== undefined) runningSerial.delete(e.scheduleId)

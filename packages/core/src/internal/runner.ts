@@ -1,6 +1,7 @@
 import { Cause, Clock, Context, Duration, Effect, Exit, Fiber, FiberId, Option, Queue, Runtime, Schema } from "effect"
 import type { Event, Events } from "../Events.js"
 import type { Any, JobContext, Registry } from "../Job.js"
+import type { ParseError } from "effect/ParseResult"
 import { UnknownJob } from "../Job.js"
 import type { ClaimedRun, JobStore, NewRun, RunOutcome } from "../JobStore.js"
 import type { Metrics, RunId, RunStatus } from "../Run.js"
@@ -18,13 +19,51 @@ export interface RunnerConfig {
 
 type StopReason = "timeout" | "cancel" | "shutdown"
 
-interface Active {
-  readonly claim: ClaimedRun
-  readonly job: Any | undefined
-  fiber: Fiber.RuntimeFiber<void> | undefined
-  reason: StopReason | undefined
-  deadline: Deadlines.Deadline | undefined
+/** A run being executed; it is also the job's context (one object per attempt). */
+class Active implements JobContext {
+  fiber: Fiber.RuntimeFiber<void> | undefined = undefined
+  reason: StopReason | undefined = undefined
+  deadline: Deadlines.Deadline | undefined = undefined
+  reported: Metrics | undefined = undefined
+  constructor(
+    readonly claim: ClaimedRun,
+    readonly job: Any | undefined,
+    readonly codec: Codec | undefined,
+    readonly progress: (value: number) => Effect.Effect<void>
+  ) {}
+  get runId() {
+    return this.claim.id
+  }
+  get jobName() {
+    return this.claim.jobName
+  }
+  get attempt() {
+    return this.claim.attempt
+  }
+  get scheduledFor() {
+    return new Date(this.claim.scheduledFor)
+  }
+  get scheduleId() {
+    return this.claim.scheduleId
+  }
+  readonly metrics = (values: Metrics): Effect.Effect<void> =>
+    Effect.sync(() => {
+      this.reported = { ...this.reported, ...values }
+    })
 }
+
+/** A job's Schemas, compiled once per runner. */
+interface Codec {
+  readonly decodePayload: (u: unknown) => Effect.Effect<unknown, ParseError>
+  readonly encodePayload: (a: unknown) => Effect.Effect<unknown, ParseError>
+  readonly encodeSuccess: (a: unknown) => Effect.Effect<unknown, ParseError>
+}
+
+const compile = (job: Any): Codec => ({
+  decodePayload: Schema.decodeUnknown(job.payload),
+  encodePayload: Schema.encodeUnknown(job.payload),
+  encodeSuccess: Schema.encodeUnknown(job.success)
+})
 
 export const toRunError = (cause: Cause.Cause<unknown>): RunError => {
   const failure = Cause.failureOption(cause)
@@ -71,6 +110,8 @@ export const make = (
         fiberRefs: runtime.fiberRefs
       })
     )
+    const clock = yield* Effect.clock
+    const codecs = new Map(Array.from(jobs.values(), (job) => [job.name, compile(job)] as const))
     const deadlines = yield* Deadlines.make
     const changes = yield* store.changes
     const wake = yield* Queue.sliding<void>(1)
@@ -104,7 +145,9 @@ export const make = (
         }))
       )
     })
-    const flushLoop = Effect.forever(Effect.zipRight(Queue.take(flushWake), flush))
+    const flushLoop = Effect.forever(
+      Queue.take(flushWake).pipe(Effect.zipRight(Effect.yieldNow()), Effect.zipRight(flush))
+    )
 
     const release = (a: Active) => {
       active.delete(a.claim.id)
@@ -115,47 +158,48 @@ export const make = (
     // -------------------------------------------------------------------
     // one attempt
     // -------------------------------------------------------------------
-    const outcomeOf = (
-      a: Active,
-      startedAt: number,
-      exit: Exit.Exit<unknown, unknown>,
-      metrics: Metrics | undefined
-    ) =>
+    const baseOf = (a: Active, startedAt: number) => ({
+      runId: a.claim.id,
+      jobName: a.claim.jobName,
+      attempt: a.claim.attempt,
+      scheduledFor: a.claim.scheduledFor,
+      scheduleId: a.claim.scheduleId,
+      startedAt,
+      finishedAt: clock.unsafeCurrentTimeMillis(),
+      workerId: config.workerId,
+      metrics: a.reported
+    })
+
+    const record = (a: Active, outcome: RunOutcome) => {
+      pending.push({ outcome, active: a })
+      flushWake.unsafeOffer(undefined)
+    }
+
+    const succeeded = (a: Active, startedAt: number, value: unknown): Effect.Effect<void> =>
+      Effect.matchEffect(a.codec!.encodeSuccess(value), {
+        onFailure: (error) => failed(a, startedAt, Cause.fail(error)),
+        onSuccess: (result) =>
+          a.claim.then.length === 0
+            ? Effect.sync(() => record(a, { ...baseOf(a, startedAt), status: "succeeded", result }))
+            : Effect.map(
+              Effect.forEach(a.claim.then, (name) => {
+                const codec = codecs.get(name)
+                return Effect.map(
+                  codec === undefined ? Effect.succeed(result) : Effect.orElseSucceed(codec.encodePayload(value), () => result),
+                  (payload): NewRun => ({ jobName: name, payload, runAt: clock.unsafeCurrentTimeMillis(), scheduledFor: clock.unsafeCurrentTimeMillis() })
+                )
+              }),
+              (followUps) => record(a, { ...baseOf(a, startedAt), status: "succeeded", result, followUps })
+            )
+      })
+
+    const failed = (a: Active, startedAt: number, cause: Cause.Cause<unknown>): Effect.Effect<void> =>
       Effect.gen(function*() {
         const { claim, job } = a
-        const finishedAt = yield* Clock.currentTimeMillis
-        const base = {
-          runId: claim.id,
-          jobName: claim.jobName,
-          attempt: claim.attempt,
-          scheduledFor: claim.scheduledFor,
-          scheduleId: claim.scheduleId,
-          startedAt,
-          finishedAt,
-          workerId: config.workerId,
-          metrics
-        }
-        if (Exit.isSuccess(exit)) {
-          const result = job === undefined
-            ? Exit.succeed(undefined)
-            : yield* Effect.exit(Schema.encode(job.success)(exit.value))
-          if (Exit.isSuccess(result)) {
-            const followUps: Array<NewRun> = []
-            for (const name of claim.then) {
-              const next = jobs.get(name)
-              const payload = next === undefined
-                ? result.value
-                : yield* Effect.orElseSucceed(Schema.encode(next.payload)(exit.value), () => result.value)
-              followUps.push({ jobName: name, payload, runAt: finishedAt, scheduledFor: finishedAt })
-            }
-            return { ...base, status: "succeeded", result: result.value, followUps } satisfies RunOutcome
-          }
-          return { ...base, status: "failed", error: toRunError(result.cause) } satisfies RunOutcome
-        }
-        const cause = exit.cause
-        if (a.reason === "cancel") return { ...base, status: "cancelled" } satisfies RunOutcome
+        const base = baseOf(a, startedAt)
+        if (a.reason === "cancel") return record(a, { ...base, status: "cancelled" })
         if (a.reason === "shutdown") {
-          return { ...base, status: "interrupted", retryAt: finishedAt, error: toRunError(cause) } satisfies RunOutcome
+          return record(a, { ...base, status: "interrupted", retryAt: base.finishedAt, error: toRunError(cause) })
         }
         const timedOut = a.reason === "timeout"
         const error = timedOut
@@ -167,14 +211,14 @@ export const make = (
           : toRunError(cause)
         const retryable = job !== undefined && !(error.tag === "ParseError" || error.tag === "UnknownJob")
         const retryAt = retryable
-          ? yield* nextAttemptAt(job.retry, claim.attempt, Cause.squash(cause), finishedAt)
+          ? yield* nextAttemptAt(job.retry, claim.attempt, Cause.squash(cause), base.finishedAt)
           : undefined
         const status: RunStatus = retryAt === undefined && claim.attempt > 1
           ? "dead"
           : timedOut
           ? "timed_out"
           : "failed"
-        return { ...base, status, error, retryAt } satisfies RunOutcome
+        record(a, { ...base, status, error, retryAt })
       })
 
     const publishOutcome = (o: RunOutcome) =>
@@ -218,54 +262,36 @@ export const make = (
       }
     }
 
+    const bodyOf = (a: Active): Effect.Effect<unknown, unknown> =>
+      a.job === undefined
+        ? Effect.fail(new UnknownJob({ name: a.claim.jobName }))
+        : a.codec!.decodePayload(a.claim.payload).pipe(
+          // the job's services come from the registry's context, merged into this runtime
+          Effect.flatMap((payload) => a.job!.run(payload, a) as Effect.Effect<unknown, unknown>),
+          Effect.annotateLogs({ job: a.claim.jobName, runId: a.claim.id })
+        )
+
     const attempt = (a: Active, startedAt: number): Effect.Effect<void> =>
       Effect.uninterruptibleMask((restore) =>
-        Effect.gen(function*() {
-          const { claim, job } = a
-          let metrics: Metrics | undefined
-          let exit: Exit.Exit<unknown, unknown>
-          if (job === undefined) {
-            exit = Exit.fail(new UnknownJob({ name: claim.jobName }))
-          } else {
-            const ctx: JobContext = {
-              runId: claim.id,
-              jobName: claim.jobName,
-              attempt: claim.attempt,
-              scheduledFor: new Date(claim.scheduledFor),
-              scheduleId: claim.scheduleId,
-              progress: (value) =>
-                Effect.flatMap(Clock.currentTimeMillis, (at) =>
-                  publish(() => ({
-                    _tag: "Progress",
-                    runId: claim.id,
-                    jobName: claim.jobName,
-                    attempt: claim.attempt,
-                    at,
-                    value
-                  }))),
-              metrics: (values) =>
-                Effect.sync(() => {
-                  metrics = { ...metrics, ...values }
-                })
-            }
-            exit = yield* Effect.exit(restore(
-              Schema.decodeUnknown(job.payload)(claim.payload).pipe(
-                // the job's services come from the registry's context, merged into this runtime
-                Effect.flatMap((payload) => job.run(payload, ctx) as Effect.Effect<unknown, unknown>),
-                Effect.annotateLogs({ job: claim.jobName, runId: claim.id })
-              )
-            ))
-          }
+        Effect.flatMap(Effect.exit(restore(bodyOf(a))), (exit) => {
           if (a.deadline !== undefined) deadlines.disarm(a.deadline)
-          const outcome = yield* outcomeOf(a, startedAt, exit, metrics)
-          pending.push({ outcome, active: a })
-          flushWake.unsafeOffer(undefined)
+          return Exit.isSuccess(exit) ? succeeded(a, startedAt, exit.value) : failed(a, startedAt, exit.cause)
         })
       )
 
+    const progressOf = (claim: ClaimedRun) => (value: number) =>
+      publish(() => ({
+        _tag: "Progress",
+        runId: claim.id,
+        jobName: claim.jobName,
+        attempt: claim.attempt,
+        at: clock.unsafeCurrentTimeMillis(),
+        value
+      }))
+
     const start = (claim: ClaimedRun, now: number) => {
       const job = jobs.get(claim.jobName)
-      const a: Active = { claim, job, fiber: undefined, reason: undefined, deadline: undefined }
+      const a = new Active(claim, job, codecs.get(claim.jobName), progressOf(claim))
       active.set(claim.id, a)
       if (job?.concurrency !== undefined) perJob.set(job.name, (perJob.get(job.name) ?? 0) + 1)
       const program = events.hasSubscribers()
@@ -323,12 +349,13 @@ export const make = (
           }
         }
         const next = free > 0 ? yield* store.nextRunAt(now) : undefined
-        const take = Effect.raceFirst(Queue.take(wake), Queue.take(changes))
-        if (next !== undefined && next > now) {
-          yield* Effect.raceFirst(take, Effect.sleep(next - now))
+        if (next !== undefined) {
+          yield* Effect.raceFirst(Queue.take(wake), Effect.sleep(next - now))
         } else {
-          yield* take
+          yield* Queue.take(wake)
         }
+        // let more completions gather, so claims come in batches, not one by one
+        yield* Effect.yieldNow()
       }
     }).pipe(
       Effect.catchAllCause((cause) =>
@@ -340,6 +367,8 @@ export const make = (
       Effect.forever
     )
 
+    // one wake-up queue for the claim loop: completions, and changes in the store
+    yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Queue.take(changes), Queue.offer(wake, undefined))))
     yield* Effect.forkScoped(flushLoop)
     yield* Effect.forkScoped(claimLoop)
 
