@@ -1,0 +1,64 @@
+/**
+ * The breaking-news check (`schedule_periodic` with a fixed UUID in the rq
+ * scheduler): a periodic job under a stable id, so restarts never schedule it
+ * twice, its interval read from BREAKING_NEWS_INTERVAL_SECONDS. By the seed's
+ * convention a negative interval disables it, with a warning.
+ * `Scheduler.scheduleFromConfig` does all this in one call for a variable
+ * without a default; this one has a default, so it is written out.
+ */
+import { Job, Scheduler, Trigger } from "@clockwork/core"
+import { Config, Duration, Effect, Option, Schema } from "effect"
+
+export const BreakingNewsCheck = Schema.Struct({
+  feed: Schema.String
+})
+
+export const BreakingNewsChecked = Schema.Struct({
+  alerts: Schema.Int
+})
+
+export const breakingNews = Job.make({
+  name: "breaking-news",
+  payload: BreakingNewsCheck,
+  success: BreakingNewsChecked,
+  timeout: "5 seconds",
+  // a tick that comes while the previous check still runs is dropped
+  overlap: "skip",
+  run: ({ feed }, ctx) =>
+    Effect.gen(function*() {
+      yield* Effect.sleep("100 millis")
+      yield* ctx.metrics({ checked: 1 })
+      yield* Effect.log(`checked ${feed}: nothing breaking`)
+      return { alerts: 0 }
+    })
+})
+
+export const breakingNewsScheduleId = "cc1dface-9213-4eed-8cb2-0edba6b2159c"
+
+export const intervalVariable = "BREAKING_NEWS_INTERVAL_SECONDS"
+
+/**
+ * The interval in seconds: 10 when the variable is unset. `withDefault` only
+ * covers a missing value, so a malformed one is still an error.
+ */
+export const intervalSeconds = Config.number(intervalVariable).pipe(Config.withDefault(10))
+
+/**
+ * Schedules the check every `intervalSeconds`. A negative interval disables
+ * it: the stored schedule, if any, is removed and `None` is returned. Zero is
+ * an `InvalidInterval`.
+ */
+export const scheduleBreakingNews = Effect.gen(function*() {
+  const seconds = yield* intervalSeconds
+  if (seconds < 0) {
+    yield* Effect.logWarning(`breaking news is disabled: ${intervalVariable} is ${seconds}`)
+    yield* Scheduler.unschedule(breakingNewsScheduleId).pipe(Effect.catchTag("ScheduleNotFound", () => Effect.void))
+    return Option.none()
+  }
+  return Option.some(
+    yield* Scheduler.schedule(breakingNewsScheduleId, breakingNews, {
+      trigger: Trigger.every(Duration.seconds(seconds)),
+      payload: { feed: "wire/breaking" }
+    })
+  )
+})

@@ -1,0 +1,120 @@
+/**
+ * The clockwork demo: the jobs of the systems clockwork replaces (a weekly
+ * newsletter, a clean-up that times out, a periodic breaking-news check under
+ * a fixed UUID, a digest that fans out over feeds) on the in-memory store.
+ * It stops by itself after 15 seconds (`--forever` keeps it running; Ctrl-C
+ * shuts it down gracefully either way) and prints the run history.
+ */
+import { Clockwork, Events, JobStore, Scheduler, Trigger } from "@clockwork/core"
+import { Cause, Clock, Console, DateTime, Duration, Effect, Exit, Fiber, Layer, Option, Queue } from "effect"
+import { breakingNews, scheduleBreakingNews } from "./jobs/breakingNews.js"
+import { cleanUpEmbeddings, EmbeddingIndex } from "./jobs/cleanUpEmbeddings.js"
+import { announceDigest, buildDigest, countArticles } from "./jobs/digest.js"
+import { scheduleNewsletter, sendNewsletter } from "./jobs/newsletter.js"
+import * as DemoLog from "./log.js"
+import { describeEvent, historyTable } from "./report.js"
+
+const forever = process.argv.includes("--forever")
+const demoTime = Duration.seconds(15)
+const shutdownGrace = Duration.seconds(3)
+
+const jobs = [sendNewsletter, cleanUpEmbeddings, breakingNews, countArticles, buildDigest, announceDigest] as const
+
+/** Prints a line per lifecycle event, and a warning where a team would be alerted. */
+const EventLog = Layer.scopedDiscard(Effect.gen(function*() {
+  const events = yield* Events.Events
+  const subscription = yield* events.subscribe
+  const print = (event: Events.Event) => {
+    const line = describeEvent(event)
+    const alert = event._tag === "TimedOut" || event._tag === "DeadLettered"
+      ? Effect.logWarning(`would alert on-call: ${event.jobName} ${event.error.message}`)
+      : Effect.void
+    return Effect.zipRight(line === undefined ? Effect.void : Effect.log(line), alert).pipe(
+      Effect.annotateLogs("job", event.jobName)
+    )
+  }
+  // registered first so it runs last: the runner's shutdown events are printed too
+  yield* Effect.addFinalizer(() => Effect.flatMap(Queue.takeAll(subscription), Effect.forEach(print)))
+  yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(subscription), print)))
+}))
+
+// EventLog gets the app's own Events (one build shares a layer given twice)
+// and is built before the runner, so it is closed after it and prints the
+// shutdown too
+const App = Clockwork.layer(jobs, { runner: { workerId: "demo", shutdownGrace } }).pipe(
+  Layer.provide(Layer.merge(EventLog, EmbeddingIndex.layerMemory)),
+  Layer.provide(Events.layer)
+)
+
+const inBerlin = (instant: DateTime.Utc) =>
+  DateTime.formatIsoZoned(DateTime.unsafeMakeZoned(instant, { timeZone: "Europe/Berlin" })).replace(":00.000", "")
+
+const demo = Effect.gen(function*() {
+  const startedAt = yield* Clock.currentTimeMillis
+  yield* Effect.log(
+    forever
+      ? "clockwork demo on the in-memory store; Ctrl-C stops it"
+      : `clockwork demo on the in-memory store; stops after ${Duration.format(demoTime)} (--forever keeps it running)`
+  )
+
+  // a. an absolute weekly schedule under a stable id, and a preview edition now
+  const newsletter = yield* scheduleNewsletter
+  const upcoming = Trigger.upcoming(newsletter.trigger, yield* Clock.currentTimeMillis, 2)
+  yield* Effect.log(`newsletter: ${Trigger.describe(newsletter.trigger)}, next ${upcoming.map(inBerlin).join(", ")}`)
+  const preview = yield* Scheduler.run(sendNewsletter, { edition: "preview" })
+  yield* Effect.log(`preview edition sent to ${preview.sent} subscribers`)
+
+  // b. a clean-up with a 2-second timeout that needs 5 seconds
+  yield* Scheduler.enqueue(cleanUpEmbeddings, { batches: 5 })
+
+  // c. every BREAKING_NEWS_INTERVAL_SECONDS (10 when unset; negative disables it)
+  const breaking = yield* scheduleBreakingNews
+  if (Option.isSome(breaking)) {
+    yield* Effect.log(`breaking news: ${Trigger.describe(breaking.value.trigger)} under ${breaking.value.id}`)
+  }
+
+  // d. in a second: a digest that fans out over the feeds, then its announcement
+  const digest = yield* Scheduler.enqueue(
+    buildDigest,
+    { feeds: ["world", "politics", "technology", "sports"] },
+    { delay: "1 second", then: announceDigest }
+  )
+  const { articles, feeds } = yield* Scheduler.result(digest)
+  yield* Effect.log(`digest result: ${articles} articles from ${feeds} feeds`)
+
+  if (forever) return yield* Effect.never
+  yield* Effect.sleep(Math.max(0, startedAt + Duration.toMillis(demoTime) - (yield* Clock.currentTimeMillis)))
+  yield* Effect.log("demo time is up; shutting down")
+})
+
+// the history is read after the app layer closed, so runs stopped by the shutdown show too
+const printHistory = Effect.gen(function*() {
+  const store = yield* JobStore.JobStore
+  const records = yield* store.history({})
+  yield* Console.log(`\nrun history\n${historyTable(records)}`)
+}).pipe(Effect.catchAll((error) => Effect.logError("could not read the run history", error)))
+
+const main = demo.pipe(
+  Effect.provide(App),
+  Effect.ensuring(printHistory),
+  Effect.provide(JobStore.layerMemory),
+  Effect.provide(DemoLog.layer)
+)
+
+const fiber = Effect.runFork(main)
+
+const stop = (signal: NodeJS.Signals) => {
+  globalThis.console.log(`\n${signal}: stopping gracefully (runs get ${Duration.format(shutdownGrace)} to finish)`)
+  Effect.runFork(Fiber.interrupt(fiber))
+}
+process.once("SIGINT", stop)
+process.once("SIGTERM", stop)
+
+fiber.addObserver((exit) => {
+  process.off("SIGINT", stop)
+  process.off("SIGTERM", stop)
+  if (Exit.isFailure(exit) && !Exit.isInterrupted(exit)) {
+    globalThis.console.error(Cause.pretty(exit.cause))
+    process.exitCode = 1
+  }
+})
