@@ -65,6 +65,10 @@ const encodeTrigger = Schema.encodeSync(Trigger)
 const utc = (millis: number) => DateTime.unsafeMake(millis)
 const isLive = (node: Node) => node.entry.state === "queued" && node.entry.version === node.version
 
+// run ids: unique within the process (a memory store lives in one), cheap to make
+const idPrefix = `${crypto.randomUUID().slice(0, 8)}-`
+let nextId = 0
+
 /** Terminal runs and history rows kept before the oldest are dropped. */
 const defaultRetention = 100_000
 
@@ -138,7 +142,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
       if (existing !== undefined) return existing.id
     }
     const entry: Entry = {
-      id: crypto.randomUUID() as RunId,
+      id: `${idPrefix}${(nextId++).toString(36)}` as RunId,
       jobName: run.jobName,
       payload: run.payload,
       scheduleId: run.scheduleId,
@@ -161,7 +165,8 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
     }
     runs.set(entry.id, entry)
     activate(entry)
-    waiting.push({ entry, version: 0 })
+    // a run already due skips the not-yet-due heap
+    ;(run.runAt <= now ? ready : waiting).push({ entry, version: 0 })
     return entry.id
   }
 

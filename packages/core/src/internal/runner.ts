@@ -1,4 +1,20 @@
-import { Cause, Clock, Context, Duration, Effect, Exit, Fiber, FiberId, Option, Queue, Runtime, Schema } from "effect"
+import {
+  Cause,
+  Clock,
+  Context,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  FiberId,
+  FiberRef,
+  FiberRefs,
+  HashMap,
+  Option,
+  Queue,
+  Runtime,
+  Schema
+} from "effect"
 import type { Event, Events } from "../Events.js"
 import type { Any, JobContext, Registry } from "../Job.js"
 import type { ParseError } from "effect/ParseResult"
@@ -52,17 +68,19 @@ class Active implements JobContext {
     })
 }
 
-/** A job's Schemas, compiled once per runner. */
+/** A job's Schemas and log annotations, prepared once per runner. */
 interface Codec {
   readonly decodePayload: (u: unknown) => Effect.Effect<unknown, ParseError>
   readonly encodePayload: (a: unknown) => Effect.Effect<unknown, ParseError>
   readonly encodeSuccess: (a: unknown) => Effect.Effect<unknown, ParseError>
+  readonly annotations: HashMap.HashMap<string, unknown>
 }
 
-const compile = (job: Any): Codec => ({
+const compile = (job: Any, annotations: HashMap.HashMap<string, unknown>): Codec => ({
   decodePayload: Schema.decodeUnknown(job.payload),
   encodePayload: Schema.encodeUnknown(job.payload),
-  encodeSuccess: Schema.encodeUnknown(job.success)
+  encodeSuccess: Schema.encodeUnknown(job.success),
+  annotations: HashMap.set(annotations, "job", job.name)
 })
 
 export const toRunError = (cause: Cause.Cause<unknown>): RunError => {
@@ -111,7 +129,8 @@ export const make = (
       })
     )
     const clock = yield* Effect.clock
-    const codecs = new Map(Array.from(jobs.values(), (job) => [job.name, compile(job)] as const))
+    const appAnnotations = FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentLogAnnotations)
+    const codecs = new Map(Array.from(jobs.values(), (job) => [job.name, compile(job, appAnnotations)] as const))
     const deadlines = yield* Deadlines.make
     const changes = yield* store.changes
     const wake = yield* Queue.sliding<void>(1)
@@ -158,7 +177,7 @@ export const make = (
     // -------------------------------------------------------------------
     // one attempt
     // -------------------------------------------------------------------
-    const baseOf = (a: Active, startedAt: number) => ({
+    const baseOf = (a: Active, startedAt: number): Omit<RunOutcome, "status"> => ({
       runId: a.claim.id,
       jobName: a.claim.jobName,
       attempt: a.claim.attempt,
@@ -180,7 +199,12 @@ export const make = (
         onFailure: (error) => failed(a, startedAt, Cause.fail(error)),
         onSuccess: (result) =>
           a.claim.then.length === 0
-            ? Effect.sync(() => record(a, { ...baseOf(a, startedAt), status: "succeeded", result }))
+            ? Effect.sync(() => {
+              const outcome = baseOf(a, startedAt) as { -readonly [K in keyof RunOutcome]: RunOutcome[K] }
+              outcome.status = "succeeded"
+              outcome.result = result
+              record(a, outcome)
+            })
             : Effect.map(
               Effect.forEach(a.claim.then, (name) => {
                 const codec = codecs.get(name)
@@ -267,8 +291,7 @@ export const make = (
         ? Effect.fail(new UnknownJob({ name: a.claim.jobName }))
         : a.codec!.decodePayload(a.claim.payload).pipe(
           // the job's services come from the registry's context, merged into this runtime
-          Effect.flatMap((payload) => a.job!.run(payload, a) as Effect.Effect<unknown, unknown>),
-          Effect.annotateLogs({ job: a.claim.jobName, runId: a.claim.id })
+          Effect.flatMap((payload) => a.job!.run(payload, a) as Effect.Effect<unknown, unknown>)
         )
 
     const attempt = (a: Active, startedAt: number): Effect.Effect<void> =>
@@ -307,7 +330,13 @@ export const make = (
           attempt(a, now)
         )
         : attempt(a, now)
-      const fiber = runFork(program)
+      // log lines of the run (and of fibers it forks) carry the job name and run id;
+      // set when the fiber is made, which costs far less than Effect.annotateLogs
+      const annotations = HashMap.set(a.codec?.annotations ?? appAnnotations, "runId", claim.id)
+      const fiber = runFork(program, {
+        updateRefs: (refs, fiberId) =>
+          FiberRefs.updateAs(refs, { fiberId, fiberRef: FiberRef.currentLogAnnotations, value: annotations })
+      })
       a.fiber = fiber
       if (job !== undefined && Duration.isFinite(job.timeout)) {
         a.deadline = deadlines.arm(now + Duration.toMillis(job.timeout), () => stop(a, "timeout"))
