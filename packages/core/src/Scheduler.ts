@@ -22,6 +22,7 @@ import {
   Schema,
   type Scope
 } from "effect"
+import type { ParseError } from "effect/ParseResult"
 import { Events } from "./Events.js"
 import type { Job } from "./Job.js"
 import { InvalidPayload } from "./Job.js"
@@ -188,12 +189,20 @@ const terminal = new Set(["succeeded", "failed", "timed_out", "cancelled", "dead
 const resolveTrigger = (input: TriggerInput): Either.Either<Trigger.Trigger, Trigger.TriggerError> =>
   Either.isEither(input) ? Either.flatMap(input, Trigger.validate) : Trigger.validate(input)
 
-const encodePayload = <P>(job: Job<P, any, any, any>, payload: P) =>
-  Schema.encode(job.payload)(payload).pipe(
+const encoders = new WeakMap<Schema.Schema<any, any>, (a: unknown) => Effect.Effect<unknown, ParseError>>()
+
+const encodePayload = <P>(job: Job<P, any, any, any>, payload: P) => {
+  let encode = encoders.get(job.payload)
+  if (encode === undefined) {
+    encode = Schema.encodeUnknown(job.payload)
+    encoders.set(job.payload, encode)
+  }
+  return encode(payload).pipe(
     Effect.mapError((error) =>
       new InvalidPayload({ jobName: job.name, reason: ParseResult.TreeFormatter.formatErrorSync(error) })
     )
   )
+}
 
 /**
  * Builds the scheduler on the store and the events service.

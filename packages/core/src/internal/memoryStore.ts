@@ -18,6 +18,7 @@ import { Run, RunError, RunRecord } from "../Run.js"
 import { Trigger } from "../Trigger.js"
 import { Schema } from "effect"
 import { Heap } from "./heap.js"
+import { ReadyQueue } from "./readyQueue.js"
 
 interface Entry {
   readonly id: RunId
@@ -88,13 +89,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
   const waiting = new Heap<Node>((a, b) =>
     a.entry.runAt !== b.entry.runAt ? a.entry.runAt < b.entry.runAt : a.entry.seq < b.entry.seq
   )
-  const ready = new Heap<Node>((a, b) => {
-    const x = a.entry
-    const y = b.entry
-    if (x.priority !== y.priority) return x.priority > y.priority
-    if (x.runAt !== y.runAt) return x.runAt < y.runAt
-    return x.seq < y.seq
-  })
+  const ready = new ReadyQueue<Node>((node) => node.entry)
 
   const notify = (what: "runs" | "schedules") => changes.unsafeOffer(what)
 
