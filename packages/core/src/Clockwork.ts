@@ -4,10 +4,11 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer } from "effect"
+import { Duration, Effect, Layer } from "effect"
 import * as Events from "./Events.js"
 import * as Job from "./Job.js"
 import { JobStore } from "./JobStore.js"
+import * as internalReaper from "./internal/reaper.js"
 import * as internalTicker from "./internal/ticker.js"
 import * as Runner from "./Runner.js"
 import * as Scheduler from "./Scheduler.js"
@@ -20,6 +21,8 @@ import * as Scheduler from "./Scheduler.js"
  */
 export interface Options {
   readonly runner?: Runner.Options
+  /** how often to re-queue runs whose worker stopped renewing its lease (default 1 minute); false: no reaper */
+  readonly reaper?: { readonly interval?: Duration.DurationInput } | false
 }
 
 /**
@@ -57,7 +60,26 @@ export const layerTicker: Layer.Layer<never, never, JobStore | Events.Events> = 
 )
 
 /**
- * Everything in one process: jobs, scheduler API, ticker and runner.
+ * The reaper alone: re-queues runs whose worker died (its lease expired
+ * without a heartbeat), counting the lost attempt. Any number may run.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerReaper = (options?: { readonly interval?: Duration.DurationInput }): Layer.Layer<
+  never,
+  never,
+  JobStore
+> =>
+  Layer.scopedDiscard(
+    Effect.flatMap(JobStore, (store) => internalReaper.make(store, Duration.decode(options?.interval ?? "1 minute")))
+  )
+
+const reaperOf = (options: Options | undefined) =>
+  options?.reaper === false ? Layer.empty : layerReaper(options?.reaper)
+
+/**
+ * Everything in one process: jobs, scheduler API, ticker, runner and reaper.
  *
  * @example
  * ```ts
@@ -74,7 +96,7 @@ export const layer = <const Jobs extends ReadonlyArray<Job.Any>>(
   Job.DuplicateJobName,
   JobStore | Requirements<Jobs>
 > =>
-  Layer.merge(Runner.layer(options?.runner), layerTicker).pipe(
+  Layer.mergeAll(Runner.layer(options?.runner), layerTicker, reaperOf(options)).pipe(
     Layer.provideMerge(Scheduler.layer),
     Layer.provideMerge(Events.layer),
     Layer.provideMerge(registry(jobs))
@@ -102,12 +124,12 @@ export const layerWorker = <const Jobs extends ReadonlyArray<Job.Any>>(
   )
 
 /**
- * A scheduler process: the scheduler API and the ticker, no runner.
+ * A scheduler process: the scheduler API, the ticker and the reaper, no runner.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerScheduler: Layer.Layer<Scheduler.Scheduler | Events.Events, never, JobStore> = Layer.merge(
-  Scheduler.layer,
-  layerTicker
-).pipe(Layer.provideMerge(Events.layer))
+export const layerScheduler = (
+  options?: Pick<Options, "reaper">
+): Layer.Layer<Scheduler.Scheduler | Events.Events, never, JobStore> =>
+  Layer.mergeAll(Scheduler.layer, layerTicker, reaperOf(options)).pipe(Layer.provideMerge(Events.layer))

@@ -9,6 +9,7 @@
 import {
   Clock,
   Context,
+  type Config,
   type ConfigError,
   DateTime,
   Duration,
@@ -421,7 +422,8 @@ export const scheduleFromConfig = <P>(
   id: string,
   job: Job<P, any, any, any>,
   options: Omit<ScheduleOptions<P>, "trigger"> & {
-    readonly interval: string
+    /** a variable name, or a `Config<number>` (e.g. with `Config.withDefault`) */
+    readonly interval: string | Config.Config<number>
     readonly unit?: "millis" | "seconds" | "minutes"
   }
 ): Effect.Effect<
@@ -437,7 +439,9 @@ export const scheduleFromConfig = <P>(
     )
     if (Option.isNone(every)) {
       yield* Effect.logWarning(
-        `clockwork: schedule "${id}" (${job.name}) is disabled: ${options.interval} is negative`
+        `clockwork: schedule "${id}" (${job.name}) is disabled: its interval${
+          typeof options.interval === "string" ? ` ${options.interval}` : ""
+        } is negative`
       )
       yield* Effect.ignore(scheduler.unschedule(id))
       return Option.none()
@@ -506,6 +510,15 @@ export const run = <P, A>(
   RunFailed | RunNotFound | InvalidPayload | Trigger.InvalidDate | Trigger.InvalidInterval | StoreError,
   Scheduler
 > => Effect.flatMap(Scheduler, (s) => Effect.flatMap(s.enqueue(job, payload, options), s.result))
+
+/**
+ * A run as the queue knows it: state, attempt, result or error.
+ *
+ * @since 0.1.0
+ * @category queries
+ */
+export const getRun = (runId: RunId): Effect.Effect<Run, RunNotFound | StoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (s) => s.getRun(runId))
 
 /**
  * Cancels a run: a queued run never starts; a running one is interrupted.

@@ -30,9 +30,10 @@ import type { Runner } from "./Runner.js"
 import type { Scheduler } from "./Scheduler.js"
 
 /**
- * The app layer on a fresh in-memory store. Its runner has no shutdown grace
- * period by default (runs still going when the test's scope closes are
- * interrupted at once), since nothing moves the TestClock during shutdown.
+ * The app layer on a fresh in-memory store. By default its runner has no
+ * shutdown grace period (runs still going when the test's scope closes are
+ * interrupted at once, since nothing moves the TestClock during shutdown),
+ * and there is no reaper (one process: no worker can die alone).
  *
  * @since 0.1.0
  * @category layers
@@ -45,7 +46,7 @@ export const layer = <const Jobs extends ReadonlyArray<Job.Any>>(
   Job.DuplicateJobName,
   Clockwork.Requirements<Jobs>
 > =>
-  Clockwork.layer(jobs, { ...options, runner: { shutdownGrace: 0, ...options?.runner } }).pipe(
+  Clockwork.layer(jobs, { reaper: false, ...options, runner: { shutdownGrace: 0, ...options?.runner } }).pipe(
     Layer.provideMerge(JobStore.layerMemory)
   )
 

@@ -406,7 +406,8 @@ export const weekly = (
 }
 
 /**
- * Reads an interval from Config, following a common convention: a negative
+ * Reads an interval from Config (a variable name, or any `Config<number>`,
+ * e.g. with `Config.withDefault`), following a common convention: a negative
  * number means "disabled" (returns `None`, and the caller should log it); zero,
  * NaN or a malformed value is an error.
  *
@@ -419,17 +420,19 @@ export const weekly = (
  * @category constructors
  */
 export const everyFromConfig = (
-  name: string,
+  config: string | Config.Config<number>,
   options?: { readonly unit?: "millis" | "seconds" | "minutes" }
-): Effect.Effect<Option.Option<Every>, ConfigError | InvalidInterval> =>
-  Effect.flatMap(Config.number(name), (value) => {
+): Effect.Effect<Option.Option<Every>, ConfigError | InvalidInterval> => {
+  const field = typeof config === "string" ? config : "interval"
+  return Effect.flatMap(typeof config === "string" ? Config.number(config) : config, (value) => {
     if (value < 0) return Effect.succeedNone
     const factor = options?.unit === "millis" ? 1 : options?.unit === "minutes" ? 60_000 : 1000
     return Effect.map(
-      validateInterval(Number.isFinite(value) ? value * factor : value, name),
+      validateInterval(Number.isFinite(value) ? value * factor : value, field),
       (interval) => Option.some(new Every({ interval }))
     )
   })
+}
 
 // ---------------------------------------------------------------------------
 // fire times

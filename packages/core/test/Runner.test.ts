@@ -1,8 +1,10 @@
 import { assert, describe, expect, it } from "@effect/vitest"
 import {
+  Config,
   ConfigProvider,
   Context,
   DateTime,
+  Duration,
   Effect,
   Exit,
   Fiber,
@@ -496,5 +498,63 @@ describe("awaiting results", () => {
       yield* Testing.advance("2 minutes")
       const c = yield* Scheduler.enqueue(noop, {}, { key: "sync-user-7" })
       expect(c.id).not.toBe(a.id)
+    }).pipe(Effect.provide(Testing.layer([noop]))))
+})
+
+describe("leases", () => {
+  it.scoped("a run whose worker died is re-queued after its lease and run again; history shows both attempts", () =>
+    Effect.gen(function*() {
+      const store = yield* JobStore.makeMemory
+      const storeLayer = Layer.succeed(JobStore.JobStore, store)
+      const [id] = yield* store.enqueue([{ jobName: "noop", payload: {}, runAt: 0, scheduledFor: 0 }], 0)
+      // a worker claims it and dies without a word
+      const [claimed] = yield* store.claim({ now: 0, limit: 1, workerId: "crashed-worker", leaseMs: 60_000 })
+      expect(claimed!.id).toBe(id)
+      const app = Clockwork.layer([noop], { reaper: { interval: "10 seconds" } }).pipe(Layer.provide(storeLayer))
+      yield* Testing.advance("2 minutes").pipe(Effect.provide(app))
+      const attempts = (yield* store.history({ runId: id! })).slice().reverse()
+      expect(attempts.map((r) => [r.attempt, r.status, r.workerId])).toEqual([
+        [1, "interrupted", "crashed-worker"],
+        [2, "succeeded", expect.stringMatching(/^runner-/)]
+      ])
+      expect(attempts[0]!.error?.tag).toBe("LeaseExpired")
+      // the lease ran out at 60 s; the reaper runs every 10 s
+      expect(attempts[1]!.startedAt.epochMillis).toBe(70_000)
+    }))
+
+  it.scoped("a live runner renews the leases of long runs, so they are never reaped", () => {
+    const long = sleeper("long")
+    return Effect.gen(function*() {
+      const store = yield* JobStore.makeMemory
+      const app = Clockwork.layer([long], { runner: { lease: "1 minute" }, reaper: { interval: "10 seconds" } }).pipe(
+        Layer.provide(Layer.succeed(JobStore.JobStore, store))
+      )
+      yield* Effect.gen(function*() {
+        const handle = yield* Scheduler.enqueue(long, { seconds: 600 })
+        yield* Testing.advance("11 minutes")
+        const attempts = yield* Scheduler.history({ runId: handle.id })
+        expect(attempts.map((r) => [r.attempt, r.status])).toEqual([[1, "succeeded"]])
+      }).pipe(Effect.provide(app))
+    })
+  })
+})
+
+describe("intervals from a Config value", () => {
+  it.scoped("scheduleFromConfig takes a Config<number>, so a default can be given", () =>
+    Effect.gen(function*() {
+      const interval = Config.number("POLL_SECONDS").pipe(Config.withDefault(30))
+      const stored = yield* Scheduler.scheduleFromConfig("poll", noop, { interval, payload: {} }).pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map()))
+      )
+      assert(Option.isSome(stored))
+      assert(stored.value.trigger._tag === "Every")
+      expect(Duration.toSeconds(stored.value.trigger.interval)).toBe(30)
+      const malformed = yield* Effect.flip(
+        Scheduler.scheduleFromConfig("poll", noop, { interval, payload: {} }).pipe(
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["POLL_SECONDS", "abc"]])))
+        )
+      )
+      // a malformed value is an error, never silently the default
+      expect(malformed._tag).toBe("ConfigError")
     }).pipe(Effect.provide(Testing.layer([noop]))))
 })

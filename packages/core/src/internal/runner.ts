@@ -139,6 +139,7 @@ export const make = (
     const limited = Array.from(jobs.values()).filter((job) => job.concurrency !== undefined)
     let pending: Array<{ readonly outcome: RunOutcome; readonly active: Active }> = []
     const flushWake = yield* Queue.sliding<void>(1)
+    const started = yield* Queue.sliding<void>(1)
     let stopping = false
 
     const publish = (make: () => Event): Effect.Effect<void> => events.hasSubscribers() ? events.publish(make()) : Effect.void
@@ -372,6 +373,7 @@ export const make = (
             leaseMs: config.leaseMs
           })
           for (const claim of claimed) start(claim, now)
+          if (claimed.length > 0) started.unsafeOffer(undefined)
           if (claimed.length === limit) {
             yield* Effect.yieldNow()
             continue
@@ -395,6 +397,20 @@ export const make = (
       ),
       Effect.forever
     )
+
+    // leases: renewed every third of their length while this runner holds runs
+    const heartbeatLoop = Effect.gen(function*() {
+      for (;;) {
+        if (active.size === 0) yield* Queue.take(started)
+        yield* Effect.sleep(config.leaseMs / 3)
+        if (active.size === 0) continue
+        const now = yield* Clock.currentTimeMillis
+        yield* store.heartbeat(config.workerId, Array.from(active.keys()), now + config.leaseMs).pipe(
+          Effect.catchAll((error) => Effect.logError("clockwork: could not renew leases", error))
+        )
+      }
+    })
+    yield* Effect.forkScoped(heartbeatLoop)
 
     // one wake-up queue for the claim loop: completions, and changes in the store
     yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Queue.take(changes), Queue.offer(wake, undefined))))
