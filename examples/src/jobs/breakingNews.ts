@@ -2,12 +2,11 @@
  * The breaking-news check (`schedule_periodic` with a fixed UUID in the rq
  * scheduler): a periodic job under a stable id, so restarts never schedule it
  * twice, its interval read from BREAKING_NEWS_INTERVAL_SECONDS. By the seed's
- * convention a negative interval disables it, with a warning.
- * `Scheduler.scheduleFromConfig` does all this in one call for a variable
- * without a default; this one has a default, so it is written out.
+ * convention a negative interval disables it (the stored schedule is removed,
+ * with a warning); zero or a malformed value is an error.
  */
-import { Job, Scheduler, Trigger } from "@clockwork/core"
-import { Config, Duration, Effect, Option, Schema } from "effect"
+import { Job, Scheduler } from "@clockwork/core"
+import { Config, Effect, Schema } from "effect"
 
 export const BreakingNewsCheck = Schema.Struct({
   feed: Schema.String
@@ -44,21 +43,9 @@ export const intervalVariable = "BREAKING_NEWS_INTERVAL_SECONDS"
 export const intervalSeconds = Config.number(intervalVariable).pipe(Config.withDefault(10))
 
 /**
- * Schedules the check every `intervalSeconds`. A negative interval disables
- * it: the stored schedule, if any, is removed and `None` is returned. Zero is
- * an `InvalidInterval`.
+ * Schedules the check every `intervalSeconds`; `None` when it is disabled.
  */
-export const scheduleBreakingNews = Effect.gen(function*() {
-  const seconds = yield* intervalSeconds
-  if (seconds < 0) {
-    yield* Effect.logWarning(`breaking news is disabled: ${intervalVariable} is ${seconds}`)
-    yield* Scheduler.unschedule(breakingNewsScheduleId).pipe(Effect.catchTag("ScheduleNotFound", () => Effect.void))
-    return Option.none()
-  }
-  return Option.some(
-    yield* Scheduler.schedule(breakingNewsScheduleId, breakingNews, {
-      trigger: Trigger.every(Duration.seconds(seconds)),
-      payload: { feed: "wire/breaking" }
-    })
-  )
+export const scheduleBreakingNews = Scheduler.scheduleFromConfig(breakingNewsScheduleId, breakingNews, {
+  interval: intervalSeconds,
+  payload: { feed: "wire/breaking" }
 })
