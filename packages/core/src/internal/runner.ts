@@ -172,7 +172,6 @@ export const make = (
     const release = (a: Active) => {
       active.delete(a.claim.id)
       if (a.job?.concurrency !== undefined) perJob.set(a.job.name, (perJob.get(a.job.name) ?? 1) - 1)
-      if (a.deadline !== undefined) deadlines.disarm(a.deadline)
     }
 
     // -------------------------------------------------------------------
@@ -208,10 +207,14 @@ export const make = (
             })
             : Effect.map(
               Effect.forEach(a.claim.then, (name) => {
+                // the follow-up's payload is this run's result, encoded with the follow-up's own Schema
                 const codec = codecs.get(name)
+                const now = clock.unsafeCurrentTimeMillis()
                 return Effect.map(
-                  codec === undefined ? Effect.succeed(result) : Effect.orElseSucceed(codec.encodePayload(value), () => result),
-                  (payload): NewRun => ({ jobName: name, payload, runAt: clock.unsafeCurrentTimeMillis(), scheduledFor: clock.unsafeCurrentTimeMillis() })
+                  codec === undefined
+                    ? Effect.succeed(result)
+                    : Effect.orElseSucceed(codec.encodePayload(value), () => result),
+                  (payload): NewRun => ({ jobName: name, payload, runAt: now, scheduledFor: now })
                 )
               }),
               (followUps) => record(a, { ...baseOf(a, startedAt), status: "succeeded", result, followUps })
