@@ -141,7 +141,11 @@ export const make = <P, PI, E, R, A = void, AI = void>(options: {
   readonly run: (payload: P, ctx: JobContext) => Effect.Effect<NoInfer<A>, E, R>
   /** default 15 minutes */
   readonly timeout?: Duration.DurationInput
-  /** a Schedule over failures; default: exponential backoff with jitter, 5 attempts */
+  /**
+   * a Schedule over failures; default: exponential backoff with jitter, 5
+   * attempts. Its input is the attempt's failure: the typed error, a defect,
+   * or the interruption of a timed-out attempt (`Cause.squash` of the cause).
+   */
   readonly retry?: Schedule.Schedule<unknown, any>
   /** at most this many runs of this job at once, per runner */
   readonly concurrency?: number
