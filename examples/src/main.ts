@@ -1,12 +1,28 @@
 /**
  * The clockwork demo: the jobs of the systems clockwork replaces (a weekly
- * newsletter, a clean-up that times out, a periodic breaking-news check under
- * a fixed UUID, a digest that fans out over feeds) on the in-memory store.
+ * newsletter, a clean-up that times out, a periodic breaking-news request to a
+ * backend under a fixed UUID, a digest that fans out over feeds) on the
+ * in-memory store.
  * It stops by itself after 15 seconds (`--forever` keeps it running; Ctrl-C
  * shuts it down gracefully either way) and prints the run history.
  */
 import { Clockwork, Events, JobStore, Scheduler, Trigger } from "@clockwork/core"
-import { Cause, Clock, Console, DateTime, Duration, Effect, Exit, Fiber, Layer, Option, Queue } from "effect"
+import { HttpJob } from "@clockwork/http"
+import {
+  Cause,
+  Clock,
+  ConfigProvider,
+  Console,
+  DateTime,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Option,
+  Queue
+} from "effect"
+import * as Backend from "./backend.js"
 import { breakingNews, scheduleBreakingNews } from "./jobs/breakingNews.js"
 import { cleanUpEmbeddings, EmbeddingIndex } from "./jobs/cleanUpEmbeddings.js"
 import { announceDigest, buildDigest, countArticles } from "./jobs/digest.js"
@@ -42,9 +58,19 @@ const EventLog = Layer.scopedDiscard(Effect.gen(function*() {
 // and is built before the runner, so it is closed after it and prints the
 // shutdown too
 const App = Clockwork.layer(jobs, { runner: { workerId: "demo", shutdownGrace } }).pipe(
-  Layer.provide(Layer.merge(EventLog, EmbeddingIndex.layerMemory)),
+  Layer.provide(Layer.mergeAll(EventLog, EmbeddingIndex.layerMemory, HttpJob.layerFetch)),
   Layer.provide(Events.layer)
 )
+
+// API_BASE_URL from the environment, else the demo's own stand-in backend
+const withBackend = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(Backend.start, (backend) =>
+    Effect.withConfigProvider(
+      self,
+      ConfigProvider.fromEnv().pipe(
+        ConfigProvider.orElse(() => ConfigProvider.fromMap(new Map([["API_BASE_URL", backend.url]])))
+      )
+    ))
 
 const inBerlin = (instant: DateTime.Utc) =>
   DateTime.formatIsoZoned(DateTime.unsafeMakeZoned(instant, { timeZone: "Europe/Berlin" })).replace(":00.000", "")
@@ -67,7 +93,7 @@ const demo = Effect.gen(function*() {
   // b. a clean-up with a 2-second timeout that needs 5 seconds
   yield* Scheduler.enqueue(cleanUpEmbeddings, { batches: 5 })
 
-  // c. every BREAKING_NEWS_INTERVAL_SECONDS (10 when unset; negative disables it)
+  // c. a POST to the backend every BREAKING_NEWS_INTERVAL_SECONDS (10 when unset; negative disables it)
   const breaking = yield* scheduleBreakingNews
   if (Option.isSome(breaking)) {
     yield* Effect.log(`breaking news: ${Trigger.describe(breaking.value.trigger)} under ${breaking.value.id}`)
@@ -96,6 +122,8 @@ const printHistory = Effect.gen(function*() {
 
 const main = demo.pipe(
   Effect.provide(App),
+  withBackend,
+  Effect.scoped,
   Effect.ensuring(printHistory),
   Effect.provide(JobStore.layerMemory),
   Effect.provide(DemoLog.layer)

@@ -1,6 +1,8 @@
-import { Scheduler, Testing } from "@clockwork/core"
+import { Clockwork, JobStore, Scheduler, Testing } from "@clockwork/core"
+import { HttpJob } from "@clockwork/http"
 import { assert, describe, expect, it } from "@effect/vitest"
-import { ConfigError, ConfigProvider, DateTime, Effect, Layer, Option, TestClock } from "effect"
+import { ConfigError, ConfigProvider, DateTime, Effect, Layer, Option, Schedule, TestClock } from "effect"
+import * as Backend from "../src/backend.js"
 import { breakingNews, breakingNewsScheduleId, scheduleBreakingNews } from "../src/jobs/breakingNews.js"
 import { cleanUpEmbeddings, EmbeddingIndex } from "../src/jobs/cleanUpEmbeddings.js"
 import { announceDigest, buildDigest, countArticles } from "../src/jobs/digest.js"
@@ -57,28 +59,29 @@ describe("clean-up-embeddings", () => {
 })
 
 describe("breaking-news", () => {
-  const firesAt = Effect.map(
-    Scheduler.history({ scheduleId: breakingNewsScheduleId }),
-    (runs) => runs.map((run) => DateTime.toEpochMillis(run.scheduledFor)).reverse()
-  )
+  // the schedule's behaviour, deterministic under TestClock: which ticks fire
+  // (whatever the requests answer: no backend is needed for that)
+  const app = Testing.layer([breakingNews]).pipe(Layer.provide(HttpJob.layerFetch))
+  const firesAt = Effect.flatMap(JobStore.JobStore, (store) =>
+    Effect.map(
+      store.listRuns({ scheduleId: breakingNewsScheduleId, limit: 100 }),
+      (runs) => runs.map((run) => DateTime.toEpochMillis(run.scheduledFor)).sort((a, b) => a - b)
+    ))
 
   it.scoped("fires every BREAKING_NEWS_INTERVAL_SECONDS under its stable id", () =>
     Effect.gen(function*() {
       const schedule = yield* scheduleBreakingNews.pipe(withEnv({ BREAKING_NEWS_INTERVAL_SECONDS: "10" }))
       assert.isTrue(Option.isSome(schedule))
       yield* Testing.advance("35 seconds")
-
       expect(yield* firesAt).toEqual([10_000, 20_000, 30_000])
-      const runs = yield* Scheduler.history({ scheduleId: breakingNewsScheduleId })
-      expect(runs.every((run) => run.status === "succeeded")).toBe(true)
-    }).pipe(Effect.provide(Testing.layer([breakingNews]))))
+    }).pipe(Effect.provide(app)))
 
   it.scoped("falls back to 10 seconds when the variable is unset", () =>
     Effect.gen(function*() {
       yield* scheduleBreakingNews.pipe(withEnv({}))
       yield* Testing.advance("25 seconds")
       expect(yield* firesAt).toEqual([10_000, 20_000])
-    }).pipe(Effect.provide(Testing.layer([breakingNews]))))
+    }).pipe(Effect.provide(app)))
 
   it.scoped("a malformed or zero interval is an error, not the default", () =>
     Effect.gen(function*() {
@@ -87,7 +90,7 @@ describe("breaking-news", () => {
       const zero = yield* Effect.flip(scheduleBreakingNews.pipe(withEnv({ BREAKING_NEWS_INTERVAL_SECONDS: "0" })))
       expect(zero._tag).toBe("InvalidInterval")
       expect(yield* Scheduler.schedules).toEqual([])
-    }).pipe(Effect.provide(Testing.layer([breakingNews]))))
+    }).pipe(Effect.provide(app)))
 
   it.scoped("is scheduled once however often the app restarts", () =>
     Effect.gen(function*() {
@@ -96,11 +99,10 @@ describe("breaking-news", () => {
       yield* Testing.advance("5 seconds")
       yield* scheduleBreakingNews.pipe(env)
       yield* Testing.advance("12 seconds")
-
       const schedules = yield* Scheduler.schedules
       expect(schedules.map((s) => s.id)).toEqual([breakingNewsScheduleId])
       expect(yield* firesAt).toEqual([10_000])
-    }).pipe(Effect.provide(Testing.layer([breakingNews]))))
+    }).pipe(Effect.provide(app)))
 
   it.scoped("a negative interval disables it and removes the stored schedule", () =>
     Effect.gen(function*() {
@@ -108,12 +110,34 @@ describe("breaking-news", () => {
       const disabled = yield* scheduleBreakingNews.pipe(withEnv({ BREAKING_NEWS_INTERVAL_SECONDS: "-1" }))
       assert.isTrue(Option.isNone(disabled))
       yield* Testing.advance("1 minute")
-
       expect(yield* Scheduler.schedules).toEqual([])
       expect(yield* firesAt).toEqual([])
-    }).pipe(Effect.provide(Testing.layer([breakingNews]))))
-})
+    }).pipe(Effect.provide(app)))
 
+  // the request itself, for real: the demo's backend on 127.0.0.1, the real clock
+  it.scopedLive("POSTs to ${API_BASE_URL}/v1/jobs/breaking-news and records the answer", () =>
+    Effect.gen(function*() {
+      const backend = yield* Backend.start
+      const env = withEnv({ API_BASE_URL: backend.url, BREAKING_NEWS_INTERVAL_SECONDS: "0.05" })
+      yield* Effect.gen(function*() {
+        yield* scheduleBreakingNews
+        const store = yield* JobStore.JobStore
+        // three answered checks; the real clock, so wait on the history itself
+        const answered = store.history({ scheduleId: breakingNewsScheduleId, status: "succeeded" })
+        yield* Effect.repeat(answered, { until: (runs) => runs.length >= 3, schedule: Schedule.spaced("20 millis") })
+        const runs = (yield* answered).slice().reverse()
+        expect(runs.slice(0, 3).map((run) => run.result)).toEqual([{ alerts: 0 }, { alerts: 0 }, { alerts: 1 }])
+        expect(runs[0]!.metrics).toEqual({ status: 200 })
+      }).pipe(
+        Effect.provide(Clockwork.layer([breakingNews]).pipe(
+          Layer.provideMerge(JobStore.layerMemory),
+          Layer.provide(HttpJob.layerFetch)
+        )),
+        env
+      )
+      expect(backend.checks()).toBeGreaterThanOrEqual(3)
+    }), 10_000)
+})
 describe("build-digest", () => {
   const TestApp = Testing.layer([countArticles, buildDigest, announceDigest])
 

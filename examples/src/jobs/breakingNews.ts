@@ -1,35 +1,24 @@
 /**
- * The breaking-news check (`schedule_periodic` with a fixed UUID in the rq
- * scheduler): a periodic job under a stable id, so restarts never schedule it
- * twice, its interval read from BREAKING_NEWS_INTERVAL_SECONDS. By the seed's
+ * The breaking-news check (`schedule_periodic` with a fixed UUID calling
+ * `job_request` in the rq scheduler): an HTTP request job that POSTs to
+ * `${API_BASE_URL}/v1/jobs/breaking-news`, under a stable id so restarts never
+ * schedule it twice, every BREAKING_NEWS_INTERVAL_SECONDS. By the seed's
  * convention a negative interval disables it (the stored schedule is removed,
  * with a warning); zero or a malformed value is an error.
  */
-import { Job, Scheduler } from "@clockwork/core"
-import { Config, Effect, Schema } from "effect"
+import { Scheduler } from "@clockwork/core"
+import { HttpJob } from "@clockwork/http"
+import { Config, Schema } from "effect"
 
-export const BreakingNewsCheck = Schema.Struct({
-  feed: Schema.String
-})
-
-export const BreakingNewsChecked = Schema.Struct({
-  alerts: Schema.Int
-})
-
-export const breakingNews = Job.make({
+export const breakingNews = HttpJob.make({
   name: "breaking-news",
-  payload: BreakingNewsCheck,
-  success: BreakingNewsChecked,
+  method: "POST",
+  path: "/v1/jobs/breaking-news",
+  success: Schema.Struct({ alerts: Schema.Int }),
+  // the request is aborted (and its connection closed) when the run times out
   timeout: "5 seconds",
-  // a tick that comes while the previous check still runs is dropped
-  overlap: "skip",
-  run: ({ feed }, ctx) =>
-    Effect.gen(function*() {
-      yield* Effect.sleep("100 millis")
-      yield* ctx.metrics({ checked: 1 })
-      yield* Effect.log(`checked ${feed}: nothing breaking`)
-      return { alerts: 0 }
-    })
+  // a tick that comes while the previous request is still out is dropped
+  overlap: "skip"
 })
 
 export const breakingNewsScheduleId = "cc1dface-9213-4eed-8cb2-0edba6b2159c"
@@ -47,5 +36,5 @@ export const intervalSeconds = Config.number(intervalVariable).pipe(Config.withD
  */
 export const scheduleBreakingNews = Scheduler.scheduleFromConfig(breakingNewsScheduleId, breakingNews, {
   interval: intervalSeconds,
-  payload: { feed: "wire/breaking" }
+  payload: {}
 })
