@@ -1,0 +1,79 @@
+/**
+ * clockwork's durable store on PostgreSQL: schedules, the run queue and the
+ * run history in one schema, shared by any number of processes. Claims use
+ * `FOR UPDATE SKIP LOCKED`, schedule ticks a compare-and-set on the next fire
+ * time, and changes wake other processes through LISTEN/NOTIFY.
+ *
+ * @since 0.1.0
+ */
+import { JobStore, type StoreError } from "@clockwork/core/JobStore"
+import type { PgClient } from "@effect/sql-pg/PgClient"
+import type { Duration, Effect, Scope } from "effect"
+import { Layer } from "effect"
+import * as internal from "./internal/store.js"
+
+/**
+ * Settings for the PostgreSQL store.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /**
+   * the schema holding the tables (default "clockwork"): lower-case letters,
+   * digits and `_`; two schemas are two independent stores
+   */
+  readonly schema?: string | undefined
+  /** bring the schema up to date when the store starts (default true) */
+  readonly migrate?: boolean | undefined
+  /**
+   * how often subscribers to `changes` wake without a notification (default 1
+   * second): the most a lost LISTEN connection can delay a run; 0 turns it off
+   */
+  readonly pollInterval?: Duration.DurationInput | undefined
+}
+
+/**
+ * Creates or updates the schema and its tables. Idempotent, and safe when many
+ * processes run it at once (they take turns on an advisory lock). Returns the
+ * migrations it applied.
+ *
+ * @example
+ * ```ts
+ * // a deploy step, with the app's stores started with `migrate: false`
+ * yield* PgStore.migrate({ schema: "clockwork" })
+ * ```
+ * @since 0.1.0
+ * @category migrations
+ */
+export const migrate = (
+  options?: Pick<Options, "schema">
+): Effect.Effect<ReadonlyArray<readonly [id: number, name: string]>, StoreError, PgClient> =>
+  internal.migrateOnly(options)
+
+/**
+ * Builds the store on the app's `PgClient` (migrating first unless told not
+ * to). The change feed's LISTEN connection lives as long as the scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options?: Options): Effect.Effect<JobStore, StoreError, PgClient | Scope.Scope> =>
+  internal.make(options)
+
+/**
+ * The store as a layer; provide a `PgClient` (`PgClient.layer` or
+ * `PgClient.layerConfig` from `@effect/sql-pg`).
+ *
+ * @example
+ * ```ts
+ * const App = Clockwork.layer([sendNewsletter]).pipe(
+ *   Layer.provide(PgStore.layer()),
+ *   Layer.provide(PgClient.layerConfig({ url: Config.redacted("DATABASE_URL") }))
+ * )
+ * ```
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options?: Options): Layer.Layer<JobStore, StoreError, PgClient> =>
+  Layer.scoped(JobStore, make(options))

@@ -1,0 +1,153 @@
+import { StoreError } from "@clockwork/core/JobStore"
+import * as Migrator from "@effect/sql/Migrator"
+import { SqlClient } from "@effect/sql/SqlClient"
+import { Cause, Effect, Option } from "effect"
+import { describe } from "./errors.js"
+import type { Tables } from "./tables.js"
+
+/**
+ * The migrations, in code (keyed "<id>_<name>", as `Migrator.fromRecord`
+ * reads them). They are functions of the schema because every statement names
+ * its schema. Append new ones; never edit one that has shipped.
+ */
+const migrations = (t: Tables): Record<string, Effect.Effect<void, unknown, SqlClient>> => ({
+  "0001_create_tables": Effect.gen(function*() {
+    const sql = t.sql
+    yield* sql`
+      create table ${t.schedules} (
+        id text primary key,
+        job_name text not null,
+        payload jsonb,
+        trigger jsonb not null,
+        misfire jsonb not null,
+        overlap text not null check (overlap in ('skip', 'queue', 'allow')),
+        misfire_grace_ms bigint not null,
+        paused boolean not null default false,
+        next_fire_at timestamptz,
+        last_fire_at timestamptz,
+        created_at timestamptz not null,
+        updated_at timestamptz not null
+      )`
+    yield* sql`create index schedules_due on ${t.schedules} (next_fire_at) where not paused`
+
+    // the queue; `then` is a reserved word in SQL, hence then_jobs
+    yield* sql`
+      create table ${t.runs} (
+        id uuid primary key default gen_random_uuid(),
+        seq bigint generated always as identity,
+        job_name text not null,
+        payload jsonb,
+        schedule_id text,
+        state text not null default 'queued'
+          check (state in ('queued', 'running', 'succeeded', 'failed', 'timed_out', 'cancelled', 'dead')),
+        attempt integer not null default 0,
+        run_at timestamptz not null,
+        scheduled_for timestamptz not null,
+        priority integer not null default 0,
+        key text,
+        serial boolean not null default false,
+        then_jobs text[] not null default '{}',
+        result jsonb,
+        error jsonb,
+        worker_id text,
+        lease_until timestamptz,
+        claimed_at timestamptz,
+        created_at timestamptz not null,
+        finished_at timestamptz
+      )`
+    yield* sql`create unique index runs_seq on ${t.runs} (seq)`
+    // the claim's scan, in claim order
+    yield* sql`create index runs_claim on ${t.runs} (priority desc, run_at, seq) where state = 'queued'`
+    // nextRunAt: the earliest future run
+    yield* sql`create index runs_queued_run_at on ${t.runs} (run_at) where state = 'queued'`
+    // a dedup key is held while its run is queued or running
+    yield* sql`
+      create unique index runs_active_key on ${t.runs} (key)
+      where key is not null and state in ('queued', 'running')`
+    // overlap `skip`: does the schedule have a queued or running run
+    yield* sql`
+      create index runs_active_schedule on ${t.runs} (schedule_id)
+      where state in ('queued', 'running') and schedule_id is not null`
+    // serial runs (overlap `queue`): which queued one of a schedule is the earliest
+    yield* sql`create index runs_serial_queued on ${t.runs} (schedule_id, run_at, seq) where state = 'queued' and serial`
+    // the reaper
+    yield* sql`create index runs_lease on ${t.runs} (lease_until) where state = 'running'`
+
+    // every attempt of every run (the seed's scheduled_job_runs)
+    yield* sql`
+      create table ${t.history} (
+        seq bigint generated always as identity primary key,
+        run_id uuid not null,
+        job_name text not null,
+        schedule_id text,
+        attempt integer not null,
+        status text not null
+          check (status in ('succeeded', 'failed', 'timed_out', 'cancelled', 'interrupted', 'dead')),
+        scheduled_for timestamptz not null,
+        started_at timestamptz not null,
+        finished_at timestamptz not null,
+        duration_ms bigint generated always as ((extract(epoch from finished_at - started_at) * 1000)::bigint) stored,
+        error_tag text,
+        error_message text,
+        error_cause text,
+        result jsonb,
+        metrics jsonb,
+        retry_at timestamptz,
+        worker_id text
+      )`
+    yield* sql`create index run_history_finished on ${t.history} (finished_at desc, seq desc)`
+    yield* sql`create index run_history_job on ${t.history} (job_name, finished_at desc, seq desc)`
+    yield* sql`create index run_history_run on ${t.history} (run_id)`
+    yield* sql`
+      create index run_history_schedule on ${t.history} (schedule_id, finished_at desc, seq desc)
+      where schedule_id is not null`
+
+    // live workers and their heartbeats (written from phase 2 on)
+    yield* sql`
+      create table ${t.workers} (
+        id text primary key,
+        started_at timestamptz not null,
+        heartbeat_at timestamptz not null,
+        info jsonb not null default '{}'
+      )`
+  })
+})
+
+/**
+ * Brings the schema up to date. Safe when several processes start at once:
+ * everything runs in one transaction that first takes an advisory lock for this
+ * schema, so the others wait, then find the migrations applied and do nothing.
+ * (The Migrator's own `LOCK TABLE` comes too late for that: it creates its table
+ * and the schema must exist before.)
+ */
+export const migrate = (t: Tables): Effect.Effect<ReadonlyArray<readonly [id: number, name: string]>, StoreError> => {
+  const { sql } = t
+  const run = Migrator.make({})({ loader: Migrator.fromRecord(migrations(t)), table: t.migrations })
+  return sql.withTransaction(Effect.gen(function*() {
+    yield* sql`select pg_advisory_xact_lock(hashtext('clockwork.migrate'), hashtext(${t.schema}))`
+    yield* sql`create schema if not exists ${sql(t.schema)}`
+    // the Migrator's own check for its table is a failing `::regclass` cast, which would abort this
+    // transaction; with the table present (same definition as the Migrator's) that check passes
+    yield* sql`
+      create table if not exists ${sql(t.migrations)} (
+        migration_id integer primary key,
+        created_at timestamp with time zone not null default now(),
+        name text not null
+      )`
+    return yield* run
+  })).pipe(
+    Effect.provideService(SqlClient, sql),
+    // the Migrator turns a failing migration into a defect
+    Effect.catchAllCause((cause) => {
+      const error = Option.getOrUndefined(Option.orElse(Cause.failureOption(cause), () => Cause.dieOption(cause)))
+      if (error === undefined) return Effect.failCause(cause as Cause.Cause<never>)
+      return Effect.fail(
+        new StoreError({
+          operation: "migrate",
+          message: `migrating schema "${t.schema}" failed: ${describe(error)}`,
+          cause: error
+        })
+      )
+    })
+  )
+}

@@ -1,0 +1,105 @@
+import type { NewRun, RunOutcome, StoreError } from "@clockwork/core/JobStore"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Effect } from "effect"
+import { encodeJson, instant, json, optionalInstant } from "../rows.js"
+import type { Tables } from "../tables.js"
+import { insertRuns } from "./enqueue.js"
+import { notify } from "./notify.js"
+
+/**
+ * Records a batch of outcomes in one statement: one history row per outcome
+ * (a multi-row insert from array parameters), and each run moved on (queued
+ * again at `retryAt`, else to its final state) only where it is still running
+ * the reported attempt, so a late report from a worker whose lease was reaped
+ * changes nothing but the history.
+ *
+ * Follow-ups are inserted for the outcomes that still held their run, in the
+ * same transaction as that move, so a chain step is never lost nor doubled.
+ * Without follow-ups the one statement is the whole transaction (and the
+ * notification for runs queued again follows its commit).
+ */
+export const complete = (
+  t: Tables,
+  outcomes: ReadonlyArray<RunOutcome>
+): Effect.Effect<void, SqlError | StoreError> => {
+  if (outcomes.length === 0) return Effect.void
+  const body = Effect.gen(function*() {
+    const columns = yield* encodeJson("complete", () => toColumns(outcomes))
+    const moved = yield* moveRuns(t, columns)
+    const followUps: Array<NewRun> = []
+    const createdAt: Array<number> = []
+    let requeued = false
+    for (const row of moved) {
+      const outcome = outcomes[Number(row.ord) - 1]!
+      if (row.requeued) requeued = true
+      for (const run of outcome.followUps ?? []) {
+        followUps.push(run)
+        createdAt.push(outcome.finishedAt)
+      }
+    }
+    if (followUps.length > 0) yield* insertRuns(t, "complete", followUps, createdAt)
+    if (requeued || followUps.length > 0) yield* notify(t, "runs")
+  })
+  const chains = outcomes.some((o) => o.followUps !== undefined && o.followUps.length > 0)
+  return chains ? t.sql.withTransaction(body) : body
+}
+
+const toColumns = (outcomes: ReadonlyArray<RunOutcome>) => ({
+  runId: outcomes.map((o) => o.runId),
+  jobName: outcomes.map((o) => o.jobName),
+  scheduleId: outcomes.map((o) => o.scheduleId ?? null),
+  attempt: outcomes.map((o) => o.attempt),
+  status: outcomes.map((o) => o.status),
+  scheduledFor: outcomes.map((o) => instant(o.scheduledFor)),
+  startedAt: outcomes.map((o) => instant(o.startedAt)),
+  finishedAt: outcomes.map((o) => instant(o.finishedAt)),
+  // the memory store's "no worker" is the empty string; here it is NULL
+  workerId: outcomes.map((o) => o.workerId === "" ? null : o.workerId),
+  errorTag: outcomes.map((o) => o.error?.tag ?? null),
+  errorMessage: outcomes.map((o) => o.error?.message ?? null),
+  errorCause: outcomes.map((o) => o.error?.cause ?? null),
+  result: outcomes.map((o) => json(o.result)),
+  metrics: outcomes.map((o) => json(o.metrics)),
+  retryAt: outcomes.map((o) => optionalInstant(o.retryAt))
+})
+
+const moveRuns = (t: Tables, c: ReturnType<typeof toColumns>) =>
+  t.sql<{ readonly ord: string | number; readonly requeued: boolean }>`
+    with outcome as (
+      select * from unnest(
+        ${c.runId}::uuid[], ${c.jobName}::text[], ${c.scheduleId}::text[], ${c.attempt}::int[], ${c.status}::text[],
+        ${c.scheduledFor}::timestamptz[], ${c.startedAt}::timestamptz[], ${c.finishedAt}::timestamptz[],
+        ${c.workerId}::text[], ${c.errorTag}::text[], ${c.errorMessage}::text[], ${c.errorCause}::text[],
+        ${c.result}::jsonb[], ${c.metrics}::jsonb[], ${c.retryAt}::timestamptz[]
+      ) with ordinality as o(run_id, job_name, schedule_id, attempt, status, scheduled_for, started_at, finished_at,
+        worker_id, error_tag, error_message, error_cause, result, metrics, retry_at, ord)
+    ),
+    recorded as (
+      insert into ${t.history} (run_id, job_name, schedule_id, attempt, status, scheduled_for, started_at, finished_at,
+        worker_id, error_tag, error_message, error_cause, result, metrics, retry_at)
+      select run_id, job_name, schedule_id, attempt, status, scheduled_for, started_at, finished_at,
+        worker_id, error_tag, error_message, error_cause, result, metrics, retry_at
+      from outcome
+      order by ord
+    ),
+    moved as (
+      update ${t.runs} r
+      set state = case
+            when o.retry_at is not null then 'queued'
+            when o.status = 'interrupted' then 'failed'
+            else o.status
+          end,
+        run_at = coalesce(o.retry_at, r.run_at),
+        result = o.result,
+        error = case
+            when o.error_tag is null then null
+            else jsonb_build_object('tag', o.error_tag, 'message', o.error_message, 'cause', o.error_cause)
+          end,
+        worker_id = case when o.retry_at is null then r.worker_id end,
+        lease_until = null,
+        finished_at = case when o.retry_at is null then o.finished_at end
+      from outcome o
+      where r.id = o.run_id and r.state = 'running' and r.attempt = o.attempt
+      returning o.ord, o.retry_at is not null as requeued
+    )
+    select ord, requeued from moved`

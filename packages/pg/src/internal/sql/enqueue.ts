@@ -1,0 +1,113 @@
+import { type NewRun, StoreError } from "@clockwork/core/JobStore"
+import type { RunId } from "@clockwork/core/Run"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Effect } from "effect"
+import { encodeJson, instant, json } from "../rows.js"
+import type { Tables } from "../tables.js"
+
+/**
+ * Inserts runs in one statement (one array parameter per column, so ten
+ * thousand runs are still ten parameters) and returns their ids in input
+ * order; ids come from `gen_random_uuid()`.
+ *
+ * A dedup `key` held by a queued or running run returns that run's id. The
+ * statement looks such runs up, and `on conflict ... do nothing` on the partial
+ * unique index covers a run with the key committed by another transaction
+ * meanwhile; those few inputs get no id and go round again, when the next
+ * statement sees the other run (or, if it finished, inserts anew).
+ *
+ * `createdAt` is one instant for all runs or one per run.
+ */
+export const insertRuns = (
+  t: Tables,
+  operation: string,
+  runs: ReadonlyArray<NewRun>,
+  createdAt: number | ReadonlyArray<number>
+): Effect.Effect<ReadonlyArray<RunId>, SqlError | StoreError> =>
+  Effect.gen(function*() {
+    const ids = new Array<RunId | undefined>(runs.length)
+    // the same key twice in one call: the later ones share the first one's run
+    const firstWithKey = new Map<string, number>()
+    const sameAs = new Map<number, number>()
+    let pending: Array<number> = []
+    for (let i = 0; i < runs.length; i++) {
+      const key = runs[i]!.key
+      const first = key === undefined ? undefined : firstWithKey.get(key)
+      if (first !== undefined) sameAs.set(i, first)
+      else {
+        if (key !== undefined) firstWithKey.set(key, i)
+        pending.push(i)
+      }
+    }
+    const createdAtOf = (i: number) => typeof createdAt === "number" ? createdAt : createdAt[i]!
+    for (let round = 0; pending.length > 0; round++) {
+      if (round === 5) {
+        return yield* new StoreError({ operation, message: "dedup keys kept changing hands; try again" })
+      }
+      const columns = yield* encodeJson(operation, () => toColumns(pending.map((i) => runs[i]!)))
+      const rows = yield* insertStatement(t, columns, pending.map(createdAtOf))
+      const missing: Array<number> = []
+      for (const row of rows) {
+        const input = pending[Number(row.ord) - 1]!
+        if (row.id === null) missing.push(input)
+        else ids[input] = row.id as RunId
+      }
+      pending = missing
+    }
+    for (const [i, first] of sameAs) ids[i] = ids[first]
+    return ids as Array<RunId>
+  })
+
+const toColumns = (runs: ReadonlyArray<NewRun>) => ({
+  jobName: runs.map((r) => r.jobName),
+  payload: runs.map((r) => json(r.payload)),
+  scheduleId: runs.map((r) => r.scheduleId ?? null),
+  runAt: runs.map((r) => instant(r.runAt)),
+  scheduledFor: runs.map((r) => instant(r.scheduledFor)),
+  priority: runs.map((r) => r.priority ?? 0),
+  key: runs.map((r) => r.key ?? null),
+  serial: runs.map((r) => r.serial ?? false),
+  then: runs.map((r) => JSON.stringify(r.then ?? []))
+})
+
+const insertStatement = (t: Tables, c: ReturnType<typeof toColumns>, createdAt: ReadonlyArray<number>) =>
+  t.sql<{ readonly ord: string | number; readonly id: string | null }>`
+    with input as materialized (
+      select gen_random_uuid() as id, i.*
+      from unnest(
+        ${c.jobName}::text[],
+        ${c.payload}::jsonb[],
+        ${c.scheduleId}::text[],
+        ${c.runAt}::timestamptz[],
+        ${c.scheduledFor}::timestamptz[],
+        ${c.priority}::int[],
+        ${c.key}::text[],
+        ${c.serial}::boolean[],
+        ${c.then}::jsonb[],
+        ${createdAt.map(instant)}::timestamptz[]
+      ) with ordinality as i(job_name, payload, schedule_id, run_at, scheduled_for, priority, key, serial, then_jobs,
+        created_at, ord)
+    ),
+    existing as (
+      select i.ord, r.id
+      from input i
+      -- spelled out in full so the planner can use the partial unique index on active keys
+      join ${t.runs} r on r.key = i.key and r.key is not null and r.state in ('queued', 'running')
+      where i.key is not null
+    ),
+    inserted as (
+      insert into ${t.runs}
+        (id, job_name, payload, schedule_id, state, run_at, scheduled_for, priority, key, serial, then_jobs, created_at)
+      select i.id, i.job_name, i.payload, i.schedule_id, 'queued', i.run_at, i.scheduled_for, i.priority, i.key, i.serial,
+        array(select jsonb_array_elements_text(i.then_jobs)), i.created_at
+      from input i
+      where not exists (select 1 from existing e where e.ord = i.ord)
+      order by i.ord
+      on conflict (key) where key is not null and state in ('queued', 'running') do nothing
+      returning id
+    )
+    select i.ord, coalesce(n.id, e.id)::text as id
+    from input i
+    left join inserted n on n.id = i.id
+    left join existing e on e.ord = i.ord
+    order by i.ord`

@@ -1,0 +1,72 @@
+import { RunNotFound } from "@clockwork/core/JobStore"
+import type { RunQuery } from "@clockwork/core/JobStore"
+import type { HistoryQuery, Run, RunId, RunRecord } from "@clockwork/core/Run"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Effect } from "effect"
+import {
+  historyColumns,
+  type HistoryRow,
+  instant,
+  isRunId,
+  millisOf,
+  runColumns,
+  type RunRow,
+  toRecord,
+  toRun
+} from "../rows.js"
+import type { Tables } from "../tables.js"
+
+const defaultLimit = 100
+
+const asArray = <A>(filter: A | ReadonlyArray<A>): ReadonlyArray<A> =>
+  Array.isArray(filter) ? filter : [filter as A]
+
+/** The earliest `run_at` after `after` of a queued run (the partial index on queued `run_at`). */
+export const nextRunAt = (t: Tables, after: number): Effect.Effect<number | undefined, SqlError> =>
+  t.sql<{ readonly next: string | number | null }>`
+    select ${t.sql.literal(millisOf("min(run_at)"))} as next
+    from ${t.runs}
+    where state = 'queued' and run_at > ${instant(after)}`.pipe(
+    Effect.map(([row]) => row?.next === null || row?.next === undefined ? undefined : Number(row.next))
+  )
+
+export const getRun = (t: Tables, runId: RunId): Effect.Effect<Run, RunNotFound | SqlError> => {
+  if (!isRunId(runId)) return Effect.fail(new RunNotFound({ runId }))
+  return t.sql<RunRow>`select ${t.sql.literal(runColumns("r"))} from ${t.runs} r where r.id = ${runId}`.pipe(
+    Effect.flatMap(([row]) => row === undefined ? Effect.fail(new RunNotFound({ runId })) : Effect.succeed(toRun(row)))
+  )
+}
+
+/** Runs matching the query, newest first. */
+export const listRuns = (t: Tables, query: RunQuery): Effect.Effect<ReadonlyArray<Run>, SqlError> => {
+  const { sql } = t
+  const where = sql.and([
+    ...(query.state === undefined ? [] : [sql`r.state = any(${asArray(query.state)}::text[])`]),
+    ...(query.jobName === undefined ? [] : [sql`r.job_name = ${query.jobName}`]),
+    ...(query.scheduleId === undefined ? [] : [sql`r.schedule_id = ${query.scheduleId}`])
+  ])
+  return sql<RunRow>`
+    select ${sql.literal(runColumns("r"))} from ${t.runs} r
+    where ${where}
+    order by r.seq desc
+    limit ${query.limit ?? defaultLimit}`.pipe(Effect.map((rows) => rows.map(toRun)))
+}
+
+/** History rows matching the query, newest first: by finish time, then by insertion. */
+export const history = (t: Tables, query: HistoryQuery): Effect.Effect<ReadonlyArray<RunRecord>, SqlError> => {
+  const { sql } = t
+  if (query.runId !== undefined && !isRunId(query.runId)) return Effect.succeed([])
+  const where = sql.and([
+    ...(query.jobName === undefined ? [] : [sql`h.job_name = ${query.jobName}`]),
+    ...(query.runId === undefined ? [] : [sql`h.run_id = ${query.runId}`]),
+    ...(query.scheduleId === undefined ? [] : [sql`h.schedule_id = ${query.scheduleId}`]),
+    ...(query.status === undefined ? [] : [sql`h.status = any(${asArray(query.status)}::text[])`]),
+    ...(query.from === undefined ? [] : [sql`h.finished_at >= ${instant(query.from)}`]),
+    ...(query.to === undefined ? [] : [sql`h.finished_at < ${instant(query.to)}`])
+  ])
+  return sql<HistoryRow>`
+    select ${sql.literal(historyColumns("h"))} from ${t.history} h
+    where ${where}
+    order by h.finished_at desc, h.seq desc
+    limit ${query.limit ?? defaultLimit}`.pipe(Effect.map((rows) => rows.map(toRecord)))
+}

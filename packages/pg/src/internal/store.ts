@@ -1,0 +1,70 @@
+import { type JobStore, StoreError } from "@clockwork/core/JobStore"
+import { PgClient } from "@effect/sql-pg/PgClient"
+import { Duration, Effect, type Scope } from "effect"
+import type { Options } from "../PgStore.js"
+import * as Changes from "./changes.js"
+import { storeError } from "./errors.js"
+import { migrate } from "./migrations.js"
+import { cancel } from "./sql/cancel.js"
+import { claim } from "./sql/claim.js"
+import { complete } from "./sql/complete.js"
+import { insertRuns } from "./sql/enqueue.js"
+import { fire } from "./sql/fire.js"
+import { heartbeat, reapExpired } from "./sql/leases.js"
+import { notify } from "./sql/notify.js"
+import * as Queries from "./sql/queries.js"
+import * as Schedules from "./sql/schedules.js"
+import * as Tables from "./tables.js"
+
+export const defaultSchema = "clockwork"
+
+export const tables = (options: Options | undefined) =>
+  Effect.gen(function*() {
+    const pg = yield* PgClient
+    const schema = options?.schema ?? defaultSchema
+    const invalid = Tables.invalidSchema(schema)
+    if (invalid !== undefined) return yield* new StoreError({ operation: "make", message: invalid })
+    // the app's pool may transform names (camelCase); the store's SQL is written for the columns as they are
+    return { pg, tables: Tables.make(pg.withoutTransforms(), schema) }
+  })
+
+export const migrateOnly = (options: Options | undefined) =>
+  Effect.flatMap(tables(options), ({ tables }) => migrate(tables))
+
+export const make = (options: Options | undefined): Effect.Effect<JobStore, StoreError, PgClient | Scope.Scope> =>
+  Effect.gen(function*() {
+    const { pg, tables: t } = yield* tables(options)
+    if (options?.migrate !== false) yield* migrate(t)
+    const subscribe = yield* Changes.make(t, pg, Duration.decode(options?.pollInterval ?? "1 second"))
+
+    const store: JobStore = {
+      upsertSchedule: (input) => storeError("upsertSchedule")(Schedules.upsert(t, input)),
+      getSchedule: (id) => storeError("getSchedule")(Schedules.get(t, id)),
+      listSchedules: storeError("listSchedules")(Schedules.list(t)),
+      setPaused: (id, paused, nextFireAt, now) =>
+        storeError("setPaused")(Schedules.setPaused(t, id, paused, nextFireAt, now)),
+      removeSchedule: (id) => storeError("removeSchedule")(Schedules.remove(t, id)),
+      dueSchedules: (now, limit) => storeError("dueSchedules")(Schedules.due(t, now, limit)),
+      fire: (tick) => storeError("fire")(fire(t, tick)),
+      nextFireAt: storeError("nextFireAt")(Schedules.nextFireAt(t)),
+
+      enqueue: (runs, now) =>
+        runs.length === 0 ? Effect.succeed([]) : storeError("enqueue")(t.sql.withTransaction(
+          Effect.tap(insertRuns(t, "enqueue", runs, now), () => notify(t, "runs"))
+        )),
+      claim: (request) => storeError("claim")(claim(t, request)),
+      nextRunAt: (after) => storeError("nextRunAt")(Queries.nextRunAt(t, after)),
+      complete: (outcomes) => storeError("complete")(complete(t, outcomes)),
+      cancel: (runId, now) => storeError("cancel")(cancel(t, runId, now)),
+      heartbeat: (workerId, runIds, leaseUntil) =>
+        storeError("heartbeat")(heartbeat(t, workerId, runIds, leaseUntil)),
+      reapExpired: (now) => storeError("reapExpired")(reapExpired(t, now)),
+      getRun: (runId) => storeError("getRun")(Queries.getRun(t, runId)),
+      listRuns: (query) => storeError("listRuns")(Queries.listRuns(t, query)),
+
+      history: (query) => storeError("history")(Queries.history(t, query)),
+
+      changes: subscribe
+    }
+    return store
+  })

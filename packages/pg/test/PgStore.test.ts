@@ -1,0 +1,268 @@
+import { JobStore, Policy, Trigger } from "@clockwork/core"
+import { run } from "@clockwork/core/conformance"
+import { SqlClient } from "@effect/sql"
+import { PgClient } from "@effect/sql-pg"
+import { describe, expect, it } from "@effect/vitest"
+import { DateTime, Duration, Effect, Layer, Queue, String } from "effect"
+import { PgStore } from "../src/index.js"
+import { client, dropOnClose, freshSchema, freshStore, hasDatabase, url } from "./utils.js"
+
+describe.runIf(hasDatabase)("on the server at DATABASE_URL", () => {
+  run("PostgreSQL", freshStore())
+})
+
+const t0 = Date.UTC(2026, 0, 1)
+
+const newRun = (fields: Partial<JobStore.NewRun> = {}): JobStore.NewRun => ({
+  jobName: "send-email",
+  payload: { to: "ada@example.com" },
+  runAt: t0,
+  scheduledFor: t0,
+  ...fields
+})
+
+/** A store with its own pool and LISTEN connection (as another process would have), on `schema`. */
+const storeOn = (schema: string, options?: Omit<PgStore.Options, "schema">) =>
+  Effect.gen(function*() {
+    const context = yield* Layer.build(client)
+    return yield* PgStore.make({ pollInterval: 0, ...options, schema }).pipe(Effect.provide(context))
+  })
+
+/** A SqlClient for looking at the tables directly, in a fresh schema dropped at the end. */
+const freshSchemaWithClient = Effect.gen(function*() {
+  const context = yield* Layer.build(client)
+  const sql = SqlClient.SqlClient.pipe(Effect.provide(context))
+  const schema = freshSchema()
+  yield* dropOnClose(schema).pipe(Effect.provide(context))
+  return { schema, sql: yield* sql }
+})
+
+describe.runIf(hasDatabase)("PgStore", () => {
+  describe("migrations", () => {
+    it.scopedLive("are idempotent and safe when three processes start at once", () =>
+      Effect.gen(function*() {
+        const { schema, sql } = yield* freshSchemaWithClient
+        const contexts = yield* Effect.all([1, 2, 3].map(() => Layer.build(client)))
+        const applied = yield* Effect.all(
+          contexts.map((context) => PgStore.migrate({ schema }).pipe(Effect.provide(context))),
+          { concurrency: "unbounded" }
+        )
+        // one process applied the migrations; the others waited for it, then found nothing to do
+        expect(applied.flat()).toEqual([[1, "create_tables"]])
+
+        const tables = yield* sql<{ table_name: string }>`
+          select table_name from information_schema.tables where table_schema = ${schema} order by table_name`
+        expect(tables.map((t) => t.table_name)).toEqual([
+          "clockwork_migrations",
+          "run_history",
+          "runs",
+          "schedules",
+          "workers"
+        ])
+        const migrations = yield* sql`select migration_id from ${sql(`${schema}.clockwork_migrations`)}`
+        expect(migrations).toHaveLength(1)
+        expect(yield* PgStore.migrate({ schema }).pipe(Effect.provide(contexts[0]!))).toEqual([])
+      }))
+
+    it.scopedLive("a store started with migrate: false on an empty schema fails with StoreError", () =>
+      Effect.gen(function*() {
+        const { schema } = yield* freshSchemaWithClient
+        const store = yield* storeOn(schema, { migrate: false })
+        const error = yield* Effect.flip(store.listSchedules)
+        expect(error).toBeInstanceOf(JobStore.StoreError)
+        expect(error.operation).toBe("listSchedules")
+        expect(error.message).toContain("does not exist")
+      }))
+
+    it.scopedLive("an unusable schema name is refused", () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(storeOn("Robert'); drop table students;--"))
+        expect(error).toBeInstanceOf(JobStore.StoreError)
+        expect(error.message).toContain("a-z, 0-9 and _")
+      }))
+  })
+
+  describe("changes", () => {
+    it.scopedLive("a store hears of runs enqueued through another connection, and only in its own schema", () =>
+      Effect.gen(function*() {
+        const { schema } = yield* freshSchemaWithClient
+        const other = yield* freshSchemaWithClient
+        // no polling: only LISTEN/NOTIFY can deliver these
+        const listener = yield* storeOn(schema)
+        const writer = yield* storeOn(schema)
+        const elsewhere = yield* storeOn(other.schema)
+        const changes = yield* listener.changes
+        const elsewhereChanges = yield* elsewhere.changes
+
+        yield* writer.enqueue([newRun()], t0)
+        expect(yield* Queue.take(changes).pipe(Effect.timeout("5 seconds"))).toBe("runs")
+
+        // the other schema's listener gets its own change and nothing else: notifications reach a
+        // listener in commit order, so the first one would have come before this
+        yield* elsewhere.upsertSchedule({
+          id: "digest",
+          jobName: "send-digest",
+          payload: {},
+          trigger: new Trigger.Every({ interval: Duration.minutes(1) }),
+          misfire: Policy.coalesce,
+          overlap: "allow",
+          misfireGraceMs: 60_000,
+          firstFireAt: t0,
+          now: t0
+        })
+        expect(yield* Queue.take(elsewhereChanges).pipe(Effect.timeout("5 seconds"))).toBe("schedules")
+        expect(yield* Queue.size(elsewhereChanges)).toBe(0)
+      }))
+
+    it.scopedLive("without notifications, subscribers are still woken by the poll", () =>
+      Effect.gen(function*() {
+        const { schema } = yield* freshSchemaWithClient
+        const store = yield* storeOn(schema, { pollInterval: "50 millis" })
+        const changes = yield* store.changes
+        const woken = yield* Queue.takeBetween(changes, 2, 2).pipe(Effect.timeout("5 seconds"))
+        expect(Array.from(woken).sort()).toEqual(["runs", "schedules"])
+      }))
+  })
+
+  describe("several processes", () => {
+    it.scopedLive("claiming at once, four workers take each run exactly once", () =>
+      Effect.gen(function*() {
+        const { schema } = yield* freshSchemaWithClient
+        const stores = yield* Effect.all([1, 2, 3, 4].map(() => storeOn(schema)), { concurrency: "unbounded" })
+        const count = 2000
+        const ids = yield* stores[0]!.enqueue(Array.from({ length: count }, (_, n) => newRun({ payload: n })), t0)
+
+        const drain = (store: JobStore.JobStore, workerId: string) =>
+          Effect.gen(function*() {
+            const mine: Array<string> = []
+            for (;;) {
+              const claimed = yield* store.claim({ now: t0, limit: 25, workerId, leaseMs: 60_000 })
+              if (claimed.length === 0) return mine
+              for (const c of claimed) mine.push(c.id)
+            }
+          })
+        const claimed = yield* Effect.all(stores.map((store, i) => drain(store, `worker-${i}`)), {
+          concurrency: "unbounded"
+        })
+        const all = claimed.flat()
+        expect(all).toHaveLength(count)
+        expect(new Set(all)).toEqual(new Set(ids))
+        const running = yield* stores[1]!.listRuns({ state: "running", limit: count })
+        expect(running).toHaveLength(count)
+      }), 30_000)
+
+    it.scopedLive("three tickers firing the same ticks at once fire each tick once", () =>
+      Effect.gen(function*() {
+        const { schema } = yield* freshSchemaWithClient
+        const stores = yield* Effect.all([1, 2, 3].map(() => storeOn(schema)), { concurrency: "unbounded" })
+        const minute = 60_000
+        yield* stores[0]!.upsertSchedule({
+          id: "digest",
+          jobName: "send-digest",
+          payload: {},
+          trigger: new Trigger.Every({ interval: Duration.minutes(1) }),
+          misfire: Policy.coalesce,
+          overlap: "allow",
+          misfireGraceMs: minute,
+          firstFireAt: t0 + minute,
+          now: t0
+        })
+        for (let n = 1; n <= 20; n++) {
+          const tick: JobStore.ScheduleFire = {
+            scheduleId: "digest",
+            expectedNextFireAt: t0 + n * minute,
+            nextFireAt: t0 + (n + 1) * minute,
+            runs: [newRun({ jobName: "send-digest", scheduleId: "digest", runAt: t0 + n * minute })],
+            skipIfActive: false,
+            now: t0 + n * minute
+          }
+          const results = yield* Effect.all(stores.map((store) => store.fire(tick)), { concurrency: "unbounded" })
+          expect(results.filter((r) => r.fired)).toHaveLength(1)
+        }
+        expect(yield* stores[2]!.listRuns({ scheduleId: "digest" })).toHaveLength(20)
+        const schedule = yield* stores[1]!.getSchedule("digest")
+        expect(DateTime.toEpochMillis(schedule.nextFireAt!)).toBe(t0 + 21 * minute)
+      }), 30_000)
+
+    it.scopedLive("enqueuing one dedup key from four processes at once makes one run", () =>
+      Effect.gen(function*() {
+        const { schema } = yield* freshSchemaWithClient
+        const stores = yield* Effect.all([1, 2, 3, 4].map(() => storeOn(schema)), { concurrency: "unbounded" })
+        for (let round = 0; round < 10; round++) {
+          const key = `welcome:${round}`
+          const ids = yield* Effect.all(stores.map((store) => store.enqueue([newRun({ key })], t0)), {
+            concurrency: "unbounded"
+          })
+          expect(new Set(ids.flat()).size).toBe(1)
+        }
+        expect(yield* stores[0]!.listRuns({ state: "queued" })).toHaveLength(10)
+      }), 30_000)
+  })
+
+  describe("transactions", () => {
+    it.scopedLive("an enqueue inside the app's own transaction commits or rolls back with it", () =>
+      Effect.gen(function*() {
+        const { schema } = yield* freshSchemaWithClient
+        const context = yield* Layer.build(client)
+        const store = yield* PgStore.make({ schema, pollInterval: 0 }).pipe(Effect.provide(context))
+        const sql = yield* SqlClient.SqlClient.pipe(Effect.provide(context))
+        const changes = yield* store.changes
+
+        const failure = yield* sql.withTransaction(
+          Effect.zipRight(store.enqueue([newRun({ payload: "rolled back" })], t0), Effect.fail("order rejected"))
+        ).pipe(Effect.flip)
+        expect(failure).toBe("order rejected")
+        expect(yield* store.listRuns({})).toEqual([])
+
+        yield* sql.withTransaction(store.enqueue([newRun({ payload: "committed" })], t0))
+        expect((yield* store.listRuns({})).map((r) => r.payload)).toEqual(["committed"])
+        // the rolled-back enqueue's notification was never sent; the committed one's was
+        expect(yield* Queue.take(changes).pipe(Effect.timeout("5 seconds"))).toBe("runs")
+        expect(yield* Queue.size(changes)).toBe(0)
+      }))
+  })
+
+  describe("representation", () => {
+    it.scopedLive("instants come back exact to the millisecond", () =>
+      Effect.gen(function*() {
+        const { schema } = yield* freshSchemaWithClient
+        const store = yield* storeOn(schema)
+        const instants = [t0 + 1, t0 + 999, t0 + 123_456_789, -1, 0, Date.UTC(9999, 11, 31, 23, 59, 59, 999)]
+        const ids = yield* store.enqueue(instants.map((at) => newRun({ runAt: at, scheduledFor: at + 7 })), t0)
+        for (const [i, id] of ids.entries()) {
+          const stored = yield* store.getRun(id)
+          expect(DateTime.toEpochMillis(stored.runAt)).toBe(instants[i])
+          expect(DateTime.toEpochMillis(stored.scheduledFor)).toBe(instants[i]! + 7)
+        }
+      }))
+
+    it.scopedLive("JSON null, absent values and arrays keep their shape", () =>
+      Effect.gen(function*() {
+        const { schema } = yield* freshSchemaWithClient
+        const store = yield* storeOn(schema)
+        const payloads = [null, undefined, [1, "two", { three: 3 }], "text", 0, { nested: { list: [] } }]
+        const ids = yield* store.enqueue(payloads.map((payload) => newRun({ payload })), t0)
+        for (const [i, id] of ids.entries()) {
+          expect((yield* store.getRun(id)).payload).toStrictEqual(payloads[i])
+        }
+      }))
+
+    it.scopedLive("works on a pool that transforms column names", () =>
+      Effect.gen(function*() {
+        const { schema } = yield* freshSchemaWithClient
+        const transforming = Layer.unwrapEffect(Effect.map(url, (url) =>
+          PgClient.layer({
+            url,
+            transformResultNames: String.snakeToCamel,
+            transformQueryNames: String.camelToSnake
+          })))
+        const store = yield* PgStore.make({ schema, pollInterval: 0 }).pipe(
+          Effect.provide(yield* Layer.build(transforming))
+        )
+        const [id] = yield* store.enqueue([newRun({ scheduleId: "digest", then: ["log-email"] })], t0)
+        const [claimed] = yield* store.claim({ now: t0, limit: 1, workerId: "w", leaseMs: 1000 })
+        expect(claimed).toMatchObject({ id, scheduleId: "digest", then: ["log-email"], attempt: 1 })
+        expect((yield* store.getRun(id!)).state).toBe("running")
+      }))
+  })
+})
