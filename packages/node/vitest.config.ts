@@ -5,6 +5,9 @@ export default defineProject({
   ssr: { resolve: { conditions: ["source"] } },
   test: {
     name: "node",
-    include: ["test/**/*.test.ts"]
+    include: ["test/**/*.test.ts"],
+    // real threads on the real clock: a thread that loads a TypeScript worker
+    // module through tsx takes a second or two to boot on a busy 2-core machine
+    testTimeout: 30_000
   }
 })

@@ -1,4 +1,13 @@
 /**
  * @since 0.1.0
  */
-export {}
+
+/**
+ * @since 0.1.0
+ */
+export * as WorkerJob from "./WorkerJob.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as WorkerPool from "./WorkerPool.js"

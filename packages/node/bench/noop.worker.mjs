@@ -1,0 +1,3 @@
+export default {
+  "noop-worker-plain": ({ i }) => ({ i })
+}

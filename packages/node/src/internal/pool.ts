@@ -1,0 +1,253 @@
+import type { Job } from "@clockwork/core"
+import { Effect, FiberRef, LogLevel, Option, Queue, type Scope } from "effect"
+import { type ResourceLimits, Worker } from "node:worker_threads"
+import type { Outcome, Ready, Report, RunRequest, ThreadData, ThreadMessage } from "./protocol.js"
+// types only: WorkerPool.ts documents them, and imports this module
+import type { Stats, Task } from "../WorkerPool.js"
+
+export interface PoolConfig {
+  readonly size: number
+  readonly entry: URL
+  /** worker modules every thread loads before it takes runs */
+  readonly preload: ReadonlyArray<string>
+  readonly execArgv: ReadonlyArray<string> | undefined
+  readonly resourceLimits: ResourceLimits | undefined
+}
+
+/** A thread that died during a run. */
+export interface Crash {
+  readonly threadId: number
+  readonly exitCode: number
+  readonly error: string | undefined
+}
+
+type Inbox = ThreadMessage | { readonly _tag: "Exited"; readonly crash: Crash }
+
+const workerOf = (config: PoolConfig, preload: ReadonlyArray<string>) =>
+  new Worker(config.entry, {
+    workerData: { preload } satisfies ThreadData,
+    ...(config.execArgv === undefined ? {} : { execArgv: [...config.execArgv] }),
+    ...(config.resourceLimits === undefined ? {} : { resourceLimits: config.resourceLimits })
+  })
+
+class Thread {
+  readonly worker: Worker
+  readonly threadId: number
+  seq = 0
+  /** it reported ready: its entry and preloaded modules are loaded */
+  ready = false
+  /** set while a run holds the thread */
+  listener: ((message: Inbox) => void) | undefined = undefined
+  /** a run was sent and its outcome has not come back: the thread is busy */
+  running = false
+  exitCode: number | undefined = undefined
+  error: string | undefined = undefined
+  killed = false
+  /** settles when the thread is ready or has exited */
+  readonly started: Promise<void>
+
+  constructor(
+    config: PoolConfig,
+    preload: ReadonlyArray<string>,
+    onReady: (thread: Thread) => void,
+    onExit: (thread: Thread) => void
+  ) {
+    this.worker = workerOf(config, preload)
+    this.threadId = this.worker.threadId
+    let started!: () => void
+    this.started = new Promise((resolve) => started = resolve)
+    // an idle thread does not keep the process alive
+    this.worker.unref()
+    this.worker.on("message", (message: ThreadMessage | Ready) => {
+      if (message._tag === "Ready") {
+        this.ready = true
+        started()
+        onReady(this)
+      } else if (message.seq === this.seq) {
+        this.listener?.(message)
+      }
+    })
+    // an uncaught error in the thread: 'exit' follows
+    this.worker.on("error", (error) => {
+      this.error = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+    })
+    this.worker.on("exit", (exitCode) => {
+      this.exitCode = exitCode
+      this.listener?.({ _tag: "Exited", crash: this.crash! })
+      started()
+      onExit(this)
+    })
+  }
+
+  get exited() {
+    return this.exitCode !== undefined
+  }
+
+  get crash(): Crash | undefined {
+    return this.exitCode === undefined
+      ? undefined
+      : { threadId: this.threadId, exitCode: this.exitCode, error: this.error }
+  }
+}
+
+/**
+ * A fixed number of threads in an idle queue. A run borrows one; when the
+ * run ends with an outcome the thread goes back, otherwise (timeout, cancel,
+ * shutdown, crash) it is terminated and a fresh thread takes its place.
+ */
+export const make = (config: PoolConfig): Effect.Effect<
+  {
+    readonly execute: (task: Task) => Effect.Effect<Outcome, Crash>
+    readonly stats: Effect.Effect<Stats>
+  },
+  never,
+  Scope.Scope
+> =>
+  Effect.gen(function*() {
+    const idle = yield* Queue.unbounded<Thread>()
+    const live = new Set<Thread>()
+    let closed = false
+    let started = 0
+    let killed = 0
+    let crashed = 0
+
+    // worker modules run so far: a new thread loads them before it reports ready
+    const modules = new Set<string>(config.preload)
+
+    const onReady = (thread: Thread) => {
+      if (!closed) idle.unsafeOffer(thread)
+    }
+    const onExit = (thread: Thread) => {
+      live.delete(thread)
+      if (thread.killed || closed) return
+      crashed++
+      // a thread that could not start is handed to the next run, which fails
+      // with the reason (a broken entry would otherwise be restarted in a loop)
+      if (!thread.ready) idle.unsafeOffer(thread)
+    }
+    const spawn = Effect.sync(() => {
+      if (closed) return undefined
+      const thread = new Thread(config, Array.from(modules), onReady, onExit)
+      live.add(thread)
+      started++
+      return thread
+    })
+
+    yield* Effect.addFinalizer(() =>
+      Effect.suspend(() => {
+        closed = true
+        const threads = Array.from(live)
+        for (const thread of threads) thread.killed = true
+        return Effect.zipRight(
+          Queue.shutdown(idle),
+          Effect.promise(() => Promise.all(threads.map((thread) => thread.worker.terminate())))
+        )
+      })
+    )
+
+    // the pool is up when its threads are ready (or have failed to start), so
+    // the first runs do not spend their timeout waiting for threads to boot
+    const first = yield* Effect.replicateEffect(spawn, config.size)
+    yield* Effect.promise(() => Promise.all(first.map((thread) => thread!.started)))
+
+    const replace = Effect.asVoid(spawn)
+
+    // a dead thread in the queue is replaced; one that died while idle (a stray
+    // timer threw) is skipped, one that never started fails the run
+    const take: Effect.Effect<Thread, Crash> = Effect.flatMap(Queue.take(idle), (thread) =>
+      !thread.exited
+        ? Effect.succeed(thread)
+        : Effect.zipRight(replace, thread.ready ? take : Effect.fail(thread.crash!)))
+
+    const giveBack = (thread: Thread): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        thread.listener = undefined
+        if (!thread.running && !thread.exited && !closed) {
+          thread.worker.unref()
+          return Queue.offer(idle, thread)
+        }
+        if (thread.exited) return replace
+        // still running (a timeout, a cancel, a shutdown): the only way to stop
+        // a thread that does not yield is to kill it
+        thread.killed = true
+        killed++
+        return Effect.zipRight(Effect.promise(() => thread.worker.terminate()), replace)
+      })
+
+    // waiting for a thread can be interrupted (a run may time out in the queue);
+    // once taken, the thread is always given back
+    const borrow = Effect.acquireRelease(Effect.interruptible(take), giveBack)
+
+    const forward = (report: Report, context: Job.JobContext): Effect.Effect<void> => {
+      switch (report._tag) {
+        case "Log": {
+          const message = report.cause === undefined ? report.message : [...report.message, report.cause]
+          // logged from the run's fiber, so the line carries the run's annotations
+          return Effect.logWithLevel(LogLevel.fromLiteral(report.level), ...message).pipe(
+            Effect.annotateLogs(report.annotations)
+          )
+        }
+        case "Progress":
+          return context.progress(report.value)
+        case "Metrics":
+          return context.metrics(report.metrics)
+      }
+    }
+
+    const execute = (task: Task): Effect.Effect<Outcome, Crash> =>
+      Effect.scoped(Effect.gen(function*() {
+        modules.add(task.module)
+        const thread = yield* borrow
+        const inbox = yield* Queue.unbounded<Inbox>()
+        const minimumLogLevel = yield* FiberRef.get(FiberRef.currentMinimumLogLevel)
+        const request: RunRequest = {
+          seq: ++thread.seq,
+          module: task.module,
+          jobName: task.jobName,
+          payload: task.payload,
+          context: {
+            runId: task.context.runId,
+            attempt: task.context.attempt,
+            scheduledFor: task.context.scheduledFor.getTime(),
+            scheduleId: task.context.scheduleId
+          },
+          minimumLogLevel: minimumLogLevel._tag
+        }
+        thread.listener = (message) => inbox.unsafeOffer(message)
+        thread.worker.ref()
+        try {
+          thread.worker.postMessage(request)
+        } catch (error) {
+          // the payload could not be copied (DataCloneError); the thread never saw it
+          return yield* Effect.die(error)
+        }
+        thread.running = true
+        for (;;) {
+          const message = yield* Queue.take(inbox)
+          switch (message._tag) {
+            case "Log":
+            case "Progress":
+            case "Metrics":
+              yield* forward(message, task.context)
+              break
+            case "Exited":
+              return yield* Effect.fail(message.crash)
+            default:
+              thread.running = false
+              return message
+          }
+        }
+      }))
+
+    return {
+      execute,
+      stats: Effect.sync(() => ({
+        size: config.size,
+        idle: Option.getOrElse(idle.unsafeSize(), () => 0),
+        started,
+        killed,
+        crashed,
+        threadIds: Array.from(live, (thread) => thread.threadId)
+      }))
+    }
+  })
