@@ -1,4 +1,6 @@
 import { assert, describe, expect, it } from "@effect/vitest"
+import * as v8 from "node:v8"
+import * as vm from "node:vm"
 import {
   Config,
   ConfigProvider,
@@ -557,4 +559,31 @@ describe("intervals from a Config value", () => {
       // a malformed value is an error, never silently the default
       expect(malformed._tag).toBe("ConfigError")
     }).pipe(Effect.provide(Testing.layer([noop]))))
+})
+
+describe("memory", () => {
+  // a quick run ends inside runFork; its timeout was once armed after that and
+  // kept every finished run (and its fiber) reachable until the timeout
+  it.live("a finished run is not kept reachable by its timeout", () =>
+    Effect.gen(function*() {
+      const contexts: Array<WeakRef<object>> = []
+      const quick = Job.make({
+        name: "quick",
+        payload: Schema.Number,
+        timeout: "15 minutes",
+        run: (_, ctx) => Effect.sync(() => void contexts.push(new WeakRef(ctx)))
+      })
+      yield* Effect.gen(function*() {
+        yield* Effect.forEach(Array.from({ length: 50 }, (_, i) => i), (i) => Scheduler.run(quick, i), {
+          concurrency: 10
+        })
+        expect(contexts).toHaveLength(50)
+        v8.setFlagsFromString("--expose-gc")
+        const gc = vm.runInNewContext("gc") as () => void
+        // WeakRefs hold their target until the current job ends: let it end first
+        yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
+        gc()
+        expect(contexts.filter((ref) => ref.deref() !== undefined)).toHaveLength(0)
+      }).pipe(Effect.provide(Clockwork.layer([quick]).pipe(Layer.provide(JobStore.layerMemory))))
+    }))
 })

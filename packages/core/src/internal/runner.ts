@@ -337,14 +337,15 @@ export const make = (
       // log lines of the run (and of fibers it forks) carry the job name and run id;
       // set when the fiber is made, which costs far less than Effect.annotateLogs
       const annotations = HashMap.set(a.codec?.annotations ?? appAnnotations, "runId", claim.id)
-      const fiber = runFork(program, {
-        updateRefs: (refs, fiberId) =>
-          FiberRefs.updateAs(refs, { fiberId, fiberRef: FiberRef.currentLogAnnotations, value: annotations })
-      })
-      a.fiber = fiber
+      // armed before the fork: runFork starts the fiber at once, and a quick run
+      // ends (and disarms its deadline) before runFork returns
       if (job !== undefined && Duration.isFinite(job.timeout)) {
         a.deadline = deadlines.arm(now + Duration.toMillis(job.timeout), () => stop(a, "timeout"))
       }
+      a.fiber = runFork(program, {
+        updateRefs: (refs, fiberId) =>
+          FiberRefs.updateAs(refs, { fiberId, fiberRef: FiberRef.currentLogAnnotations, value: annotations })
+      })
     }
 
     const stop = (a: Active, reason: StopReason) => {
