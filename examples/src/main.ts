@@ -8,6 +8,7 @@
  */
 import { Clockwork, Events, JobStore, Scheduler, Trigger } from "@clockwork/core"
 import { HttpJob } from "@clockwork/http"
+import { WorkerPool } from "@clockwork/node"
 import {
   Cause,
   Clock,
@@ -27,6 +28,7 @@ import { breakingNews, scheduleBreakingNews } from "./jobs/breakingNews.js"
 import { cleanUpEmbeddings, EmbeddingIndex } from "./jobs/cleanUpEmbeddings.js"
 import { announceDigest, buildDigest, countArticles } from "./jobs/digest.js"
 import { scheduleNewsletter, sendNewsletter } from "./jobs/newsletter.js"
+import { scrapeMeetings } from "./jobs/scrapeMeetings.js"
 import * as DemoLog from "./log.js"
 import { describeEvent, historyTable } from "./report.js"
 
@@ -34,7 +36,15 @@ const forever = process.argv.includes("--forever")
 const demoTime = Duration.seconds(15)
 const shutdownGrace = Duration.seconds(3)
 
-const jobs = [sendNewsletter, cleanUpEmbeddings, breakingNews, countArticles, buildDigest, announceDigest] as const
+const jobs = [
+  sendNewsletter,
+  cleanUpEmbeddings,
+  breakingNews,
+  countArticles,
+  buildDigest,
+  announceDigest,
+  scrapeMeetings
+] as const
 
 /** Prints a line per lifecycle event, and a warning where a team would be alerted. */
 const EventLog = Layer.scopedDiscard(Effect.gen(function*() {
@@ -58,7 +68,12 @@ const EventLog = Layer.scopedDiscard(Effect.gen(function*() {
 // and is built before the runner, so it is closed after it and prints the
 // shutdown too
 const App = Clockwork.layer(jobs, { runner: { workerId: "demo", shutdownGrace } }).pipe(
-  Layer.provide(Layer.mergeAll(EventLog, EmbeddingIndex.layerMemory, HttpJob.layerFetch)),
+  Layer.provide(Layer.mergeAll(
+    EventLog,
+    EmbeddingIndex.layerMemory,
+    HttpJob.layerFetch,
+    WorkerPool.layer({ size: 1, preload: [scrapeMeetings] })
+  )),
   Layer.provide(Events.layer)
 )
 
@@ -98,6 +113,9 @@ const demo = Effect.gen(function*() {
   if (Option.isSome(breaking)) {
     yield* Effect.log(`breaking news: ${Trigger.describe(breaking.value.trigger)} under ${breaking.value.id}`)
   }
+
+  // e. a CPU-bound scraper on a worker thread (killed, not just interrupted, at its timeout)
+  yield* Scheduler.enqueue(scrapeMeetings, { pages: 20 })
 
   // d. in a second: a digest that fans out over the feeds, then its announcement
   const digest = yield* Scheduler.enqueue(

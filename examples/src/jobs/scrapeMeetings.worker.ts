@@ -20,7 +20,7 @@ WorkerJob.serve(scrapeMeetings, ({ pages }, ctx) =>
         linesProcessed++
         if (status === "new" && member !== undefined) linesAdded++
       }
-      yield* ctx.progress(n / pages)
+      if (n % 5 === 0 || n === pages) yield* ctx.progress(n / pages)
     }
     yield* ctx.metrics({ linesAdded, linesProcessed })
     yield* Effect.log(`scraped ${pages} pages: ${linesAdded} new lines of ${linesProcessed}`)
