@@ -7,9 +7,9 @@
  * @since 0.1.0
  */
 import { JobStore, type StoreError } from "@clockwork/core/JobStore"
-import type { PgClient } from "@effect/sql-pg/PgClient"
-import type { Duration, Effect, Scope } from "effect"
-import { Layer } from "effect"
+import { PgClient } from "@effect/sql-pg/PgClient"
+import type { Duration, Scope } from "effect"
+import { Effect, Layer } from "effect"
 import * as internal from "./internal/store.js"
 
 /**
@@ -49,7 +49,7 @@ export interface Options {
 export const migrate = (
   options?: Pick<Options, "schema">
 ): Effect.Effect<ReadonlyArray<readonly [id: number, name: string]>, StoreError, PgClient> =>
-  internal.migrateOnly(options)
+  Effect.flatMap(PgClient, (pg) => internal.migrateOnly(pg, options))
 
 /**
  * Builds the store on the app's `PgClient` (migrating first unless told not
@@ -59,7 +59,7 @@ export const migrate = (
  * @category constructors
  */
 export const make = (options?: Options): Effect.Effect<JobStore, StoreError, PgClient | Scope.Scope> =>
-  internal.make(options)
+  Effect.flatMap(PgClient, (pg) => internal.make({ sql: pg, listen: pg.listen, pollInterval: "1 second" }, options))
 
 /**
  * The store as a layer; provide a `PgClient` (`PgClient.layer` or

@@ -1,7 +1,7 @@
-import { Clockwork, Job, Scheduler, Trigger } from "@clockwork/core"
+import { Clockwork, Job, type JobStore, Scheduler, Trigger } from "@clockwork/core"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Schedule, Schema } from "effect"
-import { freshStore, hasDatabase } from "./utils.js"
+import { freshPgliteStore, freshStore, hasDatabase, useSharedPglite } from "./utils.js"
 
 const double = Job.make({
   name: "double",
@@ -10,9 +10,10 @@ const double = Job.make({
   run: ({ n }) => Effect.succeed({ doubled: n * 2 })
 })
 
-const App = Clockwork.layer([double]).pipe(Layer.provideMerge(freshStore()))
+/** The engine end to end on a store, with the live clock. */
+const onStore = (store: Layer.Layer<JobStore.JobStore, unknown>) => {
+  const App = Clockwork.layer([double]).pipe(Layer.provideMerge(store))
 
-describe.runIf(hasDatabase)("Clockwork on PostgreSQL", () => {
   it.scopedLive("an enqueued run is claimed, run and its typed result returned", () =>
     Effect.gen(function*() {
       const handle = yield* Scheduler.enqueue(double, { n: 21 })
@@ -34,4 +35,13 @@ describe.runIf(hasDatabase)("Clockwork on PostgreSQL", () => {
       expect(record?.status).toBe("succeeded")
       expect(record?.result).toEqual({ doubled: 8 })
     }).pipe(Effect.provide(App)), 20_000)
+}
+
+describe.runIf(hasDatabase)("Clockwork on PostgreSQL", () => {
+  onStore(freshStore())
+})
+
+describe("Clockwork on PGlite", () => {
+  useSharedPglite()
+  onStore(freshPgliteStore())
 })

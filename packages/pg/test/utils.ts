@@ -1,8 +1,9 @@
 import { JobStore } from "@clockwork/core"
-import { PgClient } from "@effect/sql-pg"
 import { SqlClient } from "@effect/sql"
-import { Config, Effect, Layer } from "effect"
-import { PgStore } from "../src/index.js"
+import { PgClient } from "@effect/sql-pg"
+import { afterAll, beforeAll } from "@effect/vitest"
+import { Config, Effect, Layer, ManagedRuntime } from "effect"
+import { PgliteClient, PgliteStore, PgStore } from "../src/index.js"
 
 /**
  * The PostgreSQL suites run when DATABASE_URL names a server (`.ci/run` sets
@@ -36,3 +37,29 @@ export const freshStore = (options?: Omit<PgStore.Options, "schema">) =>
       return yield* PgStore.make({ ...options, schema })
     })
   ).pipe(Layer.provide(client))
+
+/**
+ * One in-memory PGlite per test file: it takes seconds to start, so its
+ * stores share it, each in a fresh schema (every statement names its schema).
+ * Call `useSharedPglite()` in the file to start it first and close it last.
+ */
+export const sharedPglite = ManagedRuntime.make(PgliteClient.layer())
+
+export const useSharedPglite = () => {
+  beforeAll(() => sharedPglite.runPromise(Effect.void), 60_000)
+  afterAll(() => sharedPglite.dispose())
+}
+
+/** The shared PGlite's client as a layer. */
+export const sharedPgliteClient = Layer.effectContext(Effect.map(sharedPglite.runtimeEffect, (runtime) => runtime.context))
+
+/** A store on a fresh schema of the shared PGlite, dropped when the layer's scope closes. */
+export const freshPgliteStore = (options?: Omit<PgStore.Options, "schema">) =>
+  Layer.scoped(
+    JobStore.JobStore,
+    Effect.gen(function*() {
+      const schema = freshSchema()
+      yield* dropOnClose(schema)
+      return yield* PgliteStore.make({ ...options, schema })
+    })
+  ).pipe(Layer.provide(sharedPgliteClient))

@@ -1,5 +1,5 @@
 import { type JobStore, StoreError } from "@clockwork/core/JobStore"
-import { PgClient } from "@effect/sql-pg/PgClient"
+import type { SqlClient } from "@effect/sql/SqlClient"
 import { Duration, Effect, type Scope } from "effect"
 import type { Options } from "../PgStore.js"
 import * as Changes from "./changes.js"
@@ -18,24 +18,31 @@ import * as Tables from "./tables.js"
 
 export const defaultSchema = "clockwork"
 
-export const tables = (options: Options | undefined) =>
+/** What the store runs on: the SQL client and where its notifications come from. */
+export interface Driver {
+  readonly sql: SqlClient
+  readonly listen: Changes.Listen
+  /** the poll's interval when the options do not set one */
+  readonly pollInterval: Duration.DurationInput
+}
+
+export const tables = (sql: SqlClient, options: Options | undefined) =>
   Effect.gen(function*() {
-    const pg = yield* PgClient
     const schema = options?.schema ?? defaultSchema
     const invalid = Tables.invalidSchema(schema)
     if (invalid !== undefined) return yield* new StoreError({ operation: "make", message: invalid })
-    // the app's pool may transform names (camelCase); the store's SQL is written for the columns as they are
-    return { pg, tables: Tables.make(pg.withoutTransforms(), schema) }
+    // the app's client may transform names (camelCase); the store's SQL is written for the columns as they are
+    return Tables.make(sql.withoutTransforms(), schema)
   })
 
-export const migrateOnly = (options: Options | undefined) =>
-  Effect.flatMap(tables(options), ({ tables }) => migrate(tables))
+export const migrateOnly = (sql: SqlClient, options: Options | undefined) =>
+  Effect.flatMap(tables(sql, options), migrate)
 
-export const make = (options: Options | undefined): Effect.Effect<JobStore, StoreError, PgClient | Scope.Scope> =>
+export const make = (driver: Driver, options: Options | undefined): Effect.Effect<JobStore, StoreError, Scope.Scope> =>
   Effect.gen(function*() {
-    const { pg, tables: t } = yield* tables(options)
+    const t = yield* tables(driver.sql, options)
     if (options?.migrate !== false) yield* migrate(t)
-    const subscribe = yield* Changes.make(t, pg, Duration.decode(options?.pollInterval ?? "1 second"))
+    const subscribe = yield* Changes.make(t, driver.listen, Duration.decode(options?.pollInterval ?? driver.pollInterval))
 
     const store: JobStore = {
       upsertSchedule: (input) => storeError("upsertSchedule")(Schedules.upsert(t, input)),
