@@ -2,16 +2,20 @@
  * The clockwork demo: the jobs of the systems clockwork replaces (a weekly
  * newsletter, a clean-up that times out, a periodic breaking-news request to a
  * backend under a fixed UUID, a digest that fans out over feeds) on the
- * in-memory store.
+ * embedded store: PGlite in CLOCKWORK_DATA_DIR (`.clockwork-data` at the
+ * repository root when unset), so schedules and history carry over from one
+ * run of the demo to the next.
  * It stops by itself after 15 seconds (`--forever` keeps it running; Ctrl-C
- * shuts it down gracefully either way) and prints the run history.
+ * shuts it down gracefully either way) and prints this session's run history.
  */
 import { Clockwork, Events, JobStore, Scheduler, Trigger } from "@clockwork/core"
 import { HttpJob } from "@clockwork/http"
 import { WorkerPool } from "@clockwork/node"
+import { PgliteStore } from "@clockwork/pg"
 import {
   Cause,
   Clock,
+  Config,
   ConfigProvider,
   Console,
   DateTime,
@@ -23,6 +27,8 @@ import {
   Option,
   Queue
 } from "effect"
+import * as Path from "node:path"
+import { fileURLToPath } from "node:url"
 import * as Backend from "./backend.js"
 import { breakingNews, scheduleBreakingNews } from "./jobs/breakingNews.js"
 import { cleanUpEmbeddings, EmbeddingIndex } from "./jobs/cleanUpEmbeddings.js"
@@ -35,6 +41,15 @@ import { describeEvent, historyTable } from "./report.js"
 const forever = process.argv.includes("--forever")
 const demoTime = Duration.seconds(15)
 const shutdownGrace = Duration.seconds(3)
+
+// relative to the repository root, whichever directory npm runs the demo in
+const repositoryRoot = fileURLToPath(new URL("../..", import.meta.url))
+const dataDir = Config.string("CLOCKWORK_DATA_DIR").pipe(
+  Config.withDefault(".clockwork-data"),
+  Config.map((dir) => Path.resolve(repositoryRoot, dir))
+)
+
+const Store = Layer.unwrapEffect(Effect.map(dataDir, (dataDir) => PgliteStore.layer({ dataDir })))
 
 const jobs = [
   sendNewsletter,
@@ -90,13 +105,26 @@ const withBackend = <A, E, R>(self: Effect.Effect<A, E, R>) =>
 const inBerlin = (instant: DateTime.Utc) =>
   DateTime.formatIsoZoned(DateTime.unsafeMakeZoned(instant, { timeZone: "Europe/Berlin" })).replace(":00.000", "")
 
+// earlier sessions' runs are counted up to this many
+const earlierLimit = 10_000
+const runs = (n: number) => n >= earlierLimit ? `${earlierLimit} or more runs` : n === 1 ? "1 run" : `${n} runs`
+
+// what earlier sessions left, read before the app starts firing missed ticks and running their queued runs
+const intro = Effect.gen(function*() {
+  const store = yield* JobStore.JobStore
+  const schedules = yield* store.listSchedules
+  const earlier = yield* store.history({ limit: earlierLimit })
+  const held = schedules.length === 0 && earlier.length === 0
+    ? "a new store"
+    : `${schedules.length} schedules and ${runs(earlier.length)} from earlier sessions`
+  yield* Effect.log(`clockwork demo on PGlite in ${yield* dataDir} (${held})`)
+  yield* Effect.log(
+    forever ? "Ctrl-C stops it" : `stops after ${Duration.format(demoTime)} (--forever keeps it running)`
+  )
+})
+
 const demo = Effect.gen(function*() {
   const startedAt = yield* Clock.currentTimeMillis
-  yield* Effect.log(
-    forever
-      ? "clockwork demo on the in-memory store; Ctrl-C stops it"
-      : `clockwork demo on the in-memory store; stops after ${Duration.format(demoTime)} (--forever keeps it running)`
-  )
 
   // a. an absolute weekly schedule under a stable id, and a preview edition now
   const newsletter = yield* scheduleNewsletter
@@ -132,18 +160,21 @@ const demo = Effect.gen(function*() {
 })
 
 // the history is read after the app layer closed, so runs stopped by the shutdown show too
-const printHistory = Effect.gen(function*() {
-  const store = yield* JobStore.JobStore
-  const records = yield* store.history({})
-  yield* Console.log(`\nrun history\n${historyTable(records)}`)
-}).pipe(Effect.catchAll((error) => Effect.logError("could not read the run history", error)))
+const printHistory = (since: number) =>
+  Effect.gen(function*() {
+    const store = yield* JobStore.JobStore
+    const records = yield* store.history({ from: since, limit: 1000 })
+    const earlier = yield* store.history({ to: since, limit: earlierLimit })
+    const kept = earlier.length === 0 ? "" : ` (${runs(earlier.length)} of earlier sessions are kept in the store too)`
+    yield* Console.log(`\nrun history of this session${kept}\n${historyTable(records)}`)
+  }).pipe(Effect.catchAll((error) => Effect.logError("could not read the run history", error)))
 
-const main = demo.pipe(
-  Effect.provide(App),
-  withBackend,
-  Effect.scoped,
-  Effect.ensuring(printHistory),
-  Effect.provide(JobStore.layerMemory),
+const main = Effect.gen(function*() {
+  const since = yield* Clock.currentTimeMillis
+  yield* intro
+  yield* demo.pipe(Effect.provide(App), withBackend, Effect.scoped, Effect.ensuring(printHistory(since)))
+}).pipe(
+  Effect.provide(Store),
   Effect.provide(DemoLog.layer)
 )
 
