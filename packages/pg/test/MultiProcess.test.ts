@@ -1,0 +1,236 @@
+/**
+ * The PostgreSQL store shared by real processes: workers and schedulers are
+ * child processes (test/multiprocess/process.ts) on one fresh schema; the test
+ * process enqueues through the store and asserts on the tables.
+ */
+import { SqlClient } from "@effect/sql"
+import { describe, expect, it } from "@effect/vitest"
+import { PgClient } from "@effect/sql-pg"
+import { type Duration, Effect, type Scope } from "effect"
+import { type ChildProcess, spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { PgStore } from "../src/index.js"
+import { createExecutions } from "./multiprocess/jobs.js"
+import { client, dropOnClose, freshSchema, hasDatabase } from "./utils.js"
+
+const script = fileURLToPath(new URL("./multiprocess/process.ts", import.meta.url))
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url))
+
+/** Starts a clockwork process; resolves once it prints `ready`; SIGKILLs it when the scope closes. */
+const start = (role: "worker" | "scheduler", schema: string, ...args: Array<string>) =>
+  Effect.acquireRelease(
+    Effect.async<ChildProcess, Error>((resume) => {
+      const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", script, role, schema, ...args], {
+        cwd: repoRoot,
+        env: process.env,
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      let stderr = ""
+      child.stderr!.on("data", (chunk) => (stderr += String(chunk)))
+      child.stdout!.on("data", (chunk) => {
+        if (String(chunk).includes("ready")) resume(Effect.succeed(child))
+      })
+      child.once("exit", (code, signal) =>
+        resume(Effect.fail(new Error(`${role} exited (${code ?? signal}) before ready: ${stderr}`))))
+      return Effect.sync(() => child.kill("SIGKILL"))
+    }).pipe(Effect.timeout("60 seconds")),
+    (child) =>
+      Effect.async<void>((resume) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
+        child.once("exit", () => resume(Effect.void))
+        child.kill("SIGKILL")
+      })
+  )
+
+/** Polls `check` every `every` until it holds, failing after `within`. */
+const until = <E, R>(
+  what: string,
+  check: Effect.Effect<boolean, E, R>,
+  within: Duration.DurationInput,
+  every: Duration.DurationInput = "200 millis"
+) =>
+  Effect.gen(function*() {
+    while (!(yield* check)) yield* Effect.sleep(every)
+  }).pipe(Effect.timeoutFail({ duration: within, onTimeout: () => new Error(`timed out waiting for ${what}`) }))
+
+/** A fresh, migrated schema with the executions table, dropped at the end; its store for the test process. */
+const setup = Effect.gen(function*() {
+  const schema = freshSchema()
+  yield* dropOnClose(schema)
+  yield* PgStore.migrate({ schema })
+  yield* createExecutions(schema)
+  const store = yield* PgStore.make({ schema, migrate: false })
+  const sql = yield* SqlClient.SqlClient
+  return { schema, store, sql }
+})
+
+const scalar = (rows: ReadonlyArray<unknown>) => Number((rows[0] as { n: string | number }).n)
+
+/** Runs a test on its own client; its scope (children, schema) closes while the client is still up. */
+const live = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient | PgClient.PgClient | Scope.Scope>) =>
+  effect.pipe(Effect.scoped, Effect.provide(client))
+
+describe.runIf(hasDatabase)("PgStore across processes", () => {
+  it.scopedLive("a. 3 worker processes drain 10,000 jobs, each once unless its lease expired", () =>
+    live(Effect.gen(function*() {
+      const { schema, store, sql } = yield* setup
+      const total = 10_000
+      const now = Date.now()
+      for (let i = 0; i < total; i += 1000) {
+        yield* store.enqueue(
+          Array.from({ length: 1000 }, (_, j) => ({ jobName: "noop", payload: { n: i + j }, runAt: now, scheduledFor: now })),
+          now
+        )
+      }
+      const started = Date.now()
+      yield* Effect.all(
+        ["w1", "w2", "w3"].map((id) => start("worker", schema, id, "8", "30000")),
+        { concurrency: "unbounded" }
+      )
+      yield* until(
+        "all runs to succeed",
+        Effect.map(sql`select count(*) as n from ${sql(schema)}.runs where state = 'succeeded'`, (r) => scalar(r) === total),
+        "100 seconds",
+        "500 millis"
+      )
+      const seconds = (Date.now() - started) / 1000
+      console.log(`a. drained ${total} jobs in ${seconds.toFixed(1)} s: ${(total / seconds).toFixed(0)} jobs/s (incl. process start)`)
+
+      expect(scalar(yield* sql`select count(*) as n from ${sql(schema)}.runs where state <> 'succeeded'`)).toBe(0)
+      expect(scalar(yield* sql`select count(distinct run_id) as n from ${sql(schema)}.executions`)).toBe(total)
+      // a run executed more than once must have lost a lease in between: one interrupted attempt per extra execution
+      const extra = scalar(yield* sql`select count(*) - count(distinct run_id) as n from ${sql(schema)}.executions`)
+      const interrupted = scalar(
+        yield* sql`select count(*) as n from ${sql(schema)}.run_history where status = 'interrupted' and error_tag = 'LeaseExpired'`
+      )
+      expect(extra).toBe(interrupted)
+      const lost = yield* sql`select h.run_id, h.worker_id, h.started_at, h.finished_at, h.error_message,
+          (select array_agg(e.worker || '@' || e.at::text order by e.at) from ${sql(schema)}.executions e where e.run_id = h.run_id::text) as execs
+        from ${sql(schema)}.run_history h where h.status = 'interrupted'`
+      console.log(`a. lease expiries: ${JSON.stringify(lost)}`)
+      const perWorker = yield* sql`select worker, count(*) as n from ${sql(schema)}.executions group by worker order by worker`
+      console.log(`a. per worker: ${perWorker.map((r: any) => `${r.worker}=${r.n}`).join(" ")}; re-runs after lease expiry: ${extra}`)
+    })), 120_000)
+
+  it.scopedLive("b. a worker killed mid-job: another re-runs it after the lease, history has both attempts", () =>
+    live(Effect.gen(function*() {
+      const { schema, store, sql } = yield* setup
+      const victim = yield* start("worker", schema, "victim", "1", "2000")
+      const now = Date.now()
+      const [runId] = yield* store.enqueue([{ jobName: "slow", payload: { seconds: 4 }, runAt: now, scheduledFor: now }], now)
+      yield* until(
+        "the victim to start the slow job",
+        Effect.map(sql`select count(*) as n from ${sql(schema)}.executions where worker = 'victim'`, (r) => scalar(r) === 1),
+        "30 seconds",
+        "100 millis"
+      )
+      yield* start("worker", schema, "survivor", "1", "2000")
+      victim.kill("SIGKILL")
+      const killedAt = Date.now()
+      yield* until(
+        "the survivor to re-run it",
+        Effect.map(sql`select count(*) as n from ${sql(schema)}.executions where worker = 'survivor'`, (r) => scalar(r) === 1),
+        "30 seconds",
+        "100 millis"
+      )
+      console.log(`b. kill to re-run: ${Date.now() - killedAt} ms (lease 2 s, reaper every 1 s)`)
+      yield* until(
+        "the re-run to succeed",
+        Effect.map(sql`select count(*) as n from ${sql(schema)}.runs where state = 'succeeded'`, (r) => scalar(r) === 1),
+        "30 seconds"
+      )
+      const history = yield* store.history({ runId: runId! })
+      const attempts = [...history].sort((a, b) => a.attempt - b.attempt)
+      expect(attempts.map((r) => [r.attempt, r.status, r.error?.tag, r.workerId])).toEqual([
+        [1, "interrupted", "LeaseExpired", "victim"],
+        [2, "succeeded", undefined, "survivor"]
+      ])
+    })), 90_000)
+
+  it.scopedLive("c. 3 scheduler processes fire every tick of a 1-second cron exactly once for 30 s, while two of them are killed", () =>
+    live(Effect.gen(function*() {
+      const { schema, store } = yield* setup
+      const [first, second] = yield* Effect.all(
+        [1, 2, 3].map(() => start("scheduler", schema, "* * * * * *")),
+        { concurrency: "unbounded" }
+      )
+      // no leader: ticks go on while schedulers die (kill -9), until one is left
+      yield* Effect.sleep("10 seconds")
+      first!.kill("SIGKILL")
+      yield* Effect.sleep("10 seconds")
+      second!.kill("SIGKILL")
+      yield* Effect.sleep("10 seconds")
+      const runs = yield* store.listRuns({ scheduleId: "tick" })
+      const seconds = runs.map((r) => r.scheduledFor.epochMillis).sort((a, b) => a - b)
+      console.log(`c. ${seconds.length} ticks in 30 s from 3 schedulers, two of them killed at 10 s and 20 s`)
+      expect(seconds.length).toBeGreaterThanOrEqual(27)
+      expect(new Set(seconds).size).toBe(seconds.length)
+      for (const s of seconds) expect(s % 1000).toBe(0)
+      expect((seconds.at(-1)! - seconds[0]!) / 1000 + 1).toBe(seconds.length)
+    })), 90_000)
+
+  it.scopedLive("e. an unknown job and a bad payload end with their reason; the worker keeps going", () =>
+    live(Effect.gen(function*() {
+      const { schema, store, sql } = yield* setup
+      yield* start("worker", schema, "w1", "2", "5000")
+      const now = Date.now()
+      const [unknown, bad, good] = yield* store.enqueue([
+        { jobName: "nobody-registered-this", payload: {}, runAt: now, scheduledFor: now },
+        { jobName: "noop", payload: { n: "not a number" }, runAt: now, scheduledFor: now },
+        { jobName: "noop", payload: { n: 1 }, runAt: now + 500, scheduledFor: now + 500 }
+      ], now)
+      yield* until(
+        "the good job to succeed",
+        Effect.map(sql`select count(*) as n from ${sql(schema)}.runs where id = ${good!} and state = 'succeeded'`, (r) => scalar(r) === 1),
+        "20 seconds"
+      )
+      const [badRecord] = yield* store.history({ runId: bad! })
+      expect(badRecord?.status).toBeOneOf(["failed", "dead"])
+      expect(badRecord?.error?.tag).toBe("ParseError")
+      // no worker has "nobody-registered-this" registered: it must still end, with UnknownJob
+      yield* until(
+        "the unknown job to end",
+        Effect.map(store.history({ runId: unknown! }), (r) => r.length > 0),
+        "10 seconds"
+      )
+      const [unknownRecord] = yield* store.history({ runId: unknown! })
+      expect(unknownRecord?.status).toBeOneOf(["failed", "dead"])
+      expect(unknownRecord?.error?.tag).toBe("UnknownJob")
+    })), 60_000)
+
+  it.scopedLive("d. workers recover when PostgreSQL terminates all their connections during a load", () =>
+    live(Effect.gen(function*() {
+      const { schema, store, sql } = yield* setup
+      yield* Effect.all(
+        ["w1", "w2"].map((id) => start("worker", schema, id, "4", "10000")),
+        { concurrency: "unbounded" }
+      )
+      const total = 2_000
+      const now = Date.now()
+      yield* store.enqueue(
+        Array.from({ length: total }, (_, n) => ({ jobName: "noop", payload: { n }, runAt: now, scheduledFor: now })),
+        now
+      )
+      yield* until(
+        "some progress",
+        Effect.map(sql`select count(*) as n from ${sql(schema)}.executions`, (r) => scalar(r) > 100),
+        "30 seconds"
+      )
+      // every backend but the test process's own: the workers' pools and LISTEN connections
+      const killed = yield* sql`select count(pg_terminate_backend(pid)) as n from pg_stat_activity
+        where application_name = 'clockwork-worker'`
+      console.log(`d. terminated ${scalar(killed)} backends`)
+      // enqueued after the kill: only a worker that reconnected can run these
+      const later = Date.now()
+      yield* store.enqueue(
+        Array.from({ length: 100 }, (_, n) => ({ jobName: "noop", payload: { n }, runAt: later, scheduledFor: later })),
+        later
+      ).pipe(Effect.retry({ times: 5 }))
+      yield* until(
+        "all runs to succeed after the kill",
+        Effect.map(sql`select count(*) as n from ${sql(schema)}.runs where state = 'succeeded'`, (r) => scalar(r) === total + 100),
+        "60 seconds",
+        "500 millis"
+      )
+    })), 120_000)
+})

@@ -1,0 +1,40 @@
+/**
+ * The jobs the multi-process tests run. Each execution is written to
+ * `<schema>.executions` so the test can count executions across processes.
+ */
+import { Job } from "@clockwork/core"
+import { SqlClient } from "@effect/sql"
+import { Effect, Schema } from "effect"
+
+/** Creates the table the jobs write their executions to. */
+export const createExecutions = (schema: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql`create table if not exists ${sql(schema)}.executions (
+      run_id text not null, job text not null, worker text not null, attempt int not null,
+      scheduled_for timestamptz not null, at timestamptz not null default now())`)
+
+const record = (schema: string, worker: string, job: string, ctx: Job.JobContext) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql`insert into ${sql(schema)}.executions (run_id, job, worker, attempt, scheduled_for)
+      values (${ctx.runId}, ${job}, ${worker}, ${ctx.attempt}, ${ctx.scheduledFor})`).pipe(Effect.orDie)
+
+/** The jobs of one process, recording into `schema` under its worker id. */
+export const jobs = (schema: string, worker: string) => {
+  const noop = Job.make({
+    name: "noop",
+    payload: Schema.Struct({ n: Schema.Number }),
+    run: (_, ctx) => record(schema, worker, "noop", ctx)
+  })
+  const slow = Job.make({
+    name: "slow",
+    payload: Schema.Struct({ seconds: Schema.Number }),
+    // the execution is recorded before the sleep, so a killed attempt is still counted
+    run: ({ seconds }, ctx) => Effect.zipRight(record(schema, worker, "slow", ctx), Effect.sleep(`${seconds} seconds`))
+  })
+  const tick = Job.make({
+    name: "tick",
+    payload: Schema.Struct({}),
+    run: (_, ctx) => record(schema, worker, "tick", ctx)
+  })
+  return [noop, slow, tick] as const
+}

@@ -1,0 +1,62 @@
+/**
+ * A clockwork process for the multi-process tests:
+ *
+ *   node --import tsx --conditions=source process.ts worker <schema> <workerId> <concurrency> <leaseMs>
+ *   node --import tsx --conditions=source process.ts scheduler <schema> [cron]
+ *
+ * Prints `ready` when its layers are built, and runs until killed (SIGTERM
+ * shuts down gracefully).
+ */
+import { Clockwork, Scheduler, Trigger } from "@clockwork/core"
+import { PgClient } from "@effect/sql-pg"
+import { Config, Effect, Fiber, Layer } from "effect"
+import { PgStore } from "../../src/index.js"
+import { jobs } from "./jobs.js"
+
+const [role, schema, ...args] = process.argv.slice(2)
+if (schema === undefined) throw new Error("usage: process.ts worker|scheduler <schema> ...")
+
+// the application name lets a test find this process's connections in pg_stat_activity
+const Pg = PgClient.layerConfig({
+  url: Config.redacted("DATABASE_URL"),
+  applicationName: Config.succeed(`clockwork-${role}`)
+})
+const Store = PgStore.layer({ schema, migrate: false }).pipe(Layer.provideMerge(Pg))
+const ready = Effect.sync(() => process.stdout.write("ready\n"))
+
+const worker = () => {
+  const [workerId = "w", concurrency = "4", leaseMs = "3000"] = args
+  return Layer.launch(
+    Layer.mergeAll(
+      Clockwork.layerWorker(jobs(schema, workerId), {
+        runner: { workerId, concurrency: Number(concurrency), lease: `${Number(leaseMs)} millis` }
+      }),
+      Clockwork.layerReaper({ interval: "1 second" }),
+      Layer.effectDiscard(ready)
+    ).pipe(Layer.provideMerge(Store))
+  )
+}
+
+const scheduler = () => {
+  const [cron] = args
+  const [, , tick] = jobs(schema, "scheduler")
+  const register = cron === undefined ? Effect.void : Effect.gen(function*() {
+    const trigger = yield* Trigger.cron(cron)
+    yield* Scheduler.schedule("tick", tick, { trigger, payload: {} })
+  })
+  return Layer.launch(
+    Layer.effectDiscard(Effect.zipRight(register, ready)).pipe(
+      Layer.provideMerge(Clockwork.layerScheduler({ reaper: { interval: "1 second" } })),
+      Layer.provideMerge(Store)
+    )
+  )
+}
+
+const app: Effect.Effect<never, unknown> = role === "worker" ? worker() : scheduler()
+const fiber = Effect.runFork(app)
+fiber.addObserver((exit) => {
+  if (exit._tag === "Failure") process.stderr.write(`${String(exit.cause)}\n`)
+  process.exit(exit._tag === "Success" ? 0 : 1)
+})
+// SIGTERM: interrupt the app, so the runner and its layers shut down gracefully
+process.once("SIGTERM", () => Effect.runFork(Fiber.interrupt(fiber)))
