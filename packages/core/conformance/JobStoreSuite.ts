@@ -961,6 +961,42 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
         }))
     })
 
+    describe("retention", () => {
+      test("pruneHistory deletes rows and final runs that ended before the cutoff; active runs keep theirs", (store) =>
+        Effect.gen(function*() {
+          const ids = yield* store.enqueue([newRun(), newRun(), newRun(), newRun({ jobName: "flaky" })], t0)
+          const claimed = new Map((yield* store.claim(claimRequest())).map((c) => [c.id, c]))
+          const [r1, r2, r3, flaky] = ids as [Run.RunId, Run.RunId, Run.RunId, Run.RunId]
+          yield* store.complete([outcomeOf(claimed.get(r1)!, { finishedAt: t0 + 1 * second })])
+          yield* store.complete([outcomeOf(claimed.get(r2)!, { status: "failed", finishedAt: t0 + 2 * second })])
+          yield* store.complete([outcomeOf(claimed.get(r3)!, { finishedAt: t0 + 4 * second })])
+          // failed long ago, retried later: still queued, so its first attempt's row stays
+          yield* store.complete([
+            outcomeOf(claimed.get(flaky)!, { status: "failed", finishedAt: t0 + 1 * second, retryAt: t0 + minute })
+          ])
+
+          expect(yield* store.pruneHistory(t0 + 3 * second)).toBe(2)
+          const left = yield* store.history({})
+          expect(left.map((r) => r.runId).sort()).toEqual([r3, flaky].sort())
+          const gone = yield* Effect.flip(store.getRun(r1))
+          expect(gone).toBeInstanceOf(JobStore.RunNotFound)
+          expect(yield* Effect.flip(store.getRun(r2))).toBeInstanceOf(JobStore.RunNotFound)
+          expect((yield* store.getRun(r3)).state).toBe("succeeded")
+          expect((yield* store.getRun(flaky)).state).toBe("queued")
+          // nothing more to do at the same cutoff
+          expect(yield* store.pruneHistory(t0 + 3 * second)).toBe(0)
+        }))
+
+      test("pruneHistory keeps everything that ended at or after the cutoff", (store) =>
+        Effect.gen(function*() {
+          const [id] = yield* store.enqueue([newRun()], t0)
+          const [claim] = yield* store.claim(claimRequest())
+          yield* store.complete([outcomeOf(claim!, { finishedAt: t0 + second })])
+          expect(yield* store.pruneHistory(t0 + second)).toBe(0)
+          expect((yield* store.history({})).map((r) => r.runId)).toEqual([id])
+        }))
+    })
+
     describe("runs", () => {
       test("listRuns filters by state, job and schedule, and limits", (store) =>
         Effect.gen(function*() {

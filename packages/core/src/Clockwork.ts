@@ -9,9 +9,11 @@ import * as Events from "./Events.js"
 import * as Job from "./Job.js"
 import { JobStore } from "./JobStore.js"
 import * as internalReaper from "./internal/reaper.js"
+import * as internalRetention from "./internal/retention.js"
 import * as internalTicker from "./internal/ticker.js"
 import * as Runner from "./Runner.js"
 import * as Scheduler from "./Scheduler.js"
+import * as Trigger from "./Trigger.js"
 
 /**
  * Settings for the app layer.
@@ -23,6 +25,24 @@ export interface Options {
   readonly runner?: Runner.Options
   /** how often to re-queue runs whose worker stopped renewing its lease (default 1 minute); false: no reaper */
   readonly reaper?: { readonly interval?: Duration.DurationInput } | false
+  /**
+   * how long the run history is kept (default 30 days), pruned every
+   * `interval` (default 1 hour); false keeps it all
+   */
+  readonly retention?: RetentionOptions | false
+}
+
+/**
+ * How long the history is kept, and how often it is pruned.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RetentionOptions {
+  /** history rows, and runs in a final state, that ended longer ago than this are deleted (default 30 days) */
+  readonly keep?: Duration.DurationInput
+  /** how often to prune (default 1 hour); the first prune is at start-up */
+  readonly interval?: Duration.DurationInput
 }
 
 /**
@@ -79,7 +99,33 @@ const reaperOf = (options: Options | undefined) =>
   options?.reaper === false ? Layer.empty : layerReaper(options?.reaper)
 
 /**
- * Everything in one process: jobs, scheduler API, ticker, runner and reaper.
+ * Retention alone: prunes the run history at start-up and then every
+ * `interval`, deleting what ended more than `keep` ago (runs still queued or
+ * running keep all their rows). Any number may run against one store. An
+ * invalid `keep` or `interval` fails the layer with `InvalidInterval`.
+ *
+ * @example
+ * ```ts
+ * Clockwork.layerRetention({ keep: "7 days", interval: "10 minutes" })
+ * ```
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerRetention = (options?: RetentionOptions): Layer.Layer<never, Trigger.InvalidInterval, JobStore> =>
+  Layer.scopedDiscard(
+    Effect.gen(function*() {
+      const keep = yield* Trigger.validateInterval(options?.keep ?? "30 days", "retention.keep")
+      const interval = yield* Trigger.validateInterval(options?.interval ?? "1 hour", "retention.interval")
+      yield* internalRetention.make(yield* JobStore, keep, interval)
+    })
+  )
+
+const retentionOf = (options: Options | undefined) =>
+  options?.retention === false ? Layer.empty : layerRetention(options?.retention)
+
+/**
+ * Everything in one process: jobs, scheduler API, ticker, runner, reaper and
+ * retention.
  *
  * @example
  * ```ts
@@ -93,10 +139,10 @@ export const layer = <const Jobs extends ReadonlyArray<Job.Any>>(
   options?: Options
 ): Layer.Layer<
   Scheduler.Scheduler | Runner.Runner | Events.Events | Job.Registry,
-  Job.DuplicateJobName,
+  Job.DuplicateJobName | Trigger.InvalidInterval,
   JobStore | Requirements<Jobs>
 > =>
-  Layer.mergeAll(Runner.layer(options?.runner), layerTicker, reaperOf(options)).pipe(
+  Layer.mergeAll(Runner.layer(options?.runner), layerTicker, reaperOf(options), retentionOf(options)).pipe(
     Layer.provideMerge(Scheduler.layer),
     Layer.provideMerge(Events.layer),
     Layer.provideMerge(registry(jobs))
@@ -124,12 +170,15 @@ export const layerWorker = <const Jobs extends ReadonlyArray<Job.Any>>(
   )
 
 /**
- * A scheduler process: the scheduler API, the ticker and the reaper, no runner.
+ * A scheduler process: the scheduler API, the ticker, the reaper and
+ * retention, no runner.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerScheduler = (
-  options?: Pick<Options, "reaper">
-): Layer.Layer<Scheduler.Scheduler | Events.Events, never, JobStore> =>
-  Layer.mergeAll(Scheduler.layer, layerTicker, reaperOf(options)).pipe(Layer.provideMerge(Events.layer))
+  options?: Pick<Options, "reaper" | "retention">
+): Layer.Layer<Scheduler.Scheduler | Events.Events, Trigger.InvalidInterval, JobStore> =>
+  Layer.mergeAll(Scheduler.layer, layerTicker, reaperOf(options), retentionOf(options)).pipe(
+    Layer.provideMerge(Events.layer)
+  )

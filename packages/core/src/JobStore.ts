@@ -307,6 +307,12 @@ export interface JobStore {
 
   // history
   readonly history: (query: HistoryQuery) => Effect.Effect<ReadonlyArray<RunRecord>, StoreError>
+  /**
+   * deletes the history rows that finished before `before`, and the runs that
+   * reached a final state before it (queued and running runs are kept, with
+   * their earlier attempts' rows); returns how many history rows went
+   */
+  readonly pruneHistory: (before: number) => Effect.Effect<number, StoreError>
 
   /** wakes up runners and tickers when runs or schedules change */
   readonly changes: Effect.Effect<Queue.Dequeue<"runs" | "schedules">, never, Scope.Scope>

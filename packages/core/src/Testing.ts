@@ -28,12 +28,14 @@ import type * as Job from "./Job.js"
 import * as JobStore from "./JobStore.js"
 import type { Runner } from "./Runner.js"
 import type { Scheduler } from "./Scheduler.js"
+import type * as Trigger from "./Trigger.js"
 
 /**
  * The app layer on a fresh in-memory store. By default its runner has no
  * shutdown grace period (runs still going when the test's scope closes are
  * interrupted at once, since nothing moves the TestClock during shutdown),
- * and there is no reaper (one process: no worker can die alone).
+ * there is no reaper (one process: no worker can die alone), and no
+ * retention (a test that moves the clock by months keeps its history).
  *
  * @since 0.1.0
  * @category layers
@@ -43,10 +45,10 @@ export const layer = <const Jobs extends ReadonlyArray<Job.Any>>(
   options?: Clockwork.Options
 ): Layer.Layer<
   Scheduler | Runner | Events | Job.Registry | JobStore.JobStore,
-  Job.DuplicateJobName,
+  Job.DuplicateJobName | Trigger.InvalidInterval,
   Clockwork.Requirements<Jobs>
 > =>
-  Clockwork.layer(jobs, { reaper: false, ...options, runner: { shutdownGrace: 0, ...options?.runner } }).pipe(
+  Clockwork.layer(jobs, { reaper: false, retention: false, ...options, runner: { shutdownGrace: 0, ...options?.runner } }).pipe(
     Layer.provideMerge(JobStore.layerMemory)
   )
 

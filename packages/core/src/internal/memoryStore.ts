@@ -64,6 +64,8 @@ interface ScheduleEntry {
 
 const encodeTrigger = Schema.encodeSync(Trigger)
 const utc = (millis: number) => DateTime.unsafeMake(millis)
+const isActive = (entry: Entry | undefined) =>
+  entry !== undefined && (entry.state === "queued" || entry.state === "running")
 const isLive = (node: Node) => node.entry.state === "queued" && node.entry.version === node.version
 
 // run ids: unique within the process (a memory store lives in one), cheap to make
@@ -77,7 +79,8 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
   const changes = yield* PubSub.sliding<"runs" | "schedules">(16)
   const runs = new Map<RunId, Entry>()
   const running = new Set<Entry>()
-  const finished: Array<RunId> = []
+  // final runs in the order they ended, with when
+  let finished: Array<{ readonly id: RunId; readonly at: number }> = []
   const keys = new Map<string, Entry>()
   const activeBySchedule = new Map<string, number>()
   const runningSerial = new Set<string>()
@@ -108,7 +111,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
     }
   }
 
-  const finish = (entry: Entry, state: RunState) => {
+  const finish = (entry: Entry, state: RunState, at: number) => {
     const wasRunning = entry.state === "running"
     entry.state = state
     entry.version++
@@ -120,9 +123,9 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
       else activeBySchedule.set(entry.scheduleId, left)
       if (entry.serial && wasRunning) runningSerial.delete(entry.scheduleId)
     }
-    finished.push(entry.id)
+    finished.push({ id: entry.id, at })
     if (finished.length > defaultRetention * 1.1) {
-      for (const id of finished.splice(0, finished.length - defaultRetention)) runs.delete(id)
+      for (const { id } of finished.splice(0, finished.length - defaultRetention)) runs.delete(id)
     }
   }
 
@@ -398,7 +401,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
               queue(e, o.retryAt)
               queued = true
             } else {
-              finish(e, o.status === "interrupted" ? "failed" : o.status)
+              finish(e, o.status === "interrupted" ? "failed" : o.status, o.finishedAt)
             }
             if (o.followUps !== undefined && o.followUps.length > 0) {
               for (const run of o.followUps) insert(run, o.finishedAt)
@@ -415,7 +418,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
         if (e === undefined) return "not_found"
         if (e.state === "running") return "running"
         if (e.state !== "queued") return "finished"
-        finish(e, "cancelled")
+        finish(e, "cancelled", now)
         record({
           runId: e.id,
           jobName: e.jobName,
@@ -504,6 +507,21 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
           ) out.push(toRecord(r))
         }
         return out
+      }),
+
+    pruneHistory: (before: number) =>
+      Effect.sync(() => {
+        const kept = history.filter((r) => r.finishedAt >= before || isActive(runs.get(r.runId)))
+        const pruned = history.length - kept.length
+        history = kept
+        finished = finished.filter(({ at, id }) => {
+          if (at >= before) return true
+          // a run re-queued since it was recorded final is no longer in the final list's charge
+          const entry = runs.get(id)
+          if (entry !== undefined && !isActive(entry)) runs.delete(id)
+          return false
+        })
+        return pruned
       }),
 
     changes: PubSub.subscribe(changes)

@@ -1,21 +1,25 @@
 import { Clock, Duration, Effect } from "effect"
 import type { JobStore } from "../JobStore.js"
+import * as Outage from "./outage.js"
 
 /**
  * The reaper queues again the runs whose worker stopped renewing its lease
  * (it crashed, or lost the store). `reapExpired` is one atomic step, so any
  * number of reapers can run against one store.
  */
-export const make = (store: JobStore, interval: Duration.Duration) =>
-  Effect.gen(function*() {
+export const make = (store: JobStore, interval: Duration.Duration) => {
+  const outage = Outage.of(store)
+  return Effect.gen(function*() {
     const reapedCount = yield* store.reapExpired(yield* Clock.currentTimeMillis)
+    yield* outage.answered
     if (reapedCount > 0) {
       yield* Effect.logWarning(`clockwork: re-queued ${reapedCount} run(s) whose worker stopped renewing its lease`)
     }
   }).pipe(
-    Effect.catchAll((error) => Effect.logError("clockwork: the reaper could not reach the store", error)),
+    Effect.catchAllCause((cause) => outage.failed("reapExpired", cause)),
     Effect.zipRight(Effect.sleep(interval)),
     Effect.forever,
     Effect.forkScoped,
     Effect.asVoid
   )
+}

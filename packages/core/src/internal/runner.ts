@@ -23,6 +23,7 @@ import type { ClaimedRun, JobStore, NewRun, RunOutcome } from "../JobStore.js"
 import type { Metrics, RunId, RunStatus } from "../Run.js"
 import { RunError } from "../Run.js"
 import * as Deadlines from "./deadlines.js"
+import * as Outage from "./outage.js"
 import { nextAttemptAt } from "./retry.js"
 
 export interface RunnerConfig {
@@ -133,6 +134,7 @@ export const make = (
     const codecs = new Map(Array.from(jobs.values(), (job) => [job.name, compile(job, appAnnotations)] as const))
     const deadlines = yield* Deadlines.make
     const changes = yield* store.changes
+    const outage = Outage.of(store)
     const wake = yield* Queue.sliding<void>(1)
     const active = new Map<RunId, Active>()
     const perJob = new Map<string, number>()
@@ -154,15 +156,29 @@ export const make = (
       const batch = pending
       pending = []
       return store.complete(batch.map((p) => p.outcome)).pipe(
-        Effect.catchAll((error) =>
-          // the runs stay claimed; their leases expire and they are re-queued
-          Effect.logError("clockwork: could not record run outcomes", error)
-        ),
-        Effect.zipRight(Effect.suspend(() => {
-          for (const p of batch) release(p.active)
-          wake.unsafeOffer(undefined)
-          return events.hasSubscribers() ? Effect.forEach(batch, (p) => publishOutcome(p.outcome)) : Effect.void
-        }))
+        Effect.matchCauseEffect({
+          onFailure: (cause) => {
+            if (stopping) {
+              // the last write at shutdown: the runs stay claimed, their leases expire and they are re-queued
+              return Effect.zipRight(
+                Effect.logError(`clockwork: could not record ${batch.length} run outcome(s) while shutting down`, cause),
+                Effect.sync(() => batch.forEach((p) => release(p.active)))
+              )
+            }
+            // kept (their runs keep their slots and leases) and written once the store answers
+            pending = batch.concat(pending)
+            return Effect.zipRight(outage.failed("complete", cause), Effect.sync(() => flushWake.unsafeOffer(undefined)))
+          },
+          onSuccess: () =>
+            Effect.zipRight(
+              outage.answered,
+              Effect.suspend(() => {
+                for (const p of batch) release(p.active)
+                wake.unsafeOffer(undefined)
+                return events.hasSubscribers() ? Effect.forEach(batch, (p) => publishOutcome(p.outcome)) : Effect.void
+              })
+            )
+        })
       )
     })
     const flushLoop = Effect.forever(
@@ -376,6 +392,7 @@ export const make = (
             jobCapacity: limited.length === 0 ? undefined : jobCapacity(),
             leaseMs: config.leaseMs
           })
+          yield* outage.answered
           for (const claim of claimed) start(claim, now)
           if (claimed.length > 0) started.unsafeOffer(undefined)
           if (claimed.length === limit) {
@@ -393,12 +410,7 @@ export const make = (
         yield* Effect.yieldNow()
       }
     }).pipe(
-      Effect.catchAllCause((cause) =>
-        Effect.zipRight(
-          Effect.logError("clockwork: the runner's claim loop failed; retrying in 1 second", cause),
-          Effect.sleep("1 second")
-        )
-      ),
+      Effect.catchAllCause((cause) => outage.failed("claim", cause)),
       Effect.forever
     )
 
@@ -410,7 +422,7 @@ export const make = (
         if (active.size === 0) continue
         const now = yield* Clock.currentTimeMillis
         yield* store.heartbeat(config.workerId, Array.from(active.keys()), now + config.leaseMs).pipe(
-          Effect.catchAll((error) => Effect.logError("clockwork: could not renew leases", error))
+          Effect.matchCauseEffect({ onFailure: (cause) => outage.failed("heartbeat", cause), onSuccess: () => outage.answered })
         )
       }
     })

@@ -2,6 +2,7 @@ import { Clock, DateTime, Effect, Queue } from "effect"
 import type { Events } from "../Events.js"
 import type { JobStore, NewRun, ScheduleRecord } from "../JobStore.js"
 import * as Trigger from "../Trigger.js"
+import * as Outage from "./outage.js"
 
 /** Due schedules fired per store round trip. */
 const batch = 100
@@ -58,6 +59,7 @@ export const ticksToFire = (schedule: ScheduleRecord, now: number): {
 export const make = (store: JobStore, events: Events) =>
   Effect.gen(function*() {
     const changes = yield* store.changes
+    const outage = Outage.of(store)
 
     const fireOne = (schedule: ScheduleRecord, now: number) =>
       Effect.gen(function*() {
@@ -105,6 +107,7 @@ export const make = (store: JobStore, events: Events) =>
       for (;;) {
         const now = yield* Clock.currentTimeMillis
         const due = yield* store.dueSchedules(now, batch)
+        yield* outage.answered
         for (const schedule of due) yield* fireOne(schedule, now)
         if (due.length === batch) continue
         const next = yield* store.nextFireAt
@@ -115,12 +118,7 @@ export const make = (store: JobStore, events: Events) =>
         }
       }
     }).pipe(
-      Effect.catchAllCause((cause) =>
-        Effect.zipRight(
-          Effect.logError("clockwork: the ticker failed; retrying in 1 second", cause),
-          Effect.sleep("1 second")
-        )
-      ),
+      Effect.catchAllCause((cause) => outage.failed("tick", cause)),
       Effect.forever
     )
     yield* Effect.forkScoped(loop)

@@ -110,7 +110,12 @@ const migrations = (t: Tables): Record<string, Effect.Effect<void, unknown, SqlC
         heartbeat_at timestamptz not null,
         info jsonb not null default '{}'
       )`
-  })
+  }),
+
+  // pruneHistory finds the final runs by when they ended
+  "0002_runs_finished_index": Effect.asVoid(
+    t.sql`create index runs_finished on ${t.runs} (finished_at) where finished_at is not null`
+  )
 })
 
 /**

@@ -13,6 +13,7 @@ import { fire } from "./sql/fire.js"
 import { heartbeat, reapExpired } from "./sql/leases.js"
 import { notify } from "./sql/notify.js"
 import * as Queries from "./sql/queries.js"
+import { pruneHistory } from "./sql/prune.js"
 import * as Schedules from "./sql/schedules.js"
 import * as Tables from "./tables.js"
 
@@ -70,6 +71,7 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
       listRuns: (query) => storeError("listRuns")(Queries.listRuns(t, query)),
 
       history: (query) => storeError("history")(Queries.history(t, query)),
+      pruneHistory: (before) => storeError("pruneHistory")(pruneHistory(t, before)),
 
       changes: subscribe
     }
