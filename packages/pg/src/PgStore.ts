@@ -10,6 +10,7 @@ import { JobStore, type StoreError } from "@clockwork/core/JobStore"
 import { PgClient } from "@effect/sql-pg/PgClient"
 import type { Duration, Scope } from "effect"
 import { Effect, Layer } from "effect"
+import * as Listen from "./internal/listen.js"
 import * as internal from "./internal/store.js"
 
 /**
@@ -31,6 +32,11 @@ export interface Options {
    * second): the most a lost LISTEN connection can delay a run; 0 turns it off
    */
   readonly pollInterval?: Duration.DurationInput | undefined
+  /**
+   * the most this machine's clock may differ from the database server's before
+   * the store warns at start-up (default 1 second); see the README
+   */
+  readonly maxClockSkew?: Duration.DurationInput | undefined
 }
 
 /**
@@ -59,7 +65,7 @@ export const migrate = (
  * @category constructors
  */
 export const make = (options?: Options): Effect.Effect<JobStore, StoreError, PgClient | Scope.Scope> =>
-  Effect.flatMap(PgClient, (pg) => internal.make({ sql: pg, listen: pg.listen, pollInterval: "1 second" }, options))
+  Effect.flatMap(PgClient, (pg) => internal.make({ sql: pg, listen: Listen.make(pg.config), pollInterval: "1 second", checkClock: true }, options))
 
 /**
  * The store as a layer; provide a `PgClient` (`PgClient.layer` or

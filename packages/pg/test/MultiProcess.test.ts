@@ -16,19 +16,26 @@ import { client, dropOnClose, freshSchema, hasDatabase } from "./utils.js"
 const script = fileURLToPath(new URL("./multiprocess/process.ts", import.meta.url))
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url))
 
+/** A clockwork child process, and what it has printed so far. */
+interface Started extends ChildProcess {
+  readonly output: () => string
+}
+
 /** Starts a clockwork process; resolves once it prints `ready`; SIGKILLs it when the scope closes. */
 const start = (role: "worker" | "scheduler", schema: string, ...args: Array<string>) =>
   Effect.acquireRelease(
-    Effect.async<ChildProcess, Error>((resume) => {
+    Effect.async<Started, Error>((resume) => {
       const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", script, role, schema, ...args], {
         cwd: repoRoot,
         env: process.env,
         stdio: ["ignore", "pipe", "pipe"]
       })
       let stderr = ""
+      let stdout = ""
       child.stderr!.on("data", (chunk) => (stderr += String(chunk)))
       child.stdout!.on("data", (chunk) => {
-        if (String(chunk).includes("ready")) resume(Effect.succeed(child))
+        stdout += String(chunk)
+        if (String(chunk).includes("ready")) resume(Effect.succeed(Object.assign(child, { output: () => stdout })))
       })
       child.once("exit", (code, signal) =>
         resume(Effect.fail(new Error(`${role} exited (${code ?? signal}) before ready: ${stderr}`))))
@@ -201,10 +208,17 @@ describe.runIf(hasDatabase)("PgStore across processes", () => {
   it.scopedLive("d. workers recover when PostgreSQL terminates all their connections during a load", () =>
     live(Effect.gen(function*() {
       const { schema, store, sql } = yield* setup
-      yield* Effect.all(
+      const workers = yield* Effect.all(
         ["w1", "w2"].map((id) => start("worker", schema, id, "4", "10000")),
         { concurrency: "unbounded" }
       )
+      const listenBackends = Effect.map(
+        sql<{ readonly pid: number }>`select pid from pg_stat_activity
+          where application_name = ${`clockwork-worker-${schema} (clockwork listen)`}`,
+        (rows) => rows.map((row) => row.pid)
+      )
+      const listenersBefore = yield* listenBackends
+      expect(listenersBefore).toHaveLength(2)
       const total = 2_000
       const now = Date.now()
       yield* store.enqueue(
@@ -218,7 +232,7 @@ describe.runIf(hasDatabase)("PgStore across processes", () => {
       )
       // every backend but the test process's own: the workers' pools and LISTEN connections
       const killed = yield* sql`select count(pg_terminate_backend(pid)) as n from pg_stat_activity
-        where application_name = 'clockwork-worker'`
+        where application_name like ${`clockwork-worker-${schema}%`}`
       console.log(`d. terminated ${scalar(killed)} backends`)
       // enqueued after the kill: only a worker that reconnected can run these
       const later = Date.now()
@@ -232,5 +246,18 @@ describe.runIf(hasDatabase)("PgStore across processes", () => {
         "60 seconds",
         "500 millis"
       )
+      // each worker opened a new LISTEN connection, and said so once: lost, then back
+      yield* until(
+        "both workers to LISTEN again",
+        Effect.map(listenBackends, (pids) => pids.length === 2 && pids.every((pid) => !listenersBefore.includes(pid))),
+        "20 seconds"
+      )
+      for (const worker of workers) {
+        const lines = worker.output().split("\n")
+        expect(lines.filter((line) => line.includes("lost its connection"))).toHaveLength(1)
+        expect(lines.filter((line) => line.includes("is back after"))).toHaveLength(1)
+        // the pool's connections died too: said at most once, however many calls failed
+        expect(lines.filter((line) => line.includes("the store does not answer")).length).toBeLessThanOrEqual(1)
+      }
     })), 120_000)
 })

@@ -3,8 +3,10 @@ import { run } from "@clockwork/core/conformance"
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { describe, expect, it } from "@effect/vitest"
-import { DateTime, Duration, Effect, Layer, Queue, String } from "effect"
+import { Clock, Config, DateTime, Duration, Effect, Layer, Logger, Queue, String } from "effect"
 import { PgStore } from "../src/index.js"
+import * as ClockSkew from "../src/internal/clockSkew.js"
+import * as Tables from "../src/internal/tables.js"
 import { client, dropOnClose, freshSchema, freshStore, hasDatabase, url } from "./utils.js"
 
 describe.runIf(hasDatabase)("on the server at DATABASE_URL", () => {
@@ -36,6 +38,15 @@ const freshSchemaWithClient = Effect.gen(function*() {
   yield* dropOnClose(schema).pipe(Effect.provide(context))
   return { schema, sql: yield* sql }
 })
+
+/** Log lines at info level and above, as "LEVEL message". */
+const captureLogs = (lines: Array<string>) =>
+  Logger.replace(
+    Logger.defaultLogger,
+    Logger.make(({ logLevel, message }) => {
+      lines.push(`${logLevel.label} ${Array.isArray(message) ? message.join(" ") : globalThis.String(message)}`)
+    })
+  )
 
 describe.runIf(hasDatabase)("PgStore", () => {
   describe("migrations", () => {
@@ -121,6 +132,73 @@ describe.runIf(hasDatabase)("PgStore", () => {
         const changes = yield* store.changes
         const woken = yield* Queue.takeBetween(changes, 2, 2).pipe(Effect.timeout("5 seconds"))
         expect(Array.from(woken).sort()).toEqual(["runs", "schedules"])
+      }))
+  })
+
+  describe("connection loss", () => {
+    it.scopedLive("LISTEN comes back after PostgreSQL terminates its backend, said once each way", () =>
+      Effect.gen(function*() {
+        const lines: Array<string> = []
+        const { schema, sql } = yield* freshSchemaWithClient
+        // its own application name, so this test terminates its own LISTEN connection and no other
+        const name = `cw-listen-${schema}`
+        const context = yield* Layer.build(PgClient.layerConfig({ url, applicationName: Config.succeed(name) }))
+        // no polling: only LISTEN/NOTIFY can deliver changes
+        const listener = yield* PgStore.make({ schema, pollInterval: 0 }).pipe(
+          Effect.provide(context),
+          Effect.provide(captureLogs(lines))
+        )
+        const writer = yield* storeOn(schema)
+        const changes = yield* listener.changes
+        const listenBackends = sql<{ readonly pid: number }>`
+          select pid from pg_stat_activity where application_name = ${`${name} (clockwork listen)`}`
+        const [before] = yield* listenBackends
+        expect(before).toBeDefined()
+
+        yield* sql`select pg_terminate_backend(${before!.pid})`
+        // a new LISTEN connection, then the wake-up for what may have been missed meanwhile
+        const woken = yield* Queue.takeBetween(changes, 2, 2).pipe(Effect.timeout("10 seconds"))
+        expect(Array.from(woken).sort()).toEqual(["runs", "schedules"])
+        const after = yield* listenBackends
+        expect(after.map((row) => row.pid)).not.toContain(before!.pid)
+        expect(after).toHaveLength(1)
+
+        yield* writer.enqueue([newRun()], t0)
+        expect(yield* Queue.take(changes).pipe(Effect.timeout("5 seconds"))).toBe("runs")
+        expect(lines.filter((line) => line.includes("LISTEN")).map((line) => line.replace(/after .*$/, "after …")))
+          .toEqual([
+            `WARN clockwork: LISTEN clockwork:${schema} lost its connection; reconnecting, changes from other processes are heard when it is back`,
+            `INFO clockwork: LISTEN clockwork:${schema} is back after …`
+          ])
+      }), 30_000)
+  })
+
+  describe("clock skew", () => {
+    const tablesOf = (schema: string) =>
+      Effect.flatMap(Layer.build(client), (context) =>
+        Effect.map(SqlClient.SqlClient, (sql) => Tables.make(sql, schema)).pipe(Effect.provide(context)))
+
+    it.scopedLive("a machine clock 5 s behind the server's is measured and warned about", () =>
+      Effect.gen(function*() {
+        const lines: Array<string> = []
+        const live = Clock.make()
+        const behind: Clock.Clock = Object.assign(Object.create(live), {
+          unsafeCurrentTimeMillis: () => live.unsafeCurrentTimeMillis() - 5_000
+        })
+        const t = yield* tablesOf("clockwork")
+        const skew = yield* ClockSkew.check(t, Duration.seconds(1), behind).pipe(Effect.provide(captureLogs(lines)))
+        expect(Math.abs(skew - 5_000)).toBeLessThan(500)
+        expect(lines).toHaveLength(1)
+        expect(lines[0]).toMatch(/^WARN clockwork: the database server's clock is \d+ ms ahead of this machine's/)
+      }))
+
+    it.scopedLive("this machine and the local server agree, and nothing is said", () =>
+      Effect.gen(function*() {
+        const lines: Array<string> = []
+        const t = yield* tablesOf("clockwork")
+        const skew = yield* ClockSkew.check(t, Duration.seconds(1)).pipe(Effect.provide(captureLogs(lines)))
+        expect(Math.abs(skew)).toBeLessThan(1_000)
+        expect(lines).toEqual([])
       }))
   })
 

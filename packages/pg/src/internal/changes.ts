@@ -4,6 +4,7 @@ import type { Change } from "./sql/notify.js"
 import type { Tables } from "./tables.js"
 
 const ping = "listening"
+const everything: ReadonlyArray<Change> = ["runs", "schedules"]
 
 /**
  * Where notifications come from: `PgClient.listen` (a LISTEN connection of the
@@ -13,14 +14,14 @@ export type Listen = (channel: string) => Stream.Stream<string, SqlError>
 
 /**
  * The store's change feed: notifications on the schema's channel (from any
- * process, this one included: its own NOTIFYs come back through its LISTEN
- * connection), plus a poll that wakes each subscriber every `pollInterval`.
+ * process, this one included: its own NOTIFYs come back through LISTEN), plus
+ * a poll that wakes each subscriber every `pollInterval`.
  *
- * Why the poll: `PgClient.listen` keeps one LISTEN connection and does not
- * reconnect; if that connection drops, notifications stop without an error.
- * The poll turns that into latency (at most `pollInterval`) instead of a stall.
- * Reconnecting the LISTEN connection is left for later (see the README).
- * PGlite has no connection to lose, and its store polls only when asked to.
+ * When the LISTEN connection is lost (PostgreSQL restarted, the backend was
+ * terminated), the feed says so once, opens a new one with backoff (250 ms
+ * doubling to 10 s), says once that it is back, and then wakes every
+ * subscriber, since changes made meanwhile were not announced. The poll covers
+ * the gap, and a connection that dies without a word.
  *
  * Returns once LISTEN is in place (it sends itself pings until one arrives),
  * so a subscriber never misses a change made after it subscribed.
@@ -32,39 +33,73 @@ export const make = (
 ): Effect.Effect<Effect.Effect<Queue.Dequeue<Change>, never, Scope.Scope>, never, Scope.Scope> =>
   Effect.gen(function*() {
     const hub = yield* PubSub.sliding<Change>(16)
-    const listening = yield* Deferred.make<void>()
     // waiting for a connection is I/O, not the schedule's time: the live clock paces it, so a
     // TestClock in the app's tests cannot stall the store's start or its recovery
     const liveClock = Clock.make()
+    // when the current connection was lost, until a ping comes back on the next one
+    let lostAt: number | undefined
+    let listening = yield* Deferred.make<void>()
 
-    const feed = listen(t.channel).pipe(
-      Stream.runForEach((payload) =>
-        Effect.zipRight(
-          Deferred.succeed(listening, undefined),
-          payload === "runs" || payload === "schedules" ? PubSub.publish(hub, payload) : Effect.void
-        )
-      ),
-      Effect.catchAllCause((cause) => Effect.logWarning(`clockwork: LISTEN ${t.channel} failed; retrying`, cause)),
-      Effect.zipRight(Effect.sleep("1 second")),
-      Effect.forever
-    )
-    yield* Effect.forkScoped(Effect.withClock(feed, liveClock))
+    const heard = Effect.gen(function*() {
+      if (!(yield* Deferred.succeed(listening, undefined)) || lostAt === undefined) return
+      const lost = (yield* Clock.currentTimeMillis) - lostAt
+      lostAt = undefined
+      yield* Effect.logInfo(`clockwork: LISTEN ${t.channel} is back after ${Duration.format(Duration.millis(lost))}`)
+      yield* PubSub.publishAll(hub, everything)
+    })
 
     const pingAnswered = (wait: number) =>
       t.sql`select pg_notify(${t.channel}, ${ping})`.pipe(
-        Effect.zipRight(Deferred.await(listening).pipe(Effect.timeoutFail({ duration: wait, onTimeout: () => ping })))
+        // the current connection's answer
+        Effect.zipRight(Effect.suspend(() => Deferred.await(listening))),
+        Effect.timeoutFail({ duration: wait, onTimeout: () => ping })
       )
     // the first pings usually go out before LISTEN is in place and are lost, so the first waits
     // are short (a PGlite store is listening within milliseconds); then every 100 ms, 50 pings in all
     const waits = [5, 10, 20, 40, 80, ...Array.from({ length: 45 }, () => 100)]
-    const handshake = Effect.firstSuccessOf(waits.map(pingAnswered)).pipe(
+    const handshake = Effect.firstSuccessOf(waits.map(pingAnswered))
+
+    // one connection's life: LISTEN, and pings until it answers; it ends only when the connection is lost
+    const session = Effect.gen(function*() {
+      // a new connection needs its own answer (the first one uses the deferred the start waits for)
+      if (yield* Deferred.isDone(listening)) listening = yield* Deferred.make<void>()
+      yield* Effect.forkScoped(Effect.ignore(handshake))
+      return yield* listen(t.channel).pipe(
+        Stream.runForEach((payload) =>
+          payload === ping ? heard : payload === "runs" || payload === "schedules" ? PubSub.publish(hub, payload) : Effect.void
+        )
+      )
+    }).pipe(Effect.scoped)
+
+    const feed = Effect.gen(function*() {
+      let failures = 0
+      for (;;) {
+        const exit = yield* Effect.exit(session)
+        if (lostAt === undefined) {
+          lostAt = yield* Clock.currentTimeMillis
+          failures = 0
+          const meanwhile = Duration.greaterThan(pollInterval, Duration.zero)
+            ? `polling every ${Duration.format(pollInterval)} meanwhile`
+            : "changes from other processes are heard when it is back"
+          yield* Effect.logWarning(
+            `clockwork: LISTEN ${t.channel} lost its connection; reconnecting, ${meanwhile}`,
+            exit._tag === "Failure" ? exit.cause : "the stream ended"
+          )
+        }
+        yield* Effect.sleep(Math.min(10_000, 250 * 2 ** failures))
+        failures += 1
+      }
+    })
+    yield* Effect.forkScoped(Effect.withClock(feed, liveClock))
+
+    yield* Effect.withClock(Deferred.await(listening), liveClock).pipe(
+      Effect.timeoutFail({ duration: "6 seconds", onTimeout: () => ping }),
       Effect.catchAll(() =>
         Effect.logWarning(
           `clockwork: LISTEN ${t.channel} is not answering; changes from other processes arrive by polling until it does`
         )
       )
     )
-    yield* Effect.withClock(handshake, liveClock)
 
     // the poll uses the ambient Clock on purpose: under a TestClock it fires only when the test moves time
     const poll = (queue: Queue.Queue<Change>) =>

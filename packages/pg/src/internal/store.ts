@@ -3,6 +3,7 @@ import type { SqlClient } from "@effect/sql/SqlClient"
 import { Duration, Effect, type Scope } from "effect"
 import type { Options } from "../PgStore.js"
 import * as Changes from "./changes.js"
+import * as ClockSkew from "./clockSkew.js"
 import { storeError } from "./errors.js"
 import { migrate } from "./migrations.js"
 import { cancel } from "./sql/cancel.js"
@@ -25,6 +26,8 @@ export interface Driver {
   readonly listen: Changes.Listen
   /** the poll's interval when the options do not set one */
   readonly pollInterval: Duration.DurationInput
+  /** compare the database's clock with this process's at start-up (not for PGlite: it is this process) */
+  readonly checkClock?: boolean
 }
 
 export const tables = (sql: SqlClient, options: Options | undefined) =>
@@ -43,6 +46,11 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
   Effect.gen(function*() {
     const t = yield* tables(driver.sql, options)
     if (options?.migrate !== false) yield* migrate(t)
+    if (driver.checkClock === true) {
+      yield* ClockSkew.check(t, Duration.decode(options?.maxClockSkew ?? "1 second")).pipe(
+        Effect.catchAll((error) => Effect.logWarning("clockwork: could not compare clocks with the database", error))
+      )
+    }
     const subscribe = yield* Changes.make(t, driver.listen, Duration.decode(options?.pollInterval ?? driver.pollInterval))
 
     const store: JobStore = {

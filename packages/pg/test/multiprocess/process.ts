@@ -19,7 +19,7 @@ if (schema === undefined) throw new Error("usage: process.ts worker|scheduler <s
 // the application name lets a test find this process's connections in pg_stat_activity
 const Pg = PgClient.layerConfig({
   url: Config.redacted("DATABASE_URL"),
-  applicationName: Config.succeed(`clockwork-${role}`)
+  applicationName: Config.succeed(`clockwork-${role}-${schema}`)
 })
 const Store = PgStore.layer({ schema, migrate: false }).pipe(Layer.provideMerge(Pg))
 const ready = Effect.sync(() => process.stdout.write("ready\n"))
