@@ -997,6 +997,49 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
         }))
     })
 
+    describe("workers", () => {
+      const info = new JobStore.WorkerInfo({ concurrency: 8, jobs: ["send-email"], running: 0 })
+      const beatOf = (id: string, now: number, fields: Partial<JobStore.WorkerBeat> = {}): JobStore.WorkerBeat => ({
+        id,
+        startedAt: t0,
+        now,
+        expiresAt: now + minute,
+        info,
+        ...fields
+      })
+
+      test("a beat lists the worker until it expires; reapExpired forgets it then", (store) =>
+        Effect.gen(function*() {
+          yield* store.workerBeat(beatOf("worker-b", t0))
+          yield* store.workerBeat(beatOf("worker-a", t0, { expiresAt: t0 + 2 * minute }))
+          const listed = yield* store.listWorkers(t0 + second)
+          expect(listed.map((w) => w.id)).toEqual(["worker-a", "worker-b"])
+          const b = listed[1]!
+          expect([millis(b.startedAt), millis(b.heartbeatAt), millis(b.expiresAt)]).toEqual([t0, t0, t0 + minute])
+          expect(b.info).toEqual(info)
+
+          // worker-b's beat has expired: not listed, though its row is there until a reaper runs
+          expect((yield* store.listWorkers(t0 + minute + second)).map((w) => w.id)).toEqual(["worker-a"])
+          yield* store.reapExpired(t0 + minute + second)
+          expect((yield* store.listWorkers(t0)).map((w) => w.id)).toEqual(["worker-a"])
+        }))
+
+      test("a later beat updates the worker's row; removeWorker forgets it", (store) =>
+        Effect.gen(function*() {
+          yield* store.workerBeat(beatOf("worker-1", t0))
+          const busy = new JobStore.WorkerInfo({ concurrency: 8, jobs: ["send-email"], running: 3 })
+          yield* store.workerBeat(beatOf("worker-1", t0 + 20 * second, { info: busy }))
+          const [worker] = yield* store.listWorkers(t0 + 20 * second)
+          expect(millis(worker!.heartbeatAt)).toBe(t0 + 20 * second)
+          expect(millis(worker!.expiresAt)).toBe(t0 + 20 * second + minute)
+          expect(worker!.info.running).toBe(3)
+          yield* store.removeWorker("worker-1")
+          expect(yield* store.listWorkers(t0)).toEqual([])
+          // removing a worker that is not there is not an error
+          yield* store.removeWorker("worker-1")
+        }))
+    })
+
     describe("runs", () => {
       test("listRuns filters by state, job and schedule, and limits", (store) =>
         Effect.gen(function*() {

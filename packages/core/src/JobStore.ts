@@ -173,6 +173,50 @@ export interface FireResult {
 }
 
 /**
+ * What a runner says about itself on each beat.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class WorkerInfo extends Schema.Class<WorkerInfo>("WorkerInfo")({
+  /** runs it may execute at once */
+  concurrency: Schema.Number,
+  /** the jobs it has registered */
+  jobs: Schema.Array(Schema.String),
+  /** runs it was executing at the beat */
+  running: Schema.Number
+}) {}
+
+/**
+ * A live runner, as the store last heard from it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class WorkerRecord extends Schema.Class<WorkerRecord>("WorkerRecord")({
+  id: Schema.String,
+  startedAt: Schema.DateTimeUtcFromNumber,
+  heartbeatAt: Schema.DateTimeUtcFromNumber,
+  /** gone unless it beats again before this */
+  expiresAt: Schema.DateTimeUtcFromNumber,
+  info: WorkerInfo
+}) {}
+
+/**
+ * A runner's beat: it is alive until `expiresAt`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface WorkerBeat {
+  readonly id: string
+  readonly startedAt: number
+  readonly now: number
+  readonly expiresAt: number
+  readonly info: WorkerInfo
+}
+
+/**
  * A request for due runs.
  *
  * @since 0.1.0
@@ -300,7 +344,10 @@ export interface JobStore {
   readonly cancel: (runId: RunId, now: number) => Effect.Effect<CancelResult, StoreError>
   /** extends the leases of runs a live worker holds */
   readonly heartbeat: (workerId: string, runIds: ReadonlyArray<RunId>, leaseUntil: number) => Effect.Effect<void, StoreError>
-  /** queues again the runs whose lease expired (their worker died); returns how many */
+  /**
+   * queues again the runs whose lease expired (their worker died), and forgets
+   * the workers whose beat expired; returns how many runs
+   */
   readonly reapExpired: (now: number) => Effect.Effect<number, StoreError>
   readonly getRun: (runId: RunId) => Effect.Effect<Run, RunNotFound | StoreError>
   readonly listRuns: (query: RunQuery) => Effect.Effect<ReadonlyArray<Run>, StoreError>
@@ -313,6 +360,14 @@ export interface JobStore {
    * their earlier attempts' rows); returns how many history rows went
    */
   readonly pruneHistory: (before: number) => Effect.Effect<number, StoreError>
+
+  // workers
+  /** records that a runner is alive (creates or updates its row) */
+  readonly workerBeat: (beat: WorkerBeat) => Effect.Effect<void, StoreError>
+  /** forgets a runner that stopped */
+  readonly removeWorker: (id: string) => Effect.Effect<void, StoreError>
+  /** the runners alive at `now` (their beat has not expired), by id */
+  readonly listWorkers: (now: number) => Effect.Effect<ReadonlyArray<WorkerRecord>, StoreError>
 
   /** wakes up runners and tickers when runs or schedules change */
   readonly changes: Effect.Effect<Queue.Dequeue<"runs" | "schedules">, never, Scope.Scope>

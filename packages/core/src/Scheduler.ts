@@ -34,6 +34,7 @@ import {
   RunNotFound,
   type ScheduleNotFound,
   type ScheduleRecord,
+  type WorkerRecord,
   type StoreError
 } from "./JobStore.js"
 import { dueTicks } from "./internal/ticker.js"
@@ -175,6 +176,8 @@ export interface Scheduler {
   readonly schedules: Effect.Effect<ReadonlyArray<ScheduleRecord>, StoreError>
   readonly getRun: (runId: RunId) => Effect.Effect<Run, RunNotFound | StoreError>
   readonly history: (query?: HistoryQuery) => Effect.Effect<ReadonlyArray<RunRecord>, StoreError>
+  /** the runners alive now, on any machine sharing the store */
+  readonly workers: Effect.Effect<ReadonlyArray<WorkerRecord>, StoreError>
 }
 
 /**
@@ -363,7 +366,8 @@ export const make: Effect.Effect<Scheduler, never, JobStore | Events> = Effect.g
 
     schedules: store.listSchedules,
     getRun: store.getRun,
-    history: (query) => store.history(query ?? {})
+    history: (query) => store.history(query ?? {}),
+    workers: Effect.flatMap(Clock.currentTimeMillis, store.listWorkers)
   })
 })
 
@@ -576,6 +580,19 @@ export const schedules: Effect.Effect<ReadonlyArray<ScheduleRecord>, StoreError,
  */
 export const history = (query?: HistoryQuery): Effect.Effect<ReadonlyArray<RunRecord>, StoreError, Scheduler> =>
   Effect.flatMap(Scheduler, (s) => s.history(query))
+
+/**
+ * The runners alive now (each beats every third of its lease), on any machine
+ * sharing the store: id, when it started and last beat, its concurrency, jobs
+ * and how many runs it was executing.
+ *
+ * @since 0.1.0
+ * @category queries
+ */
+export const workers: Effect.Effect<ReadonlyArray<WorkerRecord>, StoreError, Scheduler> = Effect.flatMap(
+  Scheduler,
+  (s) => s.workers
+)
 
 /**
  * Drives a job from any Effect `Schedule`, in this process only (nothing is

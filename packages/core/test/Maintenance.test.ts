@@ -183,3 +183,26 @@ describe("retention", () => {
       })
     }))
 })
+
+describe("workers", () => {
+  it.scopedLive("a runner is listed while it runs, beating every third of its lease, and gone when it stops", () =>
+    Effect.gen(function*() {
+      const store = yield* JobStore.makeMemory
+      const App = Clockwork.layer([nap, noop], {
+        reaper: false,
+        retention: false,
+        runner: { workerId: "worker-1", concurrency: 4, lease: "600 millis", shutdownGrace: 0 }
+      }).pipe(Layer.provideMerge(Layer.succeed(JobStore.JobStore, store)))
+      yield* Effect.gen(function*() {
+        yield* Scheduler.enqueue(nap, { seconds: 60 })
+        // a few beats (every 200 ms) later
+        yield* Effect.sleep("500 millis")
+        const [worker] = yield* Scheduler.workers
+        expect(worker?.id).toBe("worker-1")
+        expect(worker?.info).toMatchObject({ concurrency: 4, jobs: ["nap", "noop"], running: 1 })
+        expect(worker!.heartbeatAt.epochMillis).toBeGreaterThan(worker!.startedAt.epochMillis)
+        expect(worker!.expiresAt.epochMillis - worker!.heartbeatAt.epochMillis).toBe(600)
+      }).pipe(Effect.provide(App), Effect.scoped)
+      expect(yield* store.listWorkers(0)).toEqual([])
+    }))
+})

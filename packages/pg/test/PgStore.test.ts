@@ -59,7 +59,7 @@ describe.runIf(hasDatabase)("PgStore", () => {
           { concurrency: "unbounded" }
         )
         // one process applied the migrations; the others waited for it, then found nothing to do
-        expect(applied.flat()).toEqual([[1, "create_tables"], [2, "runs_finished_index"]])
+        expect(applied.flat()).toEqual([[1, "create_tables"], [2, "runs_finished_index"], [3, "workers_expiry"]])
 
         const tables = yield* sql<{ table_name: string }>`
           select table_name from information_schema.tables where table_schema = ${schema} order by table_name`
@@ -71,7 +71,7 @@ describe.runIf(hasDatabase)("PgStore", () => {
           "workers"
         ])
         const migrations = yield* sql`select migration_id from ${sql(`${schema}.clockwork_migrations`)}`
-        expect(migrations).toHaveLength(2)
+        expect(migrations).toHaveLength(3)
         expect(yield* PgStore.migrate({ schema }).pipe(Effect.provide(contexts[0]!))).toEqual([])
       }))
 

@@ -10,9 +10,10 @@ import type {
   RunQuery,
   ScheduleFire,
   ScheduleInput,
-  UpsertResult
+  UpsertResult,
+  WorkerBeat
 } from "../JobStore.js"
-import { RunNotFound, ScheduleNotFound, ScheduleRecord } from "../JobStore.js"
+import { RunNotFound, ScheduleNotFound, ScheduleRecord, WorkerRecord } from "../JobStore.js"
 import type { HistoryQuery, RunId, RunState } from "../Run.js"
 import { Run, RunError, RunRecord } from "../Run.js"
 import { Trigger } from "../Trigger.js"
@@ -86,6 +87,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
   const runningSerial = new Set<string>()
   const schedules = new Map<string, ScheduleEntry>()
   let history: Array<HistoryRow> = []
+  const workers = new Map<string, WorkerBeat>()
   let seq = 0
 
   // queued runs not yet due, by runAt; due runs, by priority then runAt
@@ -467,6 +469,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
           queue(e, now)
         }
         if (expired.length > 0) notify("runs")
+        for (const [id, worker] of workers) if (worker.expiresAt < now) workers.delete(id)
         return expired.length
       }),
 
@@ -523,6 +526,32 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
         })
         return pruned
       }),
+
+    workerBeat: (beat) =>
+      Effect.sync(() => {
+        workers.set(beat.id, beat)
+      }),
+
+    removeWorker: (id) =>
+      Effect.sync(() => {
+        workers.delete(id)
+      }),
+
+    listWorkers: (now) =>
+      Effect.sync(() =>
+        Array.from(workers.values())
+          .filter((w) => w.expiresAt >= now)
+          .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+          .map((w) =>
+            new WorkerRecord({
+              id: w.id,
+              startedAt: utc(w.startedAt),
+              heartbeatAt: utc(w.now),
+              expiresAt: utc(w.expiresAt),
+              info: w.info
+            })
+          )
+      ),
 
     changes: PubSub.subscribe(changes)
   }

@@ -20,6 +20,7 @@ import type { Any, JobContext, Registry } from "../Job.js"
 import type { ParseError } from "effect/ParseResult"
 import { UnknownJob } from "../Job.js"
 import type { ClaimedRun, JobStore, NewRun, RunOutcome } from "../JobStore.js"
+import { WorkerInfo } from "../JobStore.js"
 import type { Metrics, RunId, RunStatus } from "../Run.js"
 import { RunError } from "../Run.js"
 import * as Deadlines from "./deadlines.js"
@@ -428,6 +429,28 @@ export const make = (
     })
     yield* Effect.forkScoped(heartbeatLoop)
 
+    // the runner's own beat: it is listed as a live worker until a lease's length after its last one.
+    // Paced by the live clock, as I/O is: a TestClock moved by years would otherwise step through
+    // every beat in between (its instants still come from the app's Clock)
+    const liveClock = Clock.make()
+    const startedAt = yield* Clock.currentTimeMillis
+    const jobNames = Array.from(jobs.keys()).sort()
+    const beat = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      store.workerBeat({
+        id: config.workerId,
+        startedAt,
+        now,
+        expiresAt: now + config.leaseMs,
+        info: new WorkerInfo({ concurrency: config.concurrency, jobs: jobNames, running: active.size })
+      }))
+    yield* Effect.forkScoped(
+      beat.pipe(
+        Effect.matchCauseEffect({ onFailure: (cause) => outage.failed("workerBeat", cause), onSuccess: () => outage.answered }),
+        Effect.zipRight(Effect.withClock(Effect.sleep(config.leaseMs / 3), liveClock)),
+        Effect.forever
+      )
+    )
+
     // one wake-up queue for the claim loop: completions, and changes in the store
     yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Queue.take(changes), Queue.offer(wake, undefined))))
     yield* Effect.forkScoped(flushLoop)
@@ -446,6 +469,9 @@ export const make = (
         for (const a of active.values()) stop(a, "shutdown")
         yield* Fiber.awaitAll(fibers())
         yield* flush
+        yield* store.removeWorker(config.workerId).pipe(
+          Effect.catchAll((error) => Effect.logDebug("clockwork: could not remove this worker's row", error))
+        )
       })
     )
 

@@ -102,7 +102,7 @@ const migrations = (t: Tables): Record<string, Effect.Effect<void, unknown, SqlC
       create index run_history_schedule on ${t.history} (schedule_id, finished_at desc, seq desc)
       where schedule_id is not null`
 
-    // live workers and their heartbeats (written from phase 2 on)
+    // live workers and their heartbeats
     yield* sql`
       create table ${t.workers} (
         id text primary key,
@@ -115,6 +115,11 @@ const migrations = (t: Tables): Record<string, Effect.Effect<void, unknown, SqlC
   // pruneHistory finds the final runs by when they ended
   "0002_runs_finished_index": Effect.asVoid(
     t.sql`create index runs_finished on ${t.runs} (finished_at) where finished_at is not null`
+  ),
+
+  // runners' beats: a row is live until expires_at (a lease's length after its last beat)
+  "0003_workers_expiry": Effect.asVoid(
+    t.sql`alter table ${t.workers} add column expires_at timestamptz not null default now()`
   )
 })
 

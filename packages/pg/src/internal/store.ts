@@ -16,6 +16,7 @@ import { notify } from "./sql/notify.js"
 import * as Queries from "./sql/queries.js"
 import { pruneHistory } from "./sql/prune.js"
 import * as Schedules from "./sql/schedules.js"
+import * as Workers from "./sql/workers.js"
 import * as Tables from "./tables.js"
 
 export const defaultSchema = "clockwork"
@@ -74,12 +75,16 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
       cancel: (runId, now) => storeError("cancel")(cancel(t, runId, now)),
       heartbeat: (workerId, runIds, leaseUntil) =>
         storeError("heartbeat")(heartbeat(t, workerId, runIds, leaseUntil)),
-      reapExpired: (now) => storeError("reapExpired")(reapExpired(t, now)),
+      reapExpired: (now) => storeError("reapExpired")(Effect.zipLeft(reapExpired(t, now), Workers.reap(t, now))),
       getRun: (runId) => storeError("getRun")(Queries.getRun(t, runId)),
       listRuns: (query) => storeError("listRuns")(Queries.listRuns(t, query)),
 
       history: (query) => storeError("history")(Queries.history(t, query)),
       pruneHistory: (before) => storeError("pruneHistory")(pruneHistory(t, before)),
+
+      workerBeat: (worker) => storeError("workerBeat")(Workers.beat(t, worker)),
+      removeWorker: (id) => storeError("removeWorker")(Workers.remove(t, id)),
+      listWorkers: (now) => storeError("listWorkers")(Workers.list(t, now)),
 
       changes: subscribe
     }
