@@ -45,7 +45,7 @@ export interface Runner {
   readonly workerId: string
   /** interrupts a run this runner is executing; false if it holds no such run */
   readonly cancel: (runId: RunId) => Effect.Effect<boolean>
-  /** ids of the runs executing now */
+  /** ids of the runs it holds: executing now, or ended with their outcome not yet written */
   readonly activeRuns: () => ReadonlyArray<RunId>
 }
 

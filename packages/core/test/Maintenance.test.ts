@@ -63,9 +63,9 @@ describe("a store that stops answering", () => {
 
         state.down = false
         yield* Testing.advance("5 seconds")
-        // down from the first failed call (the outcomes at 10 s) to the retry at 66.3 s (backoff: at most 5 s)
+        // down from the first failed call (the outcomes at 10 s) to the first call that succeeds, at 67.1 s (backoff: at most 5 s)
         expect(lines.filter((line) => line.includes("answers again"))).toEqual([
-          "INFO clockwork: the store answers again, after 56s 300ms"
+          "INFO clockwork: the store answers again, after 57s 100ms"
         ])
         const history = yield* Scheduler.history({ jobName: "nap" })
         expect(history.map((r) => [r.status, r.finishedAt.epochMillis])).toEqual([

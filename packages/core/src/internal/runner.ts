@@ -137,7 +137,10 @@ export const make = (
     const changes = yield* store.changes
     const outage = Outage.of(store)
     const wake = yield* Queue.sliding<void>(1)
+    // runs whose fiber is running, and runs that ended but whose outcome is not written yet (their
+    // slot is free for the next claim; their lease is still renewed, as the store still has them running)
     const active = new Map<RunId, Active>()
+    const unrecorded = new Map<RunId, Active>()
     const perJob = new Map<string, number>()
     const limited = Array.from(jobs.values()).filter((job) => job.concurrency !== undefined)
     let pending: Array<{ readonly outcome: RunOutcome; readonly active: Active }> = []
@@ -163,10 +166,10 @@ export const make = (
               // the last write at shutdown: the runs stay claimed, their leases expire and they are re-queued
               return Effect.zipRight(
                 Effect.logError(`clockwork: could not record ${batch.length} run outcome(s) while shutting down`, cause),
-                Effect.sync(() => batch.forEach((p) => release(p.active)))
+                Effect.sync(() => batch.forEach((p) => unrecorded.delete(p.active.claim.id)))
               )
             }
-            // kept (their runs keep their slots and leases) and written once the store answers
+            // kept (their leases renewed) and written once the store answers
             pending = batch.concat(pending)
             return Effect.zipRight(outage.failed("complete", cause), Effect.sync(() => flushWake.unsafeOffer(undefined)))
           },
@@ -174,7 +177,7 @@ export const make = (
             Effect.zipRight(
               outage.answered,
               Effect.suspend(() => {
-                for (const p of batch) release(p.active)
+                for (const p of batch) unrecorded.delete(p.active.claim.id)
                 wake.unsafeOffer(undefined)
                 return events.hasSubscribers() ? Effect.forEach(batch, (p) => publishOutcome(p.outcome)) : Effect.void
               })
@@ -206,9 +209,13 @@ export const make = (
       metrics: a.reported
     })
 
+    // the run's slot is free at once: the next claim overlaps the write of this outcome
     const record = (a: Active, outcome: RunOutcome) => {
+      release(a)
+      unrecorded.set(a.claim.id, a)
       pending.push({ outcome, active: a })
       flushWake.unsafeOffer(undefined)
+      wake.unsafeOffer(undefined)
     }
 
     const succeeded = (a: Active, startedAt: number, value: unknown): Effect.Effect<void> =>
@@ -382,7 +389,8 @@ export const make = (
 
     const claimLoop = Effect.gen(function*() {
       for (;;) {
-        const free = config.concurrency - active.size
+        // at most `concurrency` outcomes waiting to be written: a slow store slows the claims
+        const free = unrecorded.size >= config.concurrency ? 0 : config.concurrency - active.size
         const now = yield* Clock.currentTimeMillis
         if (free > 0 && !stopping) {
           const limit = Math.min(free, config.batchSize)
@@ -418,11 +426,12 @@ export const make = (
     // leases: renewed every third of their length while this runner holds runs
     const heartbeatLoop = Effect.gen(function*() {
       for (;;) {
-        if (active.size === 0) yield* Queue.take(started)
+        if (active.size === 0 && unrecorded.size === 0) yield* Queue.take(started)
         yield* Effect.sleep(config.leaseMs / 3)
-        if (active.size === 0) continue
+        if (active.size === 0 && unrecorded.size === 0) continue
         const now = yield* Clock.currentTimeMillis
-        yield* store.heartbeat(config.workerId, Array.from(active.keys()), now + config.leaseMs).pipe(
+        const held = [...active.keys(), ...unrecorded.keys()]
+        yield* store.heartbeat(config.workerId, held, now + config.leaseMs).pipe(
           Effect.matchCauseEffect({ onFailure: (cause) => outage.failed("heartbeat", cause), onSuccess: () => outage.answered })
         )
       }
@@ -484,6 +493,6 @@ export const make = (
           stop(a, "cancel")
           return Effect.as(Fiber.await(a.fiber), true)
         }),
-      activeRuns: () => Array.from(active.keys())
+      activeRuns: () => [...active.keys(), ...unrecorded.keys()]
     }
   })

@@ -12,6 +12,16 @@ const everything: ReadonlyArray<Change> = ["runs", "schedules"]
  */
 export type Listen = (channel: string) => Stream.Stream<string, SqlError>
 
+/** Subscriptions to the feed, and a way to tell this process's subscribers at once. */
+export interface Feed {
+  readonly subscribe: Effect.Effect<Queue.Dequeue<Change>, never, Scope.Scope>
+  /**
+   * wakes this process's subscribers now, without waiting for the NOTIFY to
+   * come back from the server (it still comes, and wakes them again)
+   */
+  readonly local: (change: Change) => Effect.Effect<boolean>
+}
+
 /**
  * The store's change feed: notifications on the schema's channel (from any
  * process, this one included: its own NOTIFYs come back through LISTEN), plus
@@ -30,7 +40,7 @@ export const make = (
   t: Tables,
   listen: Listen,
   pollInterval: Duration.Duration
-): Effect.Effect<Effect.Effect<Queue.Dequeue<Change>, never, Scope.Scope>, never, Scope.Scope> =>
+): Effect.Effect<Feed, never, Scope.Scope> =>
   Effect.gen(function*() {
     const hub = yield* PubSub.sliding<Change>(16)
     // waiting for a connection is I/O, not the schedule's time: the live clock paces it, so a
@@ -105,7 +115,7 @@ export const make = (
     const poll = (queue: Queue.Queue<Change>) =>
       Effect.forever(Effect.zipRight(Effect.sleep(pollInterval), Queue.offerAll(queue, ["runs", "schedules"])))
 
-    return Effect.gen(function*() {
+    const subscribe = Effect.gen(function*() {
       const queue = yield* Effect.acquireRelease(Queue.sliding<Change>(16), Queue.shutdown)
       const subscription = yield* PubSub.subscribe(hub)
       yield* Effect.forkScoped(
@@ -114,4 +124,5 @@ export const make = (
       if (Duration.greaterThan(pollInterval, Duration.zero)) yield* Effect.forkScoped(poll(queue))
       return queue
     })
+    return { subscribe, local: (change: Change) => PubSub.publish(hub, change) }
   })

@@ -1,5 +1,5 @@
 import { type JobStore, StoreError } from "@clockwork/core/JobStore"
-import type { SqlClient } from "@effect/sql/SqlClient"
+import { type SqlClient, TransactionConnection } from "@effect/sql/SqlClient"
 import { Duration, Effect, type Scope } from "effect"
 import type { Options } from "../PgStore.js"
 import * as Changes from "./changes.js"
@@ -12,7 +12,6 @@ import { complete } from "./sql/complete.js"
 import { insertRuns } from "./sql/enqueue.js"
 import { fire } from "./sql/fire.js"
 import { heartbeat, reapExpired } from "./sql/leases.js"
-import { notify } from "./sql/notify.js"
 import * as Queries from "./sql/queries.js"
 import { pruneHistory } from "./sql/prune.js"
 import * as Schedules from "./sql/schedules.js"
@@ -52,7 +51,13 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
         Effect.catchAll((error) => Effect.logWarning("clockwork: could not compare clocks with the database", error))
       )
     }
-    const subscribe = yield* Changes.make(t, driver.listen, Duration.decode(options?.pollInterval ?? driver.pollInterval))
+    const feed = yield* Changes.make(t, driver.listen, Duration.decode(options?.pollInterval ?? driver.pollInterval))
+
+    // this process's runners wake at once after an enqueue that committed; inside the app's own
+    // transaction the NOTIFY at its commit is the wake-up (a rollback must wake no one)
+    const wakeLocally = Effect.serviceOption(TransactionConnection).pipe(
+      Effect.flatMap((transaction) => transaction._tag === "None" ? feed.local("runs") : Effect.void)
+    )
 
     const store: JobStore = {
       upsertSchedule: (input) => storeError("upsertSchedule")(Schedules.upsert(t, input)),
@@ -66,9 +71,14 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
       nextFireAt: storeError("nextFireAt")(Schedules.nextFireAt(t)),
 
       enqueue: (runs, now) =>
-        runs.length === 0 ? Effect.succeed([]) : storeError("enqueue")(t.sql.withTransaction(
-          Effect.tap(insertRuns(t, "enqueue", runs, now), () => notify(t, "runs"))
-        )),
+        runs.length === 0
+          ? Effect.succeed([])
+          : storeError("enqueue")(
+            // without dedup keys one statement; with them, rounds that must commit together
+            runs.some((run) => run.key !== undefined)
+              ? t.sql.withTransaction(insertRuns(t, "enqueue", runs, now, true))
+              : insertRuns(t, "enqueue", runs, now, true)
+          ).pipe(Effect.tap(wakeLocally)),
       claim: (request) => storeError("claim")(claim(t, request)),
       nextRunAt: (after) => storeError("nextRunAt")(Queries.nextRunAt(t, after)),
       complete: (outcomes) => storeError("complete")(complete(t, outcomes)),
@@ -86,7 +96,7 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
       removeWorker: (id) => storeError("removeWorker")(Workers.remove(t, id)),
       listWorkers: (now) => storeError("listWorkers")(Workers.list(t, now)),
 
-      changes: subscribe
+      changes: feed.subscribe
     }
     return store
   })

@@ -2,13 +2,17 @@ import { type NewRun, StoreError } from "@clockwork/core/JobStore"
 import type { RunId } from "@clockwork/core/Run"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
+import * as Ids from "../ids.js"
 import { encodeJson, instant, json } from "../rows.js"
 import type { Tables } from "../tables.js"
 
 /**
  * Inserts runs in one statement (one array parameter per column, so ten
  * thousand runs are still ten parameters) and returns their ids in input
- * order; ids come from `gen_random_uuid()`.
+ * order. Ids are made here (time-ordered UUIDs, see ids.ts), so runs without a
+ * dedup key are a plain insert. With `notify`, the statement also wakes the
+ * listeners (at its commit): an enqueue outside a transaction is one round
+ * trip.
  *
  * A dedup `key` held by a queued or running run returns that run's id. The
  * statement looks such runs up, and `on conflict ... do nothing` on the partial
@@ -22,9 +26,17 @@ export const insertRuns = (
   t: Tables,
   operation: string,
   runs: ReadonlyArray<NewRun>,
-  createdAt: number | ReadonlyArray<number>
+  createdAt: number | ReadonlyArray<number>,
+  notify = false
 ): Effect.Effect<ReadonlyArray<RunId>, SqlError | StoreError> =>
   Effect.gen(function*() {
+    const createdAtOf = (i: number) => typeof createdAt === "number" ? createdAt : createdAt[i]!
+    if (runs.every((run) => run.key === undefined)) {
+      const ids = Ids.make(runs.length, createdAtOf(0))
+      const columns = yield* encodeJson(operation, () => toColumns(runs))
+      yield* plainInsert(t, ids, columns, runs.map((_, i) => createdAtOf(i)), notify)
+      return ids as Array<RunId>
+    }
     const ids = new Array<RunId | undefined>(runs.length)
     // the same key twice in one call: the later ones share the first one's run
     const firstWithKey = new Map<string, number>()
@@ -39,13 +51,13 @@ export const insertRuns = (
         pending.push(i)
       }
     }
-    const createdAtOf = (i: number) => typeof createdAt === "number" ? createdAt : createdAt[i]!
     for (let round = 0; pending.length > 0; round++) {
       if (round === 5) {
         return yield* new StoreError({ operation, message: "dedup keys kept changing hands; try again" })
       }
       const columns = yield* encodeJson(operation, () => toColumns(pending.map((i) => runs[i]!)))
-      const rows = yield* insertStatement(t, columns, pending.map(createdAtOf))
+      const fresh = Ids.make(pending.length, createdAtOf(pending[0]!))
+      const rows = yield* keyedInsert(t, fresh, columns, pending.map(createdAtOf), notify)
       const missing: Array<number> = []
       for (const row of rows) {
         const input = pending[Number(row.ord) - 1]!
@@ -70,11 +82,46 @@ const toColumns = (runs: ReadonlyArray<NewRun>) => ({
   then: runs.map((r) => JSON.stringify(r.then ?? []))
 })
 
-const insertStatement = (t: Tables, c: ReturnType<typeof toColumns>, createdAt: ReadonlyArray<number>) =>
+const plainInsert = (
+  t: Tables,
+  ids: ReadonlyArray<string>,
+  c: ReturnType<typeof toColumns>,
+  createdAt: ReadonlyArray<number>,
+  notify: boolean
+) =>
+  t.sql`
+    with inserted as (
+      insert into ${t.runs}
+        (id, job_name, payload, schedule_id, state, run_at, scheduled_for, priority, key, serial, then_jobs, created_at)
+      select i.id, i.job_name, i.payload, i.schedule_id, 'queued', i.run_at, i.scheduled_for, i.priority, null, i.serial,
+        array(select jsonb_array_elements_text(i.then_jobs)), i.created_at
+      from unnest(
+        ${ids}::uuid[],
+        ${c.jobName}::text[],
+        ${c.payload}::jsonb[],
+        ${c.scheduleId}::text[],
+        ${c.runAt}::timestamptz[],
+        ${c.scheduledFor}::timestamptz[],
+        ${c.priority}::int[],
+        ${c.serial}::boolean[],
+        ${c.then}::jsonb[],
+        ${createdAt.map(instant)}::timestamptz[]
+      ) as i(id, job_name, payload, schedule_id, run_at, scheduled_for, priority, serial, then_jobs, created_at)
+    )
+    ${notify ? t.sql`select pg_notify(${t.channel}, 'runs')` : t.sql`select 1`}`
+
+const keyedInsert = (
+  t: Tables,
+  ids: ReadonlyArray<string>,
+  c: ReturnType<typeof toColumns>,
+  createdAt: ReadonlyArray<number>,
+  notify: boolean
+) =>
   t.sql<{ readonly ord: string | number; readonly id: string | null }>`
     with input as materialized (
-      select gen_random_uuid() as id, i.*
+      select i.*
       from unnest(
+        ${ids}::uuid[],
         ${c.jobName}::text[],
         ${c.payload}::jsonb[],
         ${c.scheduleId}::text[],
@@ -85,7 +132,7 @@ const insertStatement = (t: Tables, c: ReturnType<typeof toColumns>, createdAt: 
         ${c.serial}::boolean[],
         ${c.then}::jsonb[],
         ${createdAt.map(instant)}::timestamptz[]
-      ) with ordinality as i(job_name, payload, schedule_id, run_at, scheduled_for, priority, key, serial, then_jobs,
+      ) with ordinality as i(id, job_name, payload, schedule_id, run_at, scheduled_for, priority, key, serial, then_jobs,
         created_at, ord)
     ),
     existing as (
@@ -105,9 +152,13 @@ const insertStatement = (t: Tables, c: ReturnType<typeof toColumns>, createdAt: 
       order by i.ord
       on conflict (key) where key is not null and state in ('queued', 'running') do nothing
       returning id
+    ),
+    notified as (
+      select ${notify ? t.sql`pg_notify(${t.channel}, 'runs')` : t.sql`null`} as done
     )
     select i.ord, coalesce(n.id, e.id)::text as id
     from input i
+    cross join notified
     left join inserted n on n.id = i.id
     left join existing e on e.ord = i.ord
     order by i.ord`
