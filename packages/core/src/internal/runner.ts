@@ -147,6 +147,9 @@ export const make = (
     const flushWake = yield* Queue.sliding<void>(1)
     const started = yield* Queue.sliding<void>(1)
     let stopping = false
+    // whether due runs may be waiting for a free slot: the claim loop last stopped for want of
+    // slots (or of a capped job's capacity), not because the queue had nothing due
+    let starved = false
 
     const publish = (make: () => Event): Effect.Effect<void> => events.hasSubscribers() ? events.publish(make()) : Effect.void
 
@@ -178,7 +181,8 @@ export const make = (
               outage.answered,
               Effect.suspend(() => {
                 for (const p of batch) unrecorded.delete(p.active.claim.id)
-                wake.unsafeOffer(undefined)
+                // a schedule's serial run (overlap "queue") lets the next one go once this outcome is written
+                if (starved || batch.some((p) => p.outcome.scheduleId !== undefined)) wake.unsafeOffer(undefined)
                 return events.hasSubscribers() ? Effect.forEach(batch, (p) => publishOutcome(p.outcome)) : Effect.void
               })
             )
@@ -215,7 +219,7 @@ export const make = (
       unrecorded.set(a.claim.id, a)
       pending.push({ outcome, active: a })
       flushWake.unsafeOffer(undefined)
-      wake.unsafeOffer(undefined)
+      if (starved) wake.unsafeOffer(undefined)
     }
 
     const succeeded = (a: Active, startedAt: number, value: unknown): Effect.Effect<void> =>
@@ -409,6 +413,7 @@ export const make = (
             continue
           }
         }
+        starved = free === 0 || limited.some((job) => (perJob.get(job.name) ?? 0) >= job.concurrency!)
         const next = free > 0 ? yield* store.nextRunAt(now) : undefined
         if (next !== undefined) {
           yield* Effect.raceFirst(Queue.take(wake), Effect.sleep(next - now))
@@ -460,8 +465,12 @@ export const make = (
       )
     )
 
-    // one wake-up queue for the claim loop: completions, and changes in the store
-    yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Queue.take(changes), Queue.offer(wake, undefined))))
+    // one wake-up queue for the claim loop: freed slots, and new runs in the store
+    yield* Effect.forkScoped(
+      Effect.forever(
+        Effect.flatMap(Queue.take(changes), (change) => change === "runs" ? Queue.offer(wake, undefined) : Effect.void)
+      )
+    )
     yield* Effect.forkScoped(flushLoop)
     yield* Effect.forkScoped(claimLoop)
 

@@ -59,6 +59,8 @@ export const ticksToFire = (schedule: ScheduleRecord, now: number): {
 export const make = (store: JobStore, events: Events) =>
   Effect.gen(function*() {
     const changes = yield* store.changes
+    // runs come and go all the time; only a change to the schedules can move the next tick
+    const scheduleChange = Queue.take(changes).pipe(Effect.repeat({ until: (change) => change === "schedules" }))
     const outage = Outage.of(store)
 
     const fireOne = (schedule: ScheduleRecord, now: number) =>
@@ -112,9 +114,9 @@ export const make = (store: JobStore, events: Events) =>
         if (due.length === batch) continue
         const next = yield* store.nextFireAt
         if (next !== undefined && next > now) {
-          yield* Effect.raceFirst(Queue.take(changes), Effect.sleep(next - now))
+          yield* Effect.raceFirst(scheduleChange, Effect.sleep(next - now))
         } else if (next === undefined) {
-          yield* Queue.take(changes)
+          yield* scheduleChange
         }
       }
     }).pipe(

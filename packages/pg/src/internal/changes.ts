@@ -16,6 +16,11 @@ export type Listen = (channel: string) => Stream.Stream<string, SqlError>
 export interface Feed {
   readonly subscribe: Effect.Effect<Queue.Dequeue<Change>, never, Scope.Scope>
   /**
+   * the NOTIFY payload for a change this process announces itself with
+   * `local`: other processes hear "runs", this one ignores its echo
+   */
+  readonly own: string
+  /**
    * wakes this process's subscribers now, without waiting for the NOTIFY to
    * come back from the server (it still comes, and wakes them again)
    */
@@ -43,6 +48,8 @@ export const make = (
 ): Effect.Effect<Feed, never, Scope.Scope> =>
   Effect.gen(function*() {
     const hub = yield* PubSub.sliding<Change>(16)
+    // the payload of this process's own enqueues, which woke its subscribers already (`local`)
+    const own = `runs:${crypto.randomUUID().slice(0, 8)}`
     // waiting for a connection is I/O, not the schedule's time: the live clock paces it, so a
     // TestClock in the app's tests cannot stall the store's start or its recovery
     const liveClock = Clock.make()
@@ -76,7 +83,13 @@ export const make = (
       yield* Effect.forkScoped(Effect.ignore(handshake))
       return yield* listen(t.channel).pipe(
         Stream.runForEach((payload) =>
-          payload === ping ? heard : payload === "runs" || payload === "schedules" ? PubSub.publish(hub, payload) : Effect.void
+          payload === ping
+            ? heard
+            : payload === own
+            ? Effect.void
+            : payload === "schedules" || payload.startsWith("runs")
+            ? PubSub.publish(hub, payload === "schedules" ? "schedules" : "runs")
+            : Effect.void
         )
       )
     }).pipe(Effect.scoped)
@@ -124,5 +137,5 @@ export const make = (
       if (Duration.greaterThan(pollInterval, Duration.zero)) yield* Effect.forkScoped(poll(queue))
       return queue
     })
-    return { subscribe, local: (change: Change) => PubSub.publish(hub, change) }
+    return { subscribe, own, local: (change: Change) => PubSub.publish(hub, change) }
   })

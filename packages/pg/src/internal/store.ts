@@ -53,12 +53,6 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
     }
     const feed = yield* Changes.make(t, driver.listen, Duration.decode(options?.pollInterval ?? driver.pollInterval))
 
-    // this process's runners wake at once after an enqueue that committed; inside the app's own
-    // transaction the NOTIFY at its commit is the wake-up (a rollback must wake no one)
-    const wakeLocally = Effect.serviceOption(TransactionConnection).pipe(
-      Effect.flatMap((transaction) => transaction._tag === "None" ? feed.local("runs") : Effect.void)
-    )
-
     const store: JobStore = {
       upsertSchedule: (input) => storeError("upsertSchedule")(Schedules.upsert(t, input)),
       getSchedule: (id) => storeError("getSchedule")(Schedules.get(t, id)),
@@ -71,14 +65,17 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
       nextFireAt: storeError("nextFireAt")(Schedules.nextFireAt(t)),
 
       enqueue: (runs, now) =>
-        runs.length === 0
-          ? Effect.succeed([])
-          : storeError("enqueue")(
-            // without dedup keys one statement; with them, rounds that must commit together
-            runs.some((run) => run.key !== undefined)
-              ? t.sql.withTransaction(insertRuns(t, "enqueue", runs, now, true))
-              : insertRuns(t, "enqueue", runs, now, true)
-          ).pipe(Effect.tap(wakeLocally)),
+        runs.length === 0 ? Effect.succeed([]) : Effect.flatMap(Effect.serviceOption(TransactionConnection), (outer) => {
+          // outside the app's transaction this process's runners are woken at once, and ignore the
+          // NOTIFY's echo; inside it, the NOTIFY at its commit wakes everyone (a rollback, no one)
+          const local = outer._tag === "None"
+          const payload = local ? feed.own : "runs"
+          // without dedup keys one statement; with them, rounds that must commit together
+          const insert = runs.some((run) => run.key !== undefined)
+            ? t.sql.withTransaction(insertRuns(t, "enqueue", runs, now, payload))
+            : insertRuns(t, "enqueue", runs, now, payload)
+          return storeError("enqueue")(insert).pipe(Effect.tap(() => local ? feed.local("runs") : Effect.void))
+        }),
       claim: (request) => storeError("claim")(claim(t, request)),
       nextRunAt: (after) => storeError("nextRunAt")(Queries.nextRunAt(t, after)),
       complete: (outcomes) => storeError("complete")(complete(t, outcomes)),

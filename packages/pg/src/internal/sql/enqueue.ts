@@ -10,7 +10,7 @@ import type { Tables } from "../tables.js"
  * Inserts runs in one statement (one array parameter per column, so ten
  * thousand runs are still ten parameters) and returns their ids in input
  * order. Ids are made here (time-ordered UUIDs, see ids.ts), so runs without a
- * dedup key are a plain insert. With `notify`, the statement also wakes the
+ * dedup key are a plain insert. With `notify` (the payload), the statement also wakes the
  * listeners (at its commit): an enqueue outside a transaction is one round
  * trip.
  *
@@ -27,7 +27,7 @@ export const insertRuns = (
   operation: string,
   runs: ReadonlyArray<NewRun>,
   createdAt: number | ReadonlyArray<number>,
-  notify = false
+  notify?: string
 ): Effect.Effect<ReadonlyArray<RunId>, SqlError | StoreError> =>
   Effect.gen(function*() {
     const createdAtOf = (i: number) => typeof createdAt === "number" ? createdAt : createdAt[i]!
@@ -87,7 +87,7 @@ const plainInsert = (
   ids: ReadonlyArray<string>,
   c: ReturnType<typeof toColumns>,
   createdAt: ReadonlyArray<number>,
-  notify: boolean
+  notify: string | undefined
 ) =>
   t.sql`
     with inserted as (
@@ -108,14 +108,14 @@ const plainInsert = (
         ${createdAt.map(instant)}::timestamptz[]
       ) as i(id, job_name, payload, schedule_id, run_at, scheduled_for, priority, serial, then_jobs, created_at)
     )
-    ${notify ? t.sql`select pg_notify(${t.channel}, 'runs')` : t.sql`select 1`}`
+    ${notify === undefined ? t.sql`select 1` : t.sql`select pg_notify(${t.channel}, ${notify})`}`
 
 const keyedInsert = (
   t: Tables,
   ids: ReadonlyArray<string>,
   c: ReturnType<typeof toColumns>,
   createdAt: ReadonlyArray<number>,
-  notify: boolean
+  notify: string | undefined
 ) =>
   t.sql<{ readonly ord: string | number; readonly id: string | null }>`
     with input as materialized (
@@ -154,7 +154,7 @@ const keyedInsert = (
       returning id
     ),
     notified as (
-      select ${notify ? t.sql`pg_notify(${t.channel}, 'runs')` : t.sql`null`} as done
+      select ${notify === undefined ? t.sql`null` : t.sql`pg_notify(${t.channel}, ${notify})`} as done
     )
     select i.ord, coalesce(n.id, e.id)::text as id
     from input i
