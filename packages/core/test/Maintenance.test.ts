@@ -40,15 +40,19 @@ const captureLogs = (lines: Array<string>) =>
     })
   )
 
+/** The app, without reaper or retention, on `store`, with `logger`. */
+const appOn = (store: JobStore.JobStore, logger: Layer.Layer<never>) =>
+  Clockwork.layer([nap, noop], { reaper: false, retention: false, runner: { shutdownGrace: 0 } }).pipe(
+    Layer.provideMerge(Layer.succeed(JobStore.JobStore, store)),
+    Layer.provide(logger)
+  )
+
 describe("a store that stops answering", () => {
   it.scoped("is logged once and its return once; outcomes of runs that ended meanwhile are written when it answers", () =>
     Effect.gen(function*() {
       const lines: Array<string> = []
       const { store, state } = yield* unreliableStore
-      const App = Clockwork.layer([nap], { reaper: false, retention: false, runner: { shutdownGrace: 0 } }).pipe(
-        Layer.provideMerge(Layer.succeed(JobStore.JobStore, store)),
-        Layer.provide(captureLogs(lines))
-      )
+      const App = appOn(store, captureLogs(lines))
       yield* Effect.gen(function*() {
         yield* Scheduler.enqueueMany(nap, [{ seconds: 10 }, { seconds: 10 }])
         yield* Testing.advance("5 seconds")
@@ -80,10 +84,7 @@ describe("a store that stops answering", () => {
     Effect.gen(function*() {
       const lines: Array<string> = []
       const { store, state } = yield* unreliableStore
-      const App = Clockwork.layer([nap], { reaper: false, retention: false, runner: { shutdownGrace: 0 } }).pipe(
-        Layer.provideMerge(Layer.succeed(JobStore.JobStore, store)),
-        Layer.provide(captureLogs(lines))
-      )
+      const App = appOn(store, captureLogs(lines))
       yield* Effect.gen(function*() {
         const outage = (seconds: number) =>
           Effect.gen(function*() {
@@ -113,10 +114,7 @@ describe("a store that stops answering", () => {
   it.scoped("the claim loop backs off, up to 5 s between tries, instead of retrying at a fixed pace", () =>
     Effect.gen(function*() {
       const { store, state } = yield* unreliableStore
-      const App = Clockwork.layer([noop], { reaper: false, retention: false, runner: { shutdownGrace: 0 } }).pipe(
-        Layer.provideMerge(Layer.succeed(JobStore.JobStore, store)),
-        Layer.provide(Logger.remove(Logger.defaultLogger))
-      )
+      const App = appOn(store, Logger.remove(Logger.defaultLogger))
       yield* Effect.gen(function*() {
         yield* Scheduler.enqueue(noop, {}, { delay: "30 seconds" })
         yield* Testing.advance("1 second")

@@ -1,4 +1,4 @@
-import { Cause, Clock, Duration, Effect, Option } from "effect"
+import { Cause, Clock, Duration, Effect, Option, type Scope } from "effect"
 import { type JobStore, StoreError } from "../JobStore.js"
 
 /**
@@ -31,6 +31,27 @@ export const of = (store: JobStore): Outage => {
     outages.set(store, outage)
   }
   return outage
+}
+
+/**
+ * Runs `task` (store calls) at once and then every `interval`, in a fiber of
+ * the scope; its failures are outages of `store`, reported as above.
+ */
+export const every = <E, R>(
+  store: JobStore,
+  operation: string,
+  interval: Duration.Duration,
+  task: Effect.Effect<void, E, R>
+): Effect.Effect<void, never, R | Scope.Scope> => {
+  const outage = of(store)
+  return task.pipe(
+    Effect.zipRight(outage.answered),
+    Effect.catchAllCause((cause) => outage.failed(operation, cause)),
+    Effect.zipRight(Effect.sleep(interval)),
+    Effect.forever,
+    Effect.forkScoped,
+    Effect.asVoid
+  )
 }
 
 const firstDelay = 100

@@ -1,4 +1,4 @@
-import { Clock, Duration, Effect } from "effect"
+import { Clock, type Duration, Effect } from "effect"
 import type { JobStore } from "../JobStore.js"
 import * as Outage from "./outage.js"
 
@@ -7,19 +7,15 @@ import * as Outage from "./outage.js"
  * (it crashed, or lost the store). `reapExpired` is one atomic step, so any
  * number of reapers can run against one store.
  */
-export const make = (store: JobStore, interval: Duration.Duration) => {
-  const outage = Outage.of(store)
-  return Effect.gen(function*() {
-    const reapedCount = yield* store.reapExpired(yield* Clock.currentTimeMillis)
-    yield* outage.answered
-    if (reapedCount > 0) {
-      yield* Effect.logWarning(`clockwork: re-queued ${reapedCount} run(s) whose worker stopped renewing its lease`)
-    }
-  }).pipe(
-    Effect.catchAllCause((cause) => outage.failed("reapExpired", cause)),
-    Effect.zipRight(Effect.sleep(interval)),
-    Effect.forever,
-    Effect.forkScoped,
-    Effect.asVoid
+export const make = (store: JobStore, interval: Duration.Duration) =>
+  Outage.every(
+    store,
+    "reapExpired",
+    interval,
+    Effect.gen(function*() {
+      const reapedCount = yield* store.reapExpired(yield* Clock.currentTimeMillis)
+      if (reapedCount > 0) {
+        yield* Effect.logWarning(`clockwork: re-queued ${reapedCount} run(s) whose worker stopped renewing its lease`)
+      }
+    })
   )
-}

@@ -7,20 +7,16 @@ import * as Outage from "./outage.js"
  * that ended more than `keep` ago. Idempotent, so any number of processes may
  * prune one store.
  */
-export const make = (store: JobStore, keep: Duration.Duration, interval: Duration.Duration) => {
-  const outage = Outage.of(store)
-  return Effect.gen(function*() {
-    const now = yield* Clock.currentTimeMillis
-    const pruned = yield* store.pruneHistory(now - Duration.toMillis(keep))
-    yield* outage.answered
-    if (pruned > 0) {
-      yield* Effect.logInfo(`clockwork: pruned ${pruned} history row(s) older than ${Duration.format(keep)}`)
-    }
-  }).pipe(
-    Effect.catchAllCause((cause) => outage.failed("pruneHistory", cause)),
-    Effect.zipRight(Effect.sleep(interval)),
-    Effect.forever,
-    Effect.forkScoped,
-    Effect.asVoid
+export const make = (store: JobStore, keep: Duration.Duration, interval: Duration.Duration) =>
+  Outage.every(
+    store,
+    "pruneHistory",
+    interval,
+    Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const pruned = yield* store.pruneHistory(now - Duration.toMillis(keep))
+      if (pruned > 0) {
+        yield* Effect.logInfo(`clockwork: pruned ${pruned} history row(s) older than ${Duration.format(keep)}`)
+      }
+    })
   )
-}

@@ -82,6 +82,35 @@ const toColumns = (runs: ReadonlyArray<NewRun>) => ({
   then: runs.map((r) => JSON.stringify(r.then ?? []))
 })
 
+/** The runs to insert as rows `i` (with `ord`, their position in the input, from 1). */
+const input = (t: Tables, ids: ReadonlyArray<string>, c: ReturnType<typeof toColumns>, createdAt: ReadonlyArray<number>) =>
+  t.sql`
+    unnest(
+      ${ids}::uuid[],
+      ${c.jobName}::text[],
+      ${c.payload}::jsonb[],
+      ${c.scheduleId}::text[],
+      ${c.runAt}::timestamptz[],
+      ${c.scheduledFor}::timestamptz[],
+      ${c.priority}::int[],
+      ${c.key}::text[],
+      ${c.serial}::boolean[],
+      ${c.then}::jsonb[],
+      ${createdAt.map(instant)}::timestamptz[]
+    ) with ordinality as i(id, job_name, payload, schedule_id, run_at, scheduled_for, priority, key, serial, then_jobs,
+      created_at, ord)`
+
+/** The insert of the rows `i` (`then_jobs`: a JSON array of names, made a text[]). */
+const insertInput = (t: Tables) =>
+  t.sql`
+    insert into ${t.runs}
+      (id, job_name, payload, schedule_id, state, run_at, scheduled_for, priority, key, serial, then_jobs, created_at)
+    select i.id, i.job_name, i.payload, i.schedule_id, 'queued', i.run_at, i.scheduled_for, i.priority, i.key, i.serial,
+      array(select jsonb_array_elements_text(i.then_jobs)), i.created_at`
+
+const notifying = (t: Tables, notify: string | undefined) =>
+  notify === undefined ? t.sql`null` : t.sql`pg_notify(${t.channel}, ${notify})`
+
 const plainInsert = (
   t: Tables,
   ids: ReadonlyArray<string>,
@@ -91,24 +120,10 @@ const plainInsert = (
 ) =>
   t.sql`
     with inserted as (
-      insert into ${t.runs}
-        (id, job_name, payload, schedule_id, state, run_at, scheduled_for, priority, key, serial, then_jobs, created_at)
-      select i.id, i.job_name, i.payload, i.schedule_id, 'queued', i.run_at, i.scheduled_for, i.priority, null, i.serial,
-        array(select jsonb_array_elements_text(i.then_jobs)), i.created_at
-      from unnest(
-        ${ids}::uuid[],
-        ${c.jobName}::text[],
-        ${c.payload}::jsonb[],
-        ${c.scheduleId}::text[],
-        ${c.runAt}::timestamptz[],
-        ${c.scheduledFor}::timestamptz[],
-        ${c.priority}::int[],
-        ${c.serial}::boolean[],
-        ${c.then}::jsonb[],
-        ${createdAt.map(instant)}::timestamptz[]
-      ) as i(id, job_name, payload, schedule_id, run_at, scheduled_for, priority, serial, then_jobs, created_at)
+      ${insertInput(t)}
+      from ${input(t, ids, c, createdAt)}
     )
-    ${notify === undefined ? t.sql`select 1` : t.sql`select pg_notify(${t.channel}, ${notify})`}`
+    select ${notifying(t, notify)}`
 
 const keyedInsert = (
   t: Tables,
@@ -119,21 +134,7 @@ const keyedInsert = (
 ) =>
   t.sql<{ readonly ord: string | number; readonly id: string | null }>`
     with input as materialized (
-      select i.*
-      from unnest(
-        ${ids}::uuid[],
-        ${c.jobName}::text[],
-        ${c.payload}::jsonb[],
-        ${c.scheduleId}::text[],
-        ${c.runAt}::timestamptz[],
-        ${c.scheduledFor}::timestamptz[],
-        ${c.priority}::int[],
-        ${c.key}::text[],
-        ${c.serial}::boolean[],
-        ${c.then}::jsonb[],
-        ${createdAt.map(instant)}::timestamptz[]
-      ) with ordinality as i(id, job_name, payload, schedule_id, run_at, scheduled_for, priority, key, serial, then_jobs,
-        created_at, ord)
+      select i.* from ${input(t, ids, c, createdAt)}
     ),
     existing as (
       select i.ord, r.id
@@ -143,19 +144,14 @@ const keyedInsert = (
       where i.key is not null
     ),
     inserted as (
-      insert into ${t.runs}
-        (id, job_name, payload, schedule_id, state, run_at, scheduled_for, priority, key, serial, then_jobs, created_at)
-      select i.id, i.job_name, i.payload, i.schedule_id, 'queued', i.run_at, i.scheduled_for, i.priority, i.key, i.serial,
-        array(select jsonb_array_elements_text(i.then_jobs)), i.created_at
+      ${insertInput(t)}
       from input i
       where not exists (select 1 from existing e where e.ord = i.ord)
       order by i.ord
       on conflict (key) where key is not null and state in ('queued', 'running') do nothing
       returning id
     ),
-    notified as (
-      select ${notify === undefined ? t.sql`null` : t.sql`pg_notify(${t.channel}, ${notify})`} as done
-    )
+    notified as (select ${notifying(t, notify)} as done)
     select i.ord, coalesce(n.id, e.id)::text as id
     from input i
     cross join notified
