@@ -28,8 +28,9 @@ export interface Options {
   /** bring the schema up to date when the store starts (default true) */
   readonly migrate?: boolean | undefined
   /**
-   * how often subscribers to `changes` wake without a notification (default 1
-   * second): the most a lost LISTEN connection can delay a run; 0 turns it off
+   * how often subscribers to `changes` wake without a notification (default 2
+   * seconds): the most a LISTEN connection that died without a word can delay
+   * a run; 0 turns it off
    */
   readonly pollInterval?: Duration.DurationInput | undefined
   /**
@@ -65,7 +66,7 @@ export const migrate = (
  * @category constructors
  */
 export const make = (options?: Options): Effect.Effect<JobStore, StoreError, PgClient | Scope.Scope> =>
-  Effect.flatMap(PgClient, (pg) => internal.make({ sql: pg, listen: Listen.make(pg.config), pollInterval: "1 second", checkClock: true }, options))
+  Effect.flatMap(PgClient, (pg) => internal.make({ sql: pg, listen: Listen.make(pg.config), pollInterval: "2 seconds", checkClock: true }, options))
 
 /**
  * The store as a layer; provide a `PgClient` (`PgClient.layer` or
