@@ -26,6 +26,16 @@ type Int8 = string | number | bigint
 /** An epoch-millisecond instant as a `timestamptz` parameter (exact to the millisecond). */
 export const instant = (millis: number): Date => new Date(millis)
 
+/**
+ * An epoch-millisecond instant as an int8 parameter, for arrays of many
+ * instants: node-postgres formats a number far faster than a `Date`. The
+ * statement turns it into a `timestamptz` with `fromMillis`.
+ */
+export const millisParam = (millis: number): number => Math.trunc(millis)
+
+/** SQL for an int8 epoch-millisecond expression as a `timestamptz`, exactly. */
+export const fromMillis = (expression: string) => `('epoch'::timestamptz + (${expression}) * interval '1 millisecond')`
+
 export const optionalInstant = (millis: number | undefined): Date | null =>
   millis === undefined ? null : new Date(millis)
 

@@ -14,6 +14,7 @@ import { fire } from "./sql/fire.js"
 import { heartbeat, reapExpired } from "./sql/leases.js"
 import * as Queries from "./sql/queries.js"
 import { pruneHistory } from "./sql/prune.js"
+import * as Statistics from "./sql/statistics.js"
 import * as Schedules from "./sql/schedules.js"
 import * as Workers from "./sql/workers.js"
 import * as Tables from "./tables.js"
@@ -52,6 +53,7 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
       )
     }
     const feed = yield* Changes.make(t, driver.listen, Duration.decode(options?.pollInterval ?? driver.pollInterval))
+    const refreshStatistics = yield* Statistics.refresher(t)
 
     const store: JobStore = {
       upsertSchedule: (input) => storeError("upsertSchedule")(Schedules.upsert(t, input)),
@@ -74,7 +76,10 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
           const insert = runs.some((run) => run.key !== undefined)
             ? t.sql.withTransaction(insertRuns(t, "enqueue", runs, now, payload))
             : insertRuns(t, "enqueue", runs, now, payload)
-          return storeError("enqueue")(insert).pipe(Effect.tap(() => local ? feed.local("runs") : Effect.void))
+          return storeError("enqueue")(insert).pipe(
+            // not from inside the app's transaction: the analyze would run on its connection
+            Effect.tap(() => local ? Effect.zipRight(feed.local("runs"), refreshStatistics(runs.length)) : Effect.void)
+          )
         }),
       claim: (request) => storeError("claim")(claim(t, request)),
       nextRunAt: (after) => storeError("nextRunAt")(Queries.nextRunAt(t, after)),

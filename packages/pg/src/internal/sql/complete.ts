@@ -1,7 +1,7 @@
 import type { NewRun, RunOutcome, StoreError } from "@clockwork/core/JobStore"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
-import { encodeJson, instant, json, optionalInstant } from "../rows.js"
+import { encodeJson, fromMillis, json, millisParam } from "../rows.js"
 import type { Tables } from "../tables.js"
 import { insertRuns } from "./enqueue.js"
 import { notify } from "./notify.js"
@@ -50,9 +50,9 @@ const toColumns = (outcomes: ReadonlyArray<RunOutcome>) => ({
   scheduleId: outcomes.map((o) => o.scheduleId ?? null),
   attempt: outcomes.map((o) => o.attempt),
   status: outcomes.map((o) => o.status),
-  scheduledFor: outcomes.map((o) => instant(o.scheduledFor)),
-  startedAt: outcomes.map((o) => instant(o.startedAt)),
-  finishedAt: outcomes.map((o) => instant(o.finishedAt)),
+  scheduledFor: outcomes.map((o) => millisParam(o.scheduledFor)),
+  startedAt: outcomes.map((o) => millisParam(o.startedAt)),
+  finishedAt: outcomes.map((o) => millisParam(o.finishedAt)),
   // the memory store's "no worker" is the empty string; here it is NULL
   workerId: outcomes.map((o) => o.workerId === "" ? null : o.workerId),
   errorTag: outcomes.map((o) => o.error?.tag ?? null),
@@ -60,17 +60,23 @@ const toColumns = (outcomes: ReadonlyArray<RunOutcome>) => ({
   errorCause: outcomes.map((o) => o.error?.cause ?? null),
   result: outcomes.map((o) => json(o.result)),
   metrics: outcomes.map((o) => json(o.metrics)),
-  retryAt: outcomes.map((o) => optionalInstant(o.retryAt))
+  retryAt: outcomes.map((o) => o.retryAt === undefined ? null : millisParam(o.retryAt))
 })
 
 const moveRuns = (t: Tables, c: ReturnType<typeof toColumns>) =>
   t.sql<{ readonly ord: string | number; readonly requeued: boolean }>`
     with outcome as (
-      select * from unnest(
+      select o.run_id, o.job_name, o.schedule_id, o.attempt, o.status,
+        ${t.sql.literal(fromMillis("o.scheduled_for"))} as scheduled_for,
+        ${t.sql.literal(fromMillis("o.started_at"))} as started_at,
+        ${t.sql.literal(fromMillis("o.finished_at"))} as finished_at,
+        o.worker_id, o.error_tag, o.error_message, o.error_cause, o.result, o.metrics,
+        ${t.sql.literal(fromMillis("o.retry_at"))} as retry_at, o.ord
+      from unnest(
         ${c.runId}::uuid[], ${c.jobName}::text[], ${c.scheduleId}::text[], ${c.attempt}::int[], ${c.status}::text[],
-        ${c.scheduledFor}::timestamptz[], ${c.startedAt}::timestamptz[], ${c.finishedAt}::timestamptz[],
+        ${c.scheduledFor}::int8[], ${c.startedAt}::int8[], ${c.finishedAt}::int8[],
         ${c.workerId}::text[], ${c.errorTag}::text[], ${c.errorMessage}::text[], ${c.errorCause}::text[],
-        ${c.result}::jsonb[], ${c.metrics}::jsonb[], ${c.retryAt}::timestamptz[]
+        ${c.result}::jsonb[], ${c.metrics}::jsonb[], ${c.retryAt}::int8[]
       ) with ordinality as o(run_id, job_name, schedule_id, attempt, status, scheduled_for, started_at, finished_at,
         worker_id, error_tag, error_message, error_cause, result, metrics, retry_at, ord)
     ),

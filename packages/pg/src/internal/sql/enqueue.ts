@@ -3,7 +3,7 @@ import type { RunId } from "@clockwork/core/Run"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
 import * as Ids from "../ids.js"
-import { encodeJson, instant, json } from "../rows.js"
+import { encodeJson, fromMillis, json, millisParam } from "../rows.js"
 import type { Tables } from "../tables.js"
 
 /**
@@ -74,8 +74,8 @@ const toColumns = (runs: ReadonlyArray<NewRun>) => ({
   jobName: runs.map((r) => r.jobName),
   payload: runs.map((r) => json(r.payload)),
   scheduleId: runs.map((r) => r.scheduleId ?? null),
-  runAt: runs.map((r) => instant(r.runAt)),
-  scheduledFor: runs.map((r) => instant(r.scheduledFor)),
+  runAt: runs.map((r) => millisParam(r.runAt)),
+  scheduledFor: runs.map((r) => millisParam(r.scheduledFor)),
   priority: runs.map((r) => r.priority ?? 0),
   key: runs.map((r) => r.key ?? null),
   serial: runs.map((r) => r.serial ?? false),
@@ -90,23 +90,24 @@ const input = (t: Tables, ids: ReadonlyArray<string>, c: ReturnType<typeof toCol
       ${c.jobName}::text[],
       ${c.payload}::jsonb[],
       ${c.scheduleId}::text[],
-      ${c.runAt}::timestamptz[],
-      ${c.scheduledFor}::timestamptz[],
+      ${c.runAt}::int8[],
+      ${c.scheduledFor}::int8[],
       ${c.priority}::int[],
       ${c.key}::text[],
       ${c.serial}::boolean[],
       ${c.then}::jsonb[],
-      ${createdAt.map(instant)}::timestamptz[]
+      ${createdAt.map(millisParam)}::int8[]
     ) with ordinality as i(id, job_name, payload, schedule_id, run_at, scheduled_for, priority, key, serial, then_jobs,
       created_at, ord)`
 
-/** The insert of the rows `i` (`then_jobs`: a JSON array of names, made a text[]). */
+/** The insert of the rows `i` (`then_jobs`: a JSON array of names, made a text[]; instants in epoch ms). */
 const insertInput = (t: Tables) =>
   t.sql`
     insert into ${t.runs}
       (id, job_name, payload, schedule_id, state, run_at, scheduled_for, priority, key, serial, then_jobs, created_at)
-    select i.id, i.job_name, i.payload, i.schedule_id, 'queued', i.run_at, i.scheduled_for, i.priority, i.key, i.serial,
-      array(select jsonb_array_elements_text(i.then_jobs)), i.created_at`
+    select i.id, i.job_name, i.payload, i.schedule_id, 'queued', ${t.sql.literal(fromMillis("i.run_at"))},
+      ${t.sql.literal(fromMillis("i.scheduled_for"))}, i.priority, i.key, i.serial,
+      array(select jsonb_array_elements_text(i.then_jobs)), ${t.sql.literal(fromMillis("i.created_at"))}`
 
 const notifying = (t: Tables, notify: string | undefined) =>
   notify === undefined ? t.sql`null` : t.sql`pg_notify(${t.channel}, ${notify})`
