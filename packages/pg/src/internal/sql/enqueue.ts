@@ -3,7 +3,7 @@ import type { RunId } from "@clockwork/core/Run"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
 import * as Ids from "../ids.js"
-import { encodeJson, fromMillis, json, millisParam } from "../rows.js"
+import { encodeJson, fromMillis, millisParam } from "../rows.js"
 import type { Tables } from "../tables.js"
 
 /**
@@ -33,8 +33,8 @@ export const insertRuns = (
     const createdAtOf = (i: number) => typeof createdAt === "number" ? createdAt : createdAt[i]!
     if (runs.every((run) => run.key === undefined)) {
       const ids = Ids.make(runs.length, createdAtOf(0))
-      const columns = yield* encodeJson(operation, () => toColumns(runs))
-      yield* plainInsert(t, ids, columns, runs.map((_, i) => createdAtOf(i)), notify)
+      const document = yield* encodeJson(operation, () => toDocument(runs, ids, runs.map((_, i) => createdAtOf(i))))
+      yield* plainInsert(t, document, notify)
       return ids as Array<RunId>
     }
     const ids = new Array<RunId | undefined>(runs.length)
@@ -55,9 +55,12 @@ export const insertRuns = (
       if (round === 5) {
         return yield* new StoreError({ operation, message: "dedup keys kept changing hands; try again" })
       }
-      const columns = yield* encodeJson(operation, () => toColumns(pending.map((i) => runs[i]!)))
       const fresh = Ids.make(pending.length, createdAtOf(pending[0]!))
-      const rows = yield* keyedInsert(t, fresh, columns, pending.map(createdAtOf), notify)
+      const document = yield* encodeJson(
+        operation,
+        () => toDocument(pending.map((i) => runs[i]!), fresh, pending.map(createdAtOf))
+      )
+      const rows = yield* keyedInsert(t, document, notify)
       const missing: Array<number> = []
       for (const row of rows) {
         const input = pending[Number(row.ord) - 1]!
@@ -70,72 +73,62 @@ export const insertRuns = (
     return ids as Array<RunId>
   })
 
-const toColumns = (runs: ReadonlyArray<NewRun>) => ({
-  jobName: runs.map((r) => r.jobName),
-  payload: runs.map((r) => json(r.payload)),
-  scheduleId: runs.map((r) => r.scheduleId ?? null),
-  runAt: runs.map((r) => millisParam(r.runAt)),
-  scheduledFor: runs.map((r) => millisParam(r.scheduledFor)),
-  priority: runs.map((r) => r.priority ?? 0),
-  key: runs.map((r) => r.key ?? null),
-  serial: runs.map((r) => r.serial ?? false),
-  then: runs.map((r) => JSON.stringify(r.then ?? []))
-})
+/**
+ * The runs as one JSON document, an object per run with short keys: one
+ * parameter, which node-postgres sends as it is, where arrays of columns have
+ * every element escaped one by one. An absent payload has no `p` (SQL NULL),
+ * a JSON `null` payload is `"p": null`.
+ */
+const toDocument = (runs: ReadonlyArray<NewRun>, ids: ReadonlyArray<string>, createdAt: ReadonlyArray<number>) =>
+  JSON.stringify(runs.map((r, n) => ({
+    i: ids[n],
+    j: r.jobName,
+    p: r.payload,
+    s: r.scheduleId,
+    r: millisParam(r.runAt),
+    f: millisParam(r.scheduledFor),
+    o: r.priority ?? 0,
+    k: r.key,
+    e: r.serial ?? false,
+    t: r.then ?? [],
+    c: millisParam(createdAt[n]!)
+  })))
 
 /** The runs to insert as rows `i` (with `ord`, their position in the input, from 1). */
-const input = (t: Tables, ids: ReadonlyArray<string>, c: ReturnType<typeof toColumns>, createdAt: ReadonlyArray<number>) =>
-  t.sql`
-    unnest(
-      ${ids}::uuid[],
-      ${c.jobName}::text[],
-      ${c.payload}::jsonb[],
-      ${c.scheduleId}::text[],
-      ${c.runAt}::int8[],
-      ${c.scheduledFor}::int8[],
-      ${c.priority}::int[],
-      ${c.key}::text[],
-      ${c.serial}::boolean[],
-      ${c.then}::jsonb[],
-      ${createdAt.map(millisParam)}::int8[]
-    ) with ordinality as i(id, job_name, payload, schedule_id, run_at, scheduled_for, priority, key, serial, then_jobs,
-      created_at, ord)`
+const input = (t: Tables, document: string) =>
+  t.sql`(
+    select (x.e->>'i')::uuid as id, x.e->>'j' as job_name, x.e->'p' as payload, x.e->>'s' as schedule_id,
+      ${t.sql.literal(fromMillis("(x.e->>'r')::int8"))} as run_at,
+      ${t.sql.literal(fromMillis("(x.e->>'f')::int8"))} as scheduled_for,
+      (x.e->>'o')::int as priority, x.e->>'k' as key, (x.e->>'e')::boolean as serial,
+      array(select jsonb_array_elements_text(x.e->'t')) as then_jobs,
+      ${t.sql.literal(fromMillis("(x.e->>'c')::int8"))} as created_at, x.ord
+    from jsonb_array_elements(${document}::jsonb) with ordinality as x(e, ord)
+  ) as i`
 
-/** The insert of the rows `i` (`then_jobs`: a JSON array of names, made a text[]; instants in epoch ms). */
+/** The insert of the rows `i`. */
 const insertInput = (t: Tables) =>
   t.sql`
     insert into ${t.runs}
       (id, job_name, payload, schedule_id, state, run_at, scheduled_for, priority, key, serial, then_jobs, created_at)
-    select i.id, i.job_name, i.payload, i.schedule_id, 'queued', ${t.sql.literal(fromMillis("i.run_at"))},
-      ${t.sql.literal(fromMillis("i.scheduled_for"))}, i.priority, i.key, i.serial,
-      array(select jsonb_array_elements_text(i.then_jobs)), ${t.sql.literal(fromMillis("i.created_at"))}`
+    select i.id, i.job_name, i.payload, i.schedule_id, 'queued', i.run_at, i.scheduled_for, i.priority, i.key, i.serial,
+      i.then_jobs, i.created_at`
 
 const notifying = (t: Tables, notify: string | undefined) =>
   notify === undefined ? t.sql`null` : t.sql`pg_notify(${t.channel}, ${notify})`
 
-const plainInsert = (
-  t: Tables,
-  ids: ReadonlyArray<string>,
-  c: ReturnType<typeof toColumns>,
-  createdAt: ReadonlyArray<number>,
-  notify: string | undefined
-) =>
+const plainInsert = (t: Tables, document: string, notify: string | undefined) =>
   t.sql`
     with inserted as (
       ${insertInput(t)}
-      from ${input(t, ids, c, createdAt)}
+      from ${input(t, document)}
     )
     select ${notifying(t, notify)}`
 
-const keyedInsert = (
-  t: Tables,
-  ids: ReadonlyArray<string>,
-  c: ReturnType<typeof toColumns>,
-  createdAt: ReadonlyArray<number>,
-  notify: string | undefined
-) =>
+const keyedInsert = (t: Tables, document: string, notify: string | undefined) =>
   t.sql<{ readonly ord: string | number; readonly id: string | null }>`
     with input as materialized (
-      select i.* from ${input(t, ids, c, createdAt)}
+      select i.* from ${input(t, document)}
     ),
     existing as (
       select i.ord, r.id
