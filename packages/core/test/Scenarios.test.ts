@@ -5,6 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Duration, Effect, Layer, Ref, Schedule, Schema, TestClock } from "effect"
 import { Clockwork, Events, Job, JobStore, Policy, Scheduler, Testing, Trigger } from "../src/index.js"
+import { maxSleepMillis, sleepAtMost } from "../src/internal/timer.js"
 
 const iso = (d: DateTime.Utc) => DateTime.formatIso(d)
 const at = (isoString: string) => new Date(isoString).getTime()
@@ -241,4 +242,32 @@ describe("misfires after a 3-hour gap", () => {
       expect(runs.map((r) => r.startedAt.epochMillis / 60_000)).toEqual([210])
     })
   })
+})
+
+describe("instants further off than a JavaScript timer can wait (24.8 days)", () => {
+  const job = Job.make({ name: "far", payload: Schema.Struct({}), run: () => Effect.void })
+
+  it.scoped("a loop never asks for a longer sleep: it wakes at the timer's limit and sleeps on", () =>
+    Effect.gen(function*() {
+      yield* Effect.fork(sleepAtMost(Duration.toMillis(Duration.days(40))))
+      yield* Testing.settle
+      expect(Array.from(yield* TestClock.sleeps())).toEqual([maxSleepMillis])
+    }))
+
+  it.scoped("a yearly schedule and a run due in 60 days start at their instants", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(at("2026-01-02T00:00:00Z"))
+      yield* Scheduler.schedule("new-year", job, {
+        trigger: Trigger.cron("0 9 1 1 *", { timeZone: "Europe/Berlin" }),
+        payload: {}
+      })
+      const later = yield* Scheduler.enqueue(job, {}, { delay: "60 days" })
+      yield* Testing.advance("400 days")
+      const history = yield* Scheduler.history({ jobName: "far" })
+      const started = history.map((r) => [r.runId === later.id ? "delayed" : r.scheduleId, iso(r.startedAt)]).sort()
+      expect(started).toEqual([
+        ["delayed", "2026-03-03T00:00:00.000Z"],
+        ["new-year", "2027-01-01T08:00:00.000Z"]
+      ])
+    }).pipe(Effect.provide(Testing.layer([job]))))
 })

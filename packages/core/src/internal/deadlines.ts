@@ -1,5 +1,6 @@
 import { Clock, Effect, Queue, type Scope } from "effect"
 import { Heap } from "./heap.js"
+import { sleepAtMost } from "./timer.js"
 
 /**
  * Timeouts for many runs armed on one timer fiber. A per-run `Effect.timeout`
@@ -49,7 +50,7 @@ export const make: Effect.Effect<Deadlines, never, Scope.Scope> = Effect.gen(fun
         yield* Queue.take(wake)
       } else {
         const now = yield* Clock.currentTimeMillis
-        if (top.at > now) yield* Effect.raceFirst(Queue.take(wake), Effect.sleep(top.at - now))
+        if (top.at > now) yield* Effect.raceFirst(Queue.take(wake), sleepAtMost(top.at - now))
       }
     }
   })

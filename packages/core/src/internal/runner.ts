@@ -26,6 +26,7 @@ import { RunError } from "../Run.js"
 import * as Deadlines from "./deadlines.js"
 import * as Outage from "./outage.js"
 import { nextAttemptAt } from "./retry.js"
+import { sleepAtMost } from "./timer.js"
 
 export interface RunnerConfig {
   readonly workerId: string
@@ -416,7 +417,9 @@ export const make = (
         starved = free === 0 || limited.some((job) => (perJob.get(job.name) ?? 0) >= job.concurrency!)
         const next = free > 0 ? yield* store.nextRunAt(now) : undefined
         if (next !== undefined) {
-          yield* Effect.raceFirst(Queue.take(wake), Effect.sleep(next - now))
+          // the clock again: the claim and this query took time, and the run is due at `next` sharp
+          const until = next - (yield* Clock.currentTimeMillis)
+          yield* Effect.raceFirst(Queue.take(wake), sleepAtMost(until))
         } else {
           yield* Queue.take(wake)
         }

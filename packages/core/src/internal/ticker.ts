@@ -3,6 +3,7 @@ import type { Events } from "../Events.js"
 import type { JobStore, NewRun, ScheduleRecord } from "../JobStore.js"
 import * as Trigger from "../Trigger.js"
 import * as Outage from "./outage.js"
+import { sleepAtMost } from "./timer.js"
 
 /** Due schedules fired per store round trip. */
 const batch = 100
@@ -114,7 +115,9 @@ export const make = (store: JobStore, events: Events) =>
         if (due.length === batch) continue
         const next = yield* store.nextFireAt
         if (next !== undefined && next > now) {
-          yield* Effect.raceFirst(scheduleChange, Effect.sleep(next - now))
+          // the clock again: firing and these queries took time, and the tick is due at `next` sharp
+          const until = next - (yield* Clock.currentTimeMillis)
+          yield* Effect.raceFirst(scheduleChange, sleepAtMost(until))
         } else if (next === undefined) {
           yield* scheduleChange
         }
