@@ -7,8 +7,8 @@ const ping = "listening"
 const everything: ReadonlyArray<Change> = ["runs", "schedules"]
 
 /**
- * Where notifications come from: `PgClient.listen` (a LISTEN connection of the
- * pool) on PostgreSQL, `PgliteClient.listen` (the one session) on PGlite.
+ * Where notifications come from: the store's own LISTEN connection on
+ * PostgreSQL (listen.ts), `PgliteClient.listen` (the one session) on PGlite.
  */
 export type Listen = (channel: string) => Stream.Stream<string, SqlError>
 
