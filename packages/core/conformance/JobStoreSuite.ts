@@ -514,7 +514,8 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
             attempt: 1,
             scheduledFor: t0 - second,
             scheduleId: "digest",
-            then: ["log-email"]
+            then: ["log-email"],
+            leaseExpiries: 0
           })
           const run = yield* store.getRun(id!)
           expect(run.state).toBe("running")
@@ -796,20 +797,49 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect(yield* store.listRuns({ state: ["queued", "running"] })).toEqual([])
         }))
 
-      test("an outcome for an attempt the run no longer holds does not change the run", (store) =>
+      test("an outcome for an attempt the run no longer holds is refused: nothing of it is recorded", (store) =>
         Effect.gen(function*() {
-          const [id] = yield* store.enqueue([newRun()], t0)
+          const [id, other] = yield* store.enqueue([newRun(), newRun({ runAt: t0 + 15 * second })], t0)
           const stale = yield* claimOne(store, { leaseMs: 10 * second })
           expect(yield* store.reapExpired(t0 + 11 * second)).toBe(1)
-          const current = yield* claimOne(store, { now: t0 + 11 * second, workerId: "worker-2" })
+          const current = yield* claimOne(store, { now: t0 + 20 * second, workerId: "worker-2" })
+          expect(current.id).toBe(id)
           expect(current.attempt).toBe(2)
+          const otherClaim = yield* claimOne(store, { now: t0 + 20 * second, workerId: "worker-1" })
+          expect(otherClaim.id).toBe(other)
 
-          // the first worker was only slow, not dead, and reports late
-          yield* store.complete([outcomeOf(stale, { finishedAt: t0 + 12 * second, result: "stale" })])
+          // the first worker was only slow, not dead, and reports late, in a batch with a run it still holds
+          const { refused } = yield* store.complete([
+            outcomeOf(stale, { finishedAt: t0 + 21 * second, result: "stale" }),
+            outcomeOf(otherClaim, { finishedAt: t0 + 21 * second })
+          ])
+          expect(refused).toEqual([id])
           const run = yield* store.getRun(id!)
           expect(run.state).toBe("running")
           expect(run.attempt).toBe(2)
           expect(run.workerId).toBe("worker-2")
+          // no second row beside the lease expiry's: the history has what the current holder reports, once
+          expect((yield* store.history({ runId: id! })).map((r) => r.status)).toEqual(["interrupted"])
+          expect((yield* store.getRun(other!)).state).toBe("succeeded")
+
+          const { refused: none } = yield* store.complete([
+            outcomeOf(current, { finishedAt: t0 + 22 * second, workerId: "worker-2" })
+          ])
+          expect(none).toEqual([])
+          expect((yield* store.history({ runId: id! })).map((r) => [r.attempt, r.status])).toEqual([
+            [2, "succeeded"],
+            [1, "interrupted"]
+          ])
+        }))
+
+      test("an outcome for a run that is not running is refused", (store) =>
+        Effect.gen(function*() {
+          const [id] = yield* store.enqueue([newRun()], t0)
+          const claimed = yield* claimOne(store)
+          expect((yield* store.complete([outcomeOf(claimed)])).refused).toEqual([])
+          expect((yield* store.complete([outcomeOf(claimed, { status: "failed" })])).refused).toEqual([id])
+          expect((yield* store.getRun(id!)).state).toBe("succeeded")
+          expect(yield* store.history({ runId: id! })).toHaveLength(1)
         }))
     })
 
@@ -841,6 +871,41 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect(yield* store.history({ runId: id! })).toEqual([])
         }))
 
+      test("cancelling a running run requests it: the holder hears it through the change feed and its heartbeat", (store) =>
+        Effect.gen(function*() {
+          const [id, other] = yield* store.enqueue([newRun(), newRun()], t0)
+          const changes = yield* store.changes
+          const claimed = yield* store.claim(claimRequest())
+          const held = claimed.map((c) => ({ runId: c.id, attempt: c.attempt }))
+          expect(yield* store.heartbeat("worker-1", held, t0 + minute)).toEqual({ lost: [], cancelRequested: [] })
+          yield* Queue.takeAll(changes)
+
+          expect(yield* store.cancel(id!, t0 + second)).toBe("running")
+          yield* Effect.repeat(Queue.take(changes), { until: (change) => change === "cancels" })
+          const beat = yield* store.heartbeat("worker-1", held, t0 + minute)
+          expect(beat).toEqual({ lost: [], cancelRequested: [id] })
+          // a second request changes nothing
+          expect(yield* store.cancel(id!, t0 + second)).toBe("running")
+
+          // the worker interrupts it and reports it cancelled
+          const cancelled = claimed.find((c) => c.id === id)!
+          yield* store.complete([outcomeOf(cancelled, { status: "cancelled", finishedAt: t0 + 2 * second })])
+          expect((yield* store.getRun(id!)).state).toBe("cancelled")
+          expect((yield* store.getRun(other!)).state).toBe("running")
+          expect((yield* store.history({ runId: id! })).map((r) => r.status)).toEqual(["cancelled"])
+        }))
+
+      test("a run whose cancellation was requested ends cancelled when its lease expires", (store) =>
+        Effect.gen(function*() {
+          const [id] = yield* store.enqueue([newRun()], t0)
+          yield* claimOne(store, { leaseMs: 10 * second })
+          expect(yield* store.cancel(id!, t0 + second)).toBe("running")
+          expect(yield* store.reapExpired(t0 + 11 * second)).toBe(1)
+          expect((yield* store.getRun(id!)).state).toBe("cancelled")
+          expect((yield* store.history({ runId: id! })).map((r) => r.status)).toEqual(["cancelled"])
+          expect(yield* store.claim(claimRequest({ now: t0 + 10 * minute }))).toEqual([])
+        }))
+
       test("a finished run reports finished; an unknown id reports not_found", (store) =>
         Effect.gen(function*() {
           const [id] = yield* store.enqueue([newRun()], t0)
@@ -864,6 +929,10 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect(run.state).toBe("queued")
           expect(run.attempt).toBe(1)
           expect(run.workerId).toBeUndefined()
+          // due again after the first expiry's backoff: 1 s times a random factor in [0.5, 1.5)
+          const dueAgain = millis(run.runAt)!
+          expect(dueAgain).toBeGreaterThanOrEqual(t0 + 31 * second + 500)
+          expect(dueAgain).toBeLessThan(t0 + 31 * second + 1500)
 
           const rows = yield* store.history({ runId: id! })
           expect(rows).toHaveLength(1)
@@ -873,21 +942,59 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect(row.scheduleId).toBe("digest")
           expect(row.workerId).toBe("worker-1")
           expect(row.error).toBeDefined()
+          expect(row.error!.tag).toBe("LeaseExpired")
+          expect(millis(row.retryAt)).toBe(dueAgain)
           // the attempt started when it was claimed, not when its lease ran out
           expect(millis(row.startedAt)).toBe(t0)
           expect(millis(row.finishedAt)).toBe(t0 + 31 * second)
 
-          const again = yield* claimOne(store, { now: t0 + 31 * second, workerId: "worker-2" })
+          expect(yield* store.claim(claimRequest({ now: dueAgain - 1, workerId: "worker-2" }))).toEqual([])
+          const again = yield* claimOne(store, { now: dueAgain, workerId: "worker-2" })
           expect(again.id).toBe(id)
           expect(again.attempt).toBe(2)
+          expect(again.leaseExpiries).toBe(1)
           expect(yield* store.reapExpired(t0 + 40 * second)).toBe(0)
+        }))
+
+      test("each expiry of a run's lease is counted, and backs it off further", (store) =>
+        Effect.gen(function*() {
+          const [id] = yield* store.enqueue([newRun()], t0)
+          let now = t0
+          for (let expiry = 1; expiry <= 4; expiry++) {
+            const claimed = yield* claimOne(store, { now, leaseMs: second })
+            expect(claimed.leaseExpiries).toBe(expiry - 1)
+            now += 2 * second
+            expect(yield* store.reapExpired(now)).toBe(1)
+            const runAt = millis((yield* store.getRun(id!)).runAt)!
+            const base = 1000 * 2 ** (expiry - 1)
+            expect(runAt - now).toBeGreaterThanOrEqual(base * 0.5)
+            expect(runAt - now).toBeLessThan(base * 1.5)
+            now = runAt
+          }
+          const rows = yield* store.history({ runId: id! })
+          expect(rows.map((r) => r.attempt)).toEqual([4, 3, 2, 1])
+          expect(rows.every((r) => r.status === "interrupted" && r.error?.tag === "LeaseExpired")).toBe(true)
+          expect(rows[0]!.error!.message).toContain("4 times")
+        }))
+
+      test("a crashed worker's runs come back spread out, not all due at one instant", (store) =>
+        Effect.gen(function*() {
+          const ids = yield* store.enqueue(Array.from({ length: 20 }, () => newRun()), t0)
+          yield* store.claim(claimRequest({ leaseMs: second }))
+          expect(yield* store.reapExpired(t0 + 2 * second)).toBe(20)
+          const dueAt = new Set<number>()
+          for (const id of ids) dueAt.add(millis((yield* store.getRun(id)).runAt)!)
+          expect(dueAt.size).toBeGreaterThan(10)
         }))
 
       test("a heartbeat from the holding worker extends the lease", (store) =>
         Effect.gen(function*() {
           const [id] = yield* store.enqueue([newRun()], t0)
           yield* claimOne(store, { workerId: "worker-1", leaseMs: 30 * second })
-          yield* store.heartbeat("worker-1", [id!], t0 + 90 * second)
+          expect(yield* store.heartbeat("worker-1", [{ runId: id!, attempt: 1 }], t0 + 90 * second)).toEqual({
+            lost: [],
+            cancelRequested: []
+          })
           expect(yield* store.reapExpired(t0 + 60 * second)).toBe(0)
           expect((yield* store.getRun(id!)).state).toBe("running")
           expect(yield* store.reapExpired(t0 + 91 * second)).toBe(1)
@@ -898,9 +1005,28 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
         Effect.gen(function*() {
           const [id] = yield* store.enqueue([newRun()], t0)
           yield* claimOne(store, { workerId: "worker-1", leaseMs: 30 * second })
-          yield* store.heartbeat("worker-2", [id!], t0 + 90 * second)
+          expect(yield* store.heartbeat("worker-2", [{ runId: id!, attempt: 1 }], t0 + 90 * second)).toEqual({
+            lost: [id],
+            cancelRequested: []
+          })
           expect(yield* store.reapExpired(t0 + 60 * second)).toBe(1)
           expect((yield* store.getRun(id!)).state).toBe("queued")
+        }))
+
+      test("a heartbeat for an attempt that lost its lease reports the run lost, even if this worker holds it again", (store) =>
+        Effect.gen(function*() {
+          const [id, kept] = yield* store.enqueue([newRun(), newRun({ runAt: t0 + 5 * second })], t0)
+          yield* claimOne(store, { workerId: "worker-1", leaseMs: 10 * second })
+          expect(yield* store.reapExpired(t0 + 11 * second)).toBe(1)
+          const again = yield* store.claim(claimRequest({ now: t0 + 20 * second, workerId: "worker-1" }))
+          expect(sorted(again.map((c) => `${c.id}:${c.attempt}`))).toEqual(sorted([`${kept}:1`, `${id}:2`]))
+          const beat = yield* store.heartbeat("worker-1", [
+            { runId: id!, attempt: 1 },
+            { runId: kept!, attempt: 1 },
+            { runId: "no-such-run" as Run.RunId, attempt: 1 }
+          ], t0 + minute)
+          expect(sorted(beat.lost)).toEqual(sorted([id!, "no-such-run"]))
+          expect(beat.cancelRequested).toEqual([])
         }))
 
       test("reapExpired leaves queued and finished runs alone", (store) =>

@@ -203,6 +203,55 @@ export class WorkerRecord extends Schema.Class<WorkerRecord>("WorkerRecord")({
 }) {}
 
 /**
+ * The queue of one job: how many of its runs wait, and how many run.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class QueueDepth extends Schema.Class<QueueDepth>("QueueDepth")({
+  jobName: Schema.String,
+  /** queued runs that are due */
+  due: Schema.Number,
+  /** queued runs due later */
+  later: Schema.Number,
+  running: Schema.Number,
+  /** when the longest-waiting due run became due */
+  oldestDueAt: Schema.optional(Schema.DateTimeUtcFromNumber)
+}) {}
+
+/**
+ * The queue of one job together with the live workers that can take its runs.
+ * A job with due runs and no such worker waits for one (in a rolling deploy, a
+ * job that only the new version has).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class JobQueue extends Schema.Class<JobQueue>("JobQueue")({
+  ...QueueDepth.fields,
+  /** the ids of the live workers that register this job */
+  workers: Schema.Array(Schema.String)
+}) {}
+
+/**
+ * Joins the queue depths with the live workers: which workers can take each
+ * job's runs.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const jobQueues = (
+  depths: ReadonlyArray<QueueDepth>,
+  workers: ReadonlyArray<WorkerRecord>
+): ReadonlyArray<JobQueue> =>
+  depths.map((depth) =>
+    new JobQueue({
+      ...depth,
+      workers: workers.filter((worker) => worker.info.jobs.includes(depth.jobName)).map((worker) => worker.id)
+    }, true)
+  )
+
+/**
  * A runner's beat: it is alive until `expiresAt`.
  *
  * @since 0.1.0
@@ -248,6 +297,49 @@ export interface ClaimedRun {
   readonly scheduledFor: number
   readonly scheduleId: string | undefined
   readonly then: ReadonlyArray<string>
+  /** how many earlier attempts of this run ended with their lease expired (their worker crashed or blocked) */
+  readonly leaseExpiries: number
+}
+
+/**
+ * A run a worker holds, as its heartbeat names it: the attempt is the claim's
+ * fencing token, so a worker that lost a run (its lease expired and another
+ * worker claimed it) can no longer renew or complete it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface HeldRun {
+  readonly runId: RunId
+  readonly attempt: number
+}
+
+/**
+ * What a heartbeat learned about the runs it named.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface HeartbeatResult {
+  /** runs this worker no longer holds (their lease expired and was reaped, maybe claimed again): stop them */
+  readonly lost: ReadonlyArray<RunId>
+  /** runs still held whose cancellation was requested (from any process): interrupt them */
+  readonly cancelRequested: ReadonlyArray<RunId>
+}
+
+/**
+ * What `complete` did.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CompleteResult {
+  /**
+   * runs whose outcome was refused because that attempt no longer holds the
+   * run (its lease was reaped, or it was cancelled meanwhile): nothing of it
+   * was recorded
+   */
+  readonly refused: ReadonlyArray<RunId>
 }
 
 /**
@@ -277,12 +369,36 @@ export interface RunOutcome {
 }
 
 /**
- * What `cancel` found.
+ * What `cancel` found. `running`: a worker holds the run; its cancellation is
+ * requested, and the worker interrupts it when it hears of it (its next
+ * heartbeat, or at once through the change feed).
  *
  * @since 0.1.0
  * @category models
  */
 export type CancelResult = "cancelled" | "running" | "finished" | "not_found"
+
+/**
+ * What the change feed says changed: new or re-queued runs, schedules, or a
+ * cancellation requested for a running run.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Change = "runs" | "schedules" | "cancels"
+
+/**
+ * When a run whose lease expired is due again: after `min(1 s × 2^(n−1), 5
+ * minutes)` for its n-th expiry, times a random factor in [0.5, 1.5), so the
+ * runs a crashed worker held are spread out instead of being claimed together
+ * again (a poison run cannot take the same neighbours down each time). Every
+ * store applies this rule in `reapExpired`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const leaseExpiryBackoff = (expiries: number, random: number): number =>
+  Math.round(Math.min(1_000 * 2 ** Math.max(0, expiries - 1), 300_000) * (0.5 + random))
 
 /**
  * A filter over the queue.
@@ -335,22 +451,38 @@ export interface JobStore {
    */
   readonly nextRunAt: (after: number) => Effect.Effect<number | undefined, StoreError>
   /**
-   * records outcomes in the history; an outcome moves its run on (requeue for
-   * `retryAt`, else final) and enqueues its follow-ups only while that attempt
-   * still holds the run (not after its lease was reaped)
+   * records outcomes: only while the reported attempt still holds its run (it
+   * is running that attempt) is the outcome recorded in the history and the
+   * run moved on (queued again for `retryAt`, else final) with its follow-ups
+   * enqueued; any other outcome is refused (fencing) and reported back
    */
-  readonly complete: (outcomes: ReadonlyArray<RunOutcome>) => Effect.Effect<void, StoreError>
-  /** cancels a queued run; reports "running" for a run a worker holds */
-  readonly cancel: (runId: RunId, now: number) => Effect.Effect<CancelResult, StoreError>
-  /** extends the leases of runs a live worker holds */
-  readonly heartbeat: (workerId: string, runIds: ReadonlyArray<RunId>, leaseUntil: number) => Effect.Effect<void, StoreError>
+  readonly complete: (outcomes: ReadonlyArray<RunOutcome>) => Effect.Effect<CompleteResult, StoreError>
   /**
-   * queues again the runs whose lease expired (their worker died), and forgets
-   * the workers whose beat expired; returns how many runs
+   * cancels a queued run; for a run a worker holds, requests its cancellation
+   * (the holder hears of it through `heartbeat` and the change feed) and
+   * reports "running"
+   */
+  readonly cancel: (runId: RunId, now: number) => Effect.Effect<CancelResult, StoreError>
+  /**
+   * extends the leases of the runs this worker still holds at the named
+   * attempts, and says which it lost and which are to be cancelled
+   */
+  readonly heartbeat: (
+    workerId: string,
+    runs: ReadonlyArray<HeldRun>,
+    leaseUntil: number
+  ) => Effect.Effect<HeartbeatResult, StoreError>
+  /**
+   * queues again the runs whose lease expired (their worker crashed, blocked or
+   * lost the store), each due after `leaseExpiryBackoff` and with its count of
+   * expiries raised, records each lost attempt as `interrupted` (`LeaseExpired`),
+   * and forgets the workers whose beat expired; returns how many runs
    */
   readonly reapExpired: (now: number) => Effect.Effect<number, StoreError>
   readonly getRun: (runId: RunId) => Effect.Effect<Run, RunNotFound | StoreError>
   readonly listRuns: (query: RunQuery) => Effect.Effect<ReadonlyArray<Run>, StoreError>
+  /** per job with queued or running runs: how many are due, due later and running at `now`, by job name */
+  readonly queueDepth: (now: number) => Effect.Effect<ReadonlyArray<QueueDepth>, StoreError>
 
   // history
   readonly history: (query: HistoryQuery) => Effect.Effect<ReadonlyArray<RunRecord>, StoreError>
@@ -369,8 +501,8 @@ export interface JobStore {
   /** the runners alive at `now` (their beat has not expired), by id */
   readonly listWorkers: (now: number) => Effect.Effect<ReadonlyArray<WorkerRecord>, StoreError>
 
-  /** wakes up runners and tickers when runs or schedules change */
-  readonly changes: Effect.Effect<Queue.Dequeue<"runs" | "schedules">, never, Scope.Scope>
+  /** wakes up runners and tickers when runs or schedules change, and runners when a cancellation is requested */
+  readonly changes: Effect.Effect<Queue.Dequeue<Change>, never, Scope.Scope>
 }
 
 /**

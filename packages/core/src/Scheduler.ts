@@ -29,6 +29,8 @@ import type { Job } from "./Job.js"
 import { InvalidPayload } from "./Job.js"
 import {
   type CancelResult,
+  type JobQueue,
+  jobQueues,
   JobStore,
   type NewRun,
   RunNotFound,
@@ -169,6 +171,12 @@ export interface Scheduler {
     InvalidPayload | Trigger.InvalidDate | Trigger.InvalidInterval | StoreError
   >
   readonly result: <A>(handle: Handle<A>) => Effect.Effect<A, RunFailed | RunNotFound | StoreError>
+  /**
+   * cancels a run: a queued one at once; a running one is interrupted (its
+   * finalizers run) by the runner that holds it, in this process or another,
+   * and the answer waits up to 10 seconds for it to end ("running" if it has
+   * not by then: the request stands)
+   */
   readonly cancel: (runId: RunId) => Effect.Effect<CancelResult, RunNotFound | StoreError>
   readonly unschedule: (id: string) => Effect.Effect<void, ScheduleNotFound | StoreError>
   readonly pause: (id: string) => Effect.Effect<ScheduleRecord, ScheduleNotFound | StoreError>
@@ -178,6 +186,12 @@ export interface Scheduler {
   readonly history: (query?: HistoryQuery) => Effect.Effect<ReadonlyArray<RunRecord>, StoreError>
   /** the runners alive now, on any machine sharing the store */
   readonly workers: Effect.Effect<ReadonlyArray<WorkerRecord>, StoreError>
+  /**
+   * per job with queued or running runs: how many are due, due later and
+   * running, and which live workers register it (none: its due runs wait for a
+   * worker that has the job)
+   */
+  readonly queue: Effect.Effect<ReadonlyArray<JobQueue>, StoreError>
 }
 
 /**
@@ -189,6 +203,9 @@ export const Scheduler: Context.Tag<Scheduler, Scheduler> = Context.GenericTag<S
 )
 
 const terminal = new Set(["succeeded", "failed", "timed_out", "cancelled", "dead"])
+
+/** How long `cancel` waits for a run held in another process to end before it answers "running". */
+const cancelWait = Duration.seconds(10)
 
 const resolveTrigger = (input: TriggerInput): Either.Either<Trigger.Trigger, Trigger.TriggerError> =>
   Either.isEither(input) ? Either.flatMap(input, Trigger.validate) : Trigger.validate(input)
@@ -253,41 +270,46 @@ export const make: Effect.Effect<Scheduler, never, JobStore | Events> = Effect.g
       return ids.map((id) => ({ id, job }))
     })
 
-  const result: Scheduler["result"] = <A>(handle: Handle<A>) =>
+  /** The run once it is final (in whichever process it ran), reading the store at least every `poll`. */
+  const finalRun = (runId: RunId, poll: Duration.DurationInput) =>
     Effect.scoped(Effect.gen(function*() {
       // subscribe before reading the store, so no completion slips between
       const subscription = yield* events.subscribe
       const changes = yield* store.changes
       const aboutThisRun = Effect.repeat(Queue.take(subscription), {
-        until: (event) => "runId" in event && event.runId === handle.id
+        until: (event) => "runId" in event && event.runId === runId
       })
       for (;;) {
-        const run = yield* store.getRun(handle.id)
-        if (terminal.has(run.state)) {
-          if (run.state !== "succeeded") {
-            return yield* new RunFailed({
-              runId: run.id,
-              jobName: run.jobName,
-              state: run.state,
-              ...(run.error === undefined ? {} : { error: run.error })
-            })
-          }
-          return yield* Schema.decodeUnknown(handle.job.success)(run.result).pipe(
-            Effect.mapError((error) =>
-              new RunFailed({
-                runId: run.id,
-                jobName: run.jobName,
-                state: "succeeded",
-                error: new RunError({ tag: "ParseError", message: error.message, cause: String(error) })
-              })
-            )
-          )
-        }
+        const run = yield* store.getRun(runId)
+        if (terminal.has(run.state)) return run
         // runs finished in another process wake us through the store's change
-        // feed; a slow poll covers a feed that missed something
-        yield* Effect.raceAll([aboutThisRun, Queue.take(changes), Effect.sleep("30 seconds")])
+        // feed; the poll covers a feed that missed something
+        yield* Effect.raceAll([aboutThisRun, Queue.take(changes), Effect.sleep(poll)])
       }
     }))
+
+  const result: Scheduler["result"] = <A>(handle: Handle<A>) =>
+    Effect.gen(function*() {
+      const run = yield* finalRun(handle.id, "30 seconds")
+      if (run.state !== "succeeded") {
+        return yield* new RunFailed({
+          runId: run.id,
+          jobName: run.jobName,
+          state: run.state,
+          ...(run.error === undefined ? {} : { error: run.error })
+        })
+      }
+      return yield* Schema.decodeUnknown(handle.job.success)(run.result).pipe(
+        Effect.mapError((error) =>
+          new RunFailed({
+            runId: run.id,
+            jobName: run.jobName,
+            state: "succeeded",
+            error: new RunError({ tag: "ParseError", message: error.message, cause: String(error) })
+          })
+        )
+      )
+    })
 
   const resumeAt = (schedule: ScheduleRecord, now: number): number | undefined => {
     const trigger = schedule.trigger
@@ -350,7 +372,11 @@ export const make: Effect.Effect<Scheduler, never, JobStore | Events> = Effect.g
         if (outcome !== "running") return outcome
         const runner = yield* Effect.serviceOption(Runner)
         if (Option.isSome(runner) && (yield* runner.value.cancel(runId))) return "cancelled"
-        return outcome
+        // a runner in another process holds it: the request reaches it through the store, and it
+        // interrupts the run; the answer waits (a while) for the run to end there
+        const ended = yield* Effect.timeoutOption(finalRun(runId, "250 millis"), cancelWait)
+        if (Option.isNone(ended)) return outcome
+        return ended.value.state === "cancelled" ? "cancelled" : "finished"
       }),
 
     unschedule: (id) => store.removeSchedule(id),
@@ -367,7 +393,9 @@ export const make: Effect.Effect<Scheduler, never, JobStore | Events> = Effect.g
     schedules: store.listSchedules,
     getRun: store.getRun,
     history: (query) => store.history(query ?? {}),
-    workers: Effect.flatMap(Clock.currentTimeMillis, store.listWorkers)
+    workers: Effect.flatMap(Clock.currentTimeMillis, store.listWorkers),
+    queue: Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.zipWith(store.queueDepth(now), store.listWorkers(now), jobQueues))
   })
 })
 
@@ -592,6 +620,19 @@ export const history = (query?: HistoryQuery): Effect.Effect<ReadonlyArray<RunRe
 export const workers: Effect.Effect<ReadonlyArray<WorkerRecord>, StoreError, Scheduler> = Effect.flatMap(
   Scheduler,
   (s) => s.workers
+)
+
+/**
+ * The queue per job: due, later and running runs, and the live workers that
+ * register the job. A job with due runs and no worker is waiting for a worker
+ * that has it (runners claim only the jobs they register).
+ *
+ * @since 0.1.0
+ * @category queries
+ */
+export const queue: Effect.Effect<ReadonlyArray<JobQueue>, StoreError, Scheduler> = Effect.flatMap(
+  Scheduler,
+  (s) => s.queue
 )
 
 /**

@@ -2,6 +2,7 @@ import { assert, describe, expect, it } from "@effect/vitest"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
 import {
+  Clock,
   Config,
   ConfigProvider,
   Context,
@@ -102,16 +103,36 @@ describe("failures never kill the runner", () => {
     }).pipe(Effect.provide(Testing.layer([typed])))
   })
 
-  it.scoped("a run of a job no one registered fails with UnknownJob", () =>
+  it.scoped("a run of a job this runner does not register is left queued for a worker that has it", () =>
     Effect.gen(function*() {
       const store = yield* JobStore.JobStore
       const [id] = yield* store.enqueue([{ jobName: "ghost", payload: {}, runAt: 0, scheduledFor: 0 }], 0)
-      yield* Testing.settle
-      const [attempt] = yield* Scheduler.history({ runId: id! })
-      expect(attempt!.status).toBe("failed")
-      expect(attempt!.error?.tag).toBe("UnknownJob")
-      expect(attempt!.error?.message).toContain("ghost")
+      yield* Scheduler.enqueue(noop, {})
+      yield* Testing.advance("1 minute")
+      expect((yield* Scheduler.getRun(id!)).state).toBe("queued")
+      expect(yield* Scheduler.history({ runId: id! })).toEqual([])
+      const queue = yield* Scheduler.queue
+      expect(queue.map((q) => [q.jobName, q.due, q.running, q.workers.length])).toEqual([["ghost", 1, 0, 0]])
     }).pipe(Effect.provide(Testing.layer([noop]))))
+
+  it.scoped("the reaper says once that a job's due runs wait for a worker that registers it", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const logger = Logger.make(({ message }) => {
+        lines.push(String(Array.isArray(message) ? message.join(" ") : message))
+      })
+      const store = yield* JobStore.makeMemory
+      yield* store.enqueue([{ jobName: "ghost", payload: {}, runAt: 0, scheduledFor: 0 }], 0)
+      const app = Clockwork.layer([noop], { reaper: { interval: "10 seconds" }, retention: false }).pipe(
+        Layer.provide(Layer.succeed(JobStore.JobStore, store))
+      )
+      yield* Testing.advance("1 minute").pipe(
+        Effect.provide(app),
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+      )
+      const waits = lines.filter((line) => line.includes("no live worker registers"))
+      expect(waits).toEqual([`clockwork: 1 due run(s) of job "ghost" wait: no live worker registers that job`])
+    }))
 
   it.scoped("typed errors keep their tag and message", () => {
     class QuotaExceeded extends Schema.TaggedError<QuotaExceeded>()("QuotaExceeded", { limit: Schema.Number }) {
@@ -520,8 +541,9 @@ describe("leases", () => {
         [2, "succeeded", expect.stringMatching(/^runner-/)]
       ])
       expect(attempts[0]!.error?.tag).toBe("LeaseExpired")
-      // the lease ran out at 60 s; the reaper runs every 10 s
-      expect(attempts[1]!.startedAt.epochMillis).toBe(70_000)
+      // the lease ran out at 60 s; the reaper runs every 10 s and queues it again after 0.5 to 1.5 s
+      expect(attempts[1]!.startedAt.epochMillis).toBeGreaterThanOrEqual(70_500)
+      expect(attempts[1]!.startedAt.epochMillis).toBeLessThan(71_500)
     }))
 
   it.scoped("a live runner renews the leases of long runs, so they are never reaped", () => {
@@ -537,6 +559,107 @@ describe("leases", () => {
         const attempts = yield* Scheduler.history({ runId: handle.id })
         expect(attempts.map((r) => [r.attempt, r.status])).toEqual([[1, "succeeded"]])
       }).pipe(Effect.provide(app))
+    })
+  })
+})
+
+describe("fencing", () => {
+  const counting = (name: string, counters: { started: number; finalized: number; finished: number }) =>
+    Job.make({
+      name,
+      payload: Schema.Struct({ seconds: Schema.Number }),
+      retry: Schedule.recurs(1),
+      run: ({ seconds }) =>
+        Effect.sync(() => void counters.started++).pipe(
+          Effect.zipRight(Effect.sleep(`${seconds} seconds`)),
+          Effect.zipRight(Effect.sync(() => void counters.finished++)),
+          Effect.ensuring(Effect.sync(() => void counters.finalized++))
+        )
+    })
+
+  it.scoped("a run whose lease this runner lost is interrupted here at once; its outcome is never recorded", () => {
+    const counters = { started: 0, finalized: 0, finished: 0 }
+    const job = counting("long", counters)
+    return Effect.gen(function*() {
+      const lines: Array<string> = []
+      const logger = Logger.make(({ message }) => {
+        lines.push(String(Array.isArray(message) ? message.join(" ") : message))
+      })
+      const store = yield* JobStore.makeMemory
+      const app = Clockwork.layer([job], { runner: { lease: "1 minute", shutdownGrace: 0 }, reaper: false, retention: false }).pipe(
+        Layer.provide(Layer.succeed(JobStore.JobStore, store))
+      )
+      yield* Effect.gen(function*() {
+        const handle = yield* Scheduler.enqueue(job, { seconds: 300 })
+        yield* Testing.advance("1 second")
+        expect(counters.started).toBe(1)
+        // another process's reaper decides this worker is gone (as after a silent network)
+        expect(yield* store.reapExpired((yield* Clock.currentTimeMillis) + 120_000)).toBe(1)
+        yield* Testing.advance("20 seconds")
+        expect(counters.finalized).toBe(1)
+        expect(lines.some((line) => line.includes("lost the lease of 1 run(s)"))).toBe(true)
+        // queued again after its backoff, and run by this worker as a second attempt
+        yield* Testing.advance("10 minutes")
+        const attempts = (yield* Scheduler.history({ runId: handle.id })).map((r) => [r.attempt, r.status])
+        expect(attempts).toEqual([[2, "succeeded"], [1, "interrupted"]])
+        expect(counters.finished).toBe(1)
+      }).pipe(Effect.provide(app), Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+    })
+  }, 30_000)
+
+  it.scoped("lease expiries count against the retry policy: when it is exhausted the run ends dead without running", () => {
+    const counters = { started: 0, finalized: 0, finished: 0 }
+    const job = counting("poison", counters)
+    return Effect.gen(function*() {
+      const store = yield* JobStore.makeMemory
+      const [id] = yield* store.enqueue([{ jobName: "poison", payload: { seconds: 1 }, runAt: 0, scheduledFor: 0 }], 0)
+      // two workers claim it in turn and die (as a run that kills its process makes them)
+      let now = 0
+      for (const worker of ["crashed-1", "crashed-2"]) {
+        const [claimed] = yield* store.claim({ now, limit: 1, workerId: worker, leaseMs: 1_000 })
+        expect(claimed!.id).toBe(id)
+        now += 2_000
+        expect(yield* store.reapExpired(now)).toBe(1)
+        now = (yield* store.getRun(id!)).runAt.epochMillis
+      }
+      yield* TestClock.setTime(now)
+      const app = Clockwork.layer([job], { reaper: false, retention: false }).pipe(
+        Layer.provide(Layer.succeed(JobStore.JobStore, store))
+      )
+      yield* Testing.advance("1 minute").pipe(Effect.provide(app))
+      const attempts = (yield* store.history({ runId: id! })).slice().reverse()
+      expect(attempts.map((r) => [r.attempt, r.status, r.error?.tag])).toEqual([
+        [1, "interrupted", "LeaseExpired"],
+        [2, "interrupted", "LeaseExpired"],
+        [3, "dead", "LeaseExpired"]
+      ])
+      expect(attempts[2]!.error!.message).toContain("stopped renewing its lease 2 times")
+      expect((yield* store.getRun(id!)).state).toBe("dead")
+      expect(counters.started).toBe(0)
+    })
+  })
+
+  it.scoped("cancelling a run that a runner of another app holds interrupts it there", () => {
+    const counters = { started: 0, finalized: 0, finished: 0 }
+    const job = counting("long", counters)
+    return Effect.gen(function*() {
+      const store = yield* JobStore.makeMemory
+      const storeLayer = Layer.succeed(JobStore.JobStore, store)
+      const worker = yield* Layer.build(Clockwork.layerWorker([job]).pipe(Layer.provide(storeLayer)))
+      const elsewhere = yield* Layer.build(Clockwork.layerScheduler({ reaper: false, retention: false }).pipe(
+        Layer.provide(storeLayer)
+      ))
+      const handle = yield* Scheduler.enqueue(job, { seconds: 3600 }).pipe(Effect.provide(worker))
+      yield* Testing.advance("1 second")
+      expect(counters.started).toBe(1)
+      const answer = yield* Effect.fork(Scheduler.cancel(handle.id).pipe(Effect.provide(elsewhere)))
+      yield* Testing.advance("1 second")
+      expect(counters.finalized).toBe(1)
+      // the other app hears of the outcome by its poll of the store
+      yield* Testing.advance("1 second")
+      expect(yield* Fiber.join(answer)).toBe("cancelled")
+      expect((yield* store.getRun(handle.id)).state).toBe("cancelled")
+      expect(counters.finished).toBe(0)
     })
   })
 })

@@ -59,7 +59,10 @@ describe.runIf(hasDatabase)("PgStore", () => {
           { concurrency: "unbounded" }
         )
         // one process applied the migrations; the others waited for it, then found nothing to do
-        expect(applied.flat()).toEqual([[1, "create_tables"], [2, "runs_finished_index"], [3, "workers_expiry"]])
+        expect(applied.flat()).toEqual([[1, "create_tables"], [2, "runs_finished_index"], [3, "workers_expiry"], [
+          4,
+          "lease_expiries_and_cancel_requests"
+        ]])
 
         const tables = yield* sql<{ table_name: string }>`
           select table_name from information_schema.tables where table_schema = ${schema} order by table_name`
@@ -71,7 +74,7 @@ describe.runIf(hasDatabase)("PgStore", () => {
           "workers"
         ])
         const migrations = yield* sql`select migration_id from ${sql(`${schema}.clockwork_migrations`)}`
-        expect(migrations).toHaveLength(3)
+        expect(migrations).toHaveLength(4)
         expect(yield* PgStore.migrate({ schema }).pipe(Effect.provide(contexts[0]!))).toEqual([])
       }))
 
@@ -157,8 +160,8 @@ describe.runIf(hasDatabase)("PgStore", () => {
 
         yield* sql`select pg_terminate_backend(${before!.pid})`
         // a new LISTEN connection, then the wake-up for what may have been missed meanwhile
-        const woken = yield* Queue.takeBetween(changes, 2, 2).pipe(Effect.timeout("10 seconds"))
-        expect(Array.from(woken).sort()).toEqual(["runs", "schedules"])
+        const woken = yield* Queue.takeBetween(changes, 3, 3).pipe(Effect.timeout("10 seconds"))
+        expect(Array.from(woken).sort()).toEqual(["cancels", "runs", "schedules"])
         const after = yield* listenBackends
         expect(after.map((row) => row.pid)).not.toContain(before!.pid)
         expect(after).toHaveLength(1)

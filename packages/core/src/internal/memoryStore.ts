@@ -1,9 +1,12 @@
 import { DateTime, Effect, PubSub } from "effect"
 import type {
   CancelResult,
+  Change,
   ClaimedRun,
   ClaimRequest,
+  CompleteResult,
   FireResult,
+  HeartbeatResult,
   JobStore,
   NewRun,
   RunOutcome,
@@ -13,7 +16,14 @@ import type {
   UpsertResult,
   WorkerBeat
 } from "../JobStore.js"
-import { RunNotFound, ScheduleNotFound, ScheduleRecord, WorkerRecord } from "../JobStore.js"
+import {
+  leaseExpiryBackoff,
+  QueueDepth,
+  RunNotFound,
+  ScheduleNotFound,
+  ScheduleRecord,
+  WorkerRecord
+} from "../JobStore.js"
 import type { HistoryQuery, RunId, RunState } from "../Run.js"
 import { Run, RunError, RunRecord } from "../Run.js"
 import { Trigger } from "../Trigger.js"
@@ -40,6 +50,8 @@ interface Entry {
   workerId: string | undefined
   leaseUntil: number
   claimedAt: number
+  leaseExpiries: number
+  cancelRequested: boolean
   result: unknown
   error: RunError | undefined
 }
@@ -69,6 +81,13 @@ const isActive = (entry: Entry | undefined) =>
   entry !== undefined && (entry.state === "queued" || entry.state === "running")
 const isLive = (node: Node) => node.entry.state === "queued" && node.entry.version === node.version
 
+const leaseExpired = (workerId: string | undefined, expiries: number) =>
+  new RunError({
+    tag: "LeaseExpired",
+    message: `worker ${workerId ?? "?"} stopped renewing its lease (${expiries} time${expiries === 1 ? "" : "s"} for this run)`,
+    cause: ""
+  })
+
 // run ids: unique within the process (a memory store lives in one), cheap to make
 const idPrefix = `${crypto.randomUUID().slice(0, 8)}-`
 let nextId = 0
@@ -77,7 +96,7 @@ let nextId = 0
 const defaultRetention = 100_000
 
 export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
-  const changes = yield* PubSub.sliding<"runs" | "schedules">(16)
+  const changes = yield* PubSub.sliding<Change>(16)
   const runs = new Map<RunId, Entry>()
   const running = new Set<Entry>()
   // final runs in the order they ended, with when
@@ -96,13 +115,14 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
   )
   const ready = new ReadyQueue<Node>((node) => node.entry)
 
-  const notify = (what: "runs" | "schedules") => changes.unsafeOffer(what)
+  const notify = (what: Change) => changes.unsafeOffer(what)
 
   const queue = (entry: Entry, runAt: number) => {
     entry.state = "queued"
     entry.runAt = runAt
     entry.version++
     entry.workerId = undefined
+    entry.cancelRequested = false
     waiting.push({ entry, version: entry.version })
   }
 
@@ -160,6 +180,8 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
       workerId: undefined,
       leaseUntil: 0,
       claimedAt: 0,
+      leaseExpiries: 0,
+      cancelRequested: false,
       result: undefined,
       error: undefined
     }
@@ -371,7 +393,8 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
             attempt: e.attempt,
             scheduledFor: e.scheduledFor,
             scheduleId: e.scheduleId,
-            then: e.then
+            then: e.then,
+            leaseExpiries: e.leaseExpiries
           })
         }
         for (const node of deferred) ready.push(node)
@@ -389,36 +412,47 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
       }),
 
     complete: (outcomes: ReadonlyArray<RunOutcome>) =>
-      Effect.sync(() => {
+      Effect.sync((): CompleteResult => {
         let queued = false
+        const refused: Array<RunId> = []
         for (const o of outcomes) {
-          record(o)
           const e = runs.get(o.runId)
-          if (e !== undefined && e.state === "running" && e.attempt === o.attempt) {
-            e.error = o.error
-            e.result = o.result
-            if (o.retryAt !== undefined) {
-              running.delete(e)
-              if (e.serial && e.scheduleId !== undefined) runningSerial.delete(e.scheduleId)
-              queue(e, o.retryAt)
-              queued = true
-            } else {
-              finish(e, o.status === "interrupted" ? "failed" : o.status, o.finishedAt)
-            }
-            if (o.followUps !== undefined && o.followUps.length > 0) {
-              for (const run of o.followUps) insert(run, o.finishedAt)
-              queued = true
-            }
+          // fencing: only the attempt that holds the run may record its outcome
+          if (e === undefined || e.state !== "running" || e.attempt !== o.attempt) {
+            refused.push(o.runId)
+            continue
+          }
+          record(o)
+          e.error = o.error
+          e.result = o.result
+          if (o.retryAt !== undefined) {
+            running.delete(e)
+            if (e.serial && e.scheduleId !== undefined) runningSerial.delete(e.scheduleId)
+            queue(e, o.retryAt)
+            queued = true
+          } else {
+            finish(e, o.status === "interrupted" ? "failed" : o.status, o.finishedAt)
+          }
+          if (o.followUps !== undefined && o.followUps.length > 0) {
+            for (const run of o.followUps) insert(run, o.finishedAt)
+            queued = true
           }
         }
         if (queued) notify("runs")
+        return { refused }
       }),
 
     cancel: (runId, now) =>
       Effect.sync((): CancelResult => {
         const e = runs.get(runId)
         if (e === undefined) return "not_found"
-        if (e.state === "running") return "running"
+        if (e.state === "running") {
+          if (!e.cancelRequested) {
+            e.cancelRequested = true
+            notify("cancels")
+          }
+          return "running"
+        }
         if (e.state !== "queued") return "finished"
         finish(e, "cancelled", now)
         record({
@@ -435,38 +469,53 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
         return "cancelled"
       }),
 
-    heartbeat: (workerId, runIds, leaseUntil) =>
-      Effect.sync(() => {
-        for (const id of runIds) {
-          const e = runs.get(id)
-          if (e !== undefined && e.state === "running" && e.workerId === workerId) e.leaseUntil = leaseUntil
+    heartbeat: (workerId, held, leaseUntil) =>
+      Effect.sync((): HeartbeatResult => {
+        const lost: Array<RunId> = []
+        const cancelRequested: Array<RunId> = []
+        for (const { attempt, runId } of held) {
+          const e = runs.get(runId)
+          if (e === undefined || e.state !== "running" || e.workerId !== workerId || e.attempt !== attempt) {
+            lost.push(runId)
+            continue
+          }
+          e.leaseUntil = leaseUntil
+          if (e.cancelRequested) cancelRequested.push(runId)
         }
+        return { lost, cancelRequested }
       }),
 
     reapExpired: (now) =>
       Effect.sync(() => {
         const expired = Array.from(running).filter((e) => e.leaseUntil < now)
         for (const e of expired) {
-          record({
+          e.leaseExpiries++
+          running.delete(e)
+          if (e.serial && e.scheduleId !== undefined) runningSerial.delete(e.scheduleId)
+          const common = {
             runId: e.id,
             jobName: e.jobName,
             scheduleId: e.scheduleId,
             attempt: e.attempt,
-            status: "interrupted",
             scheduledFor: e.scheduledFor,
             startedAt: e.claimedAt,
             finishedAt: now,
-            error: new RunError({
-              tag: "LeaseExpired",
-              message: `worker ${e.workerId} stopped renewing its lease`,
-              cause: ""
-            }),
-            retryAt: now,
             workerId: e.workerId ?? ""
+          }
+          if (e.cancelRequested) {
+            // its cancellation was requested: the lost attempt ends it
+            record({ ...common, status: "cancelled" })
+            finish(e, "cancelled", now)
+            continue
+          }
+          const retryAt = now + leaseExpiryBackoff(e.leaseExpiries, Math.random())
+          record({
+            ...common,
+            status: "interrupted",
+            error: leaseExpired(e.workerId, e.leaseExpiries),
+            retryAt
           })
-          running.delete(e)
-          if (e.serial && e.scheduleId !== undefined) runningSerial.delete(e.scheduleId)
-          queue(e, now)
+          queue(e, retryAt)
         }
         if (expired.length > 0) notify("runs")
         for (const [id, worker] of workers) if (worker.expiresAt < now) workers.delete(id)
@@ -492,6 +541,33 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
           ) out.push(toRun(e))
         }
         return out
+      }),
+
+    queueDepth: (now) =>
+      Effect.sync(() => {
+        const byJob = new Map<string, { due: number; later: number; running: number; oldestDueAt: number | undefined }>()
+        for (const e of runs.values()) {
+          if (!isActive(e)) continue
+          let depth = byJob.get(e.jobName)
+          if (depth === undefined) {
+            depth = { due: 0, later: 0, running: 0, oldestDueAt: undefined }
+            byJob.set(e.jobName, depth)
+          }
+          if (e.state === "running") depth.running++
+          else if (e.runAt > now) depth.later++
+          else {
+            depth.due++
+            if (depth.oldestDueAt === undefined || e.runAt < depth.oldestDueAt) depth.oldestDueAt = e.runAt
+          }
+        }
+        return Array.from(byJob, ([jobName, d]) =>
+          new QueueDepth({
+            jobName,
+            due: d.due,
+            later: d.later,
+            running: d.running,
+            ...(d.oldestDueAt === undefined ? {} : { oldestDueAt: utc(d.oldestDueAt) })
+          }, true)).sort((a, b) => (a.jobName < b.jobName ? -1 : a.jobName > b.jobName ? 1 : 0))
       }),
 
     history: (query: HistoryQuery) =>

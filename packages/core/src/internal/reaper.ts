@@ -1,21 +1,45 @@
 import { Clock, type Duration, Effect } from "effect"
-import type { JobStore } from "../JobStore.js"
+import { jobQueues, type JobStore } from "../JobStore.js"
 import * as Outage from "./outage.js"
 
 /**
- * The reaper queues again the runs whose worker stopped renewing its lease
- * (it crashed, or lost the store). `reapExpired` is one atomic step, so any
- * number of reapers can run against one store.
+ * The reaper takes back the runs whose worker stopped renewing its lease (it
+ * crashed, blocked its thread, or lost the store): `reapExpired` is one atomic
+ * step, so any number of reapers can run against one store. It also says, once
+ * per job until that changes, when a job's due runs wait because no live
+ * worker registers the job.
  */
 export const make = (store: JobStore, interval: Duration.Duration) =>
-  Outage.every(
-    store,
-    "reapExpired",
-    interval,
-    Effect.gen(function*() {
-      const reapedCount = yield* store.reapExpired(yield* Clock.currentTimeMillis)
-      if (reapedCount > 0) {
-        yield* Effect.logWarning(`clockwork: re-queued ${reapedCount} run(s) whose worker stopped renewing its lease`)
-      }
-    })
-  )
+  Effect.gen(function*() {
+    const waiting = new Set<string>()
+    const warnUnclaimable = (now: number) =>
+      Effect.gen(function*() {
+        const queues = jobQueues(yield* store.queueDepth(now), yield* store.listWorkers(now))
+        const stuck = queues.filter((q) => q.due > 0 && q.workers.length === 0)
+        for (const q of stuck) {
+          if (waiting.has(q.jobName)) continue
+          waiting.add(q.jobName)
+          yield* Effect.logWarning(
+            `clockwork: ${q.due} due run(s) of job "${q.jobName}" wait: no live worker registers that job`
+          )
+        }
+        const names = new Set(stuck.map((q) => q.jobName))
+        for (const name of waiting) if (!names.has(name)) waiting.delete(name)
+      })
+    return yield* Outage.every(
+      store,
+      "reapExpired",
+      interval,
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const reapedCount = yield* store.reapExpired(now)
+        if (reapedCount > 0) {
+          yield* Effect.logWarning(
+            `clockwork: took back ${reapedCount} run(s) whose worker stopped renewing its lease; ` +
+              `each is queued again after a backoff, and the lost attempt counts against its job's retry policy`
+          )
+        }
+        yield* warnUnclaimable(now)
+      })
+    )
+  })

@@ -36,7 +36,8 @@ export interface RunnerConfig {
   readonly leaseMs: number
 }
 
-type StopReason = "timeout" | "cancel" | "shutdown"
+/** why a run's fiber was interrupted; "lost": this worker no longer holds the run (its lease was reaped) */
+type StopReason = "timeout" | "cancel" | "shutdown" | "lost"
 
 /** A run being executed; it is also the job's context (one object per attempt). */
 class Active implements JobContext {
@@ -46,6 +47,8 @@ class Active implements JobContext {
   reported: Metrics | undefined = undefined
   constructor(
     readonly claim: ClaimedRun,
+    /** until when this worker holds the run, as far as it knows (the lease it last set) */
+    public leaseUntil: number,
     readonly job: Any | undefined,
     readonly codec: Codec | undefined,
     readonly progress: (value: number) => Effect.Effect<void>
@@ -123,6 +126,8 @@ export const make = (
 ) =>
   Effect.gen(function*() {
     const jobs = registry.jobs
+    // a runner claims only runs of the jobs it has: in a rolling deploy, an old worker leaves a new job's runs alone
+    const jobNames = Array.from(jobs.keys()).sort()
     const runtime = yield* Effect.runtime<never>()
     const runFork = Runtime.runFork(
       Runtime.make({
@@ -170,21 +175,28 @@ export const make = (
               // the last write at shutdown: the runs stay claimed, their leases expire and they are re-queued
               return Effect.zipRight(
                 Effect.logError(`clockwork: could not record ${batch.length} run outcome(s) while shutting down`, cause),
-                Effect.sync(() => batch.forEach((p) => unrecorded.delete(p.active.claim.id)))
+                Effect.sync(() => batch.forEach((p) => forget(unrecorded, p.active)))
               )
             }
             // kept (their leases renewed) and written once the store answers
             pending = batch.concat(pending)
             return Effect.zipRight(outage.failed("complete", cause), Effect.sync(() => flushWake.unsafeOffer(undefined)))
           },
-          onSuccess: () =>
+          onSuccess: ({ refused }) =>
             Effect.zipRight(
               outage.answered,
               Effect.suspend(() => {
-                for (const p of batch) unrecorded.delete(p.active.claim.id)
+                for (const p of batch) forget(unrecorded, p.active)
                 // a schedule's serial run (overlap "queue") lets the next one go once this outcome is written
                 if (starved || batch.some((p) => p.outcome.scheduleId !== undefined)) wake.unsafeOffer(undefined)
-                return events.hasSubscribers() ? Effect.forEach(batch, (p) => publishOutcome(p.outcome)) : Effect.void
+                const written = refused.length === 0 ? batch : batch.filter((p) => !refused.includes(p.outcome.runId))
+                return Effect.zipRight(
+                  refused.length === 0 ? Effect.void : Effect.logWarning(
+                    `clockwork: the store refused the outcome of ${refused.length} run(s) that this worker no longer ` +
+                      `held (their lease expired; another attempt may hold them): ${refused.join(", ")}`
+                  ),
+                  events.hasSubscribers() ? Effect.forEach(written, (p) => publishOutcome(p.outcome)) : Effect.void
+                )
               })
             )
         })
@@ -194,8 +206,14 @@ export const make = (
       Queue.take(flushWake).pipe(Effect.zipRight(Effect.yieldNow()), Effect.zipRight(flush))
     )
 
+    // a run id may be held twice for a moment: this worker lost its lease and claimed the run again
+    // before its heartbeat said so; each map entry belongs to one attempt
+    const forget = (map: Map<RunId, Active>, a: Active) => {
+      if (map.get(a.claim.id) === a) map.delete(a.claim.id)
+    }
+
     const release = (a: Active) => {
-      active.delete(a.claim.id)
+      forget(active, a)
       if (a.job?.concurrency !== undefined) perJob.set(a.job.name, (perJob.get(a.job.name) ?? 1) - 1)
     }
 
@@ -331,9 +349,32 @@ export const make = (
       Effect.uninterruptibleMask((restore) =>
         Effect.flatMap(Effect.exit(restore(bodyOf(a))), (exit) => {
           if (a.deadline !== undefined) deadlines.disarm(a.deadline)
+          // another attempt holds the run now: the store would refuse this one's outcome
+          if (a.reason === "lost") return Effect.sync(() => release(a))
           return Exit.isSuccess(exit) ? succeeded(a, startedAt, exit.value) : failed(a, startedAt, exit.cause)
         })
       )
+
+    /**
+     * A run whose earlier attempts lost their lease (the worker crashed, or
+     * blocked its thread) counts those attempts against its job's retry
+     * policy: when the policy allows no further attempt, it ends `dead` here
+     * without running again.
+     */
+    const exhaustedByLeaseExpiries = (claim: ClaimedRun, job: Any, now: number) =>
+      Effect.map(
+        nextAttemptAt(job.retry, claim.attempt - 1, leaseExpiredError(claim, ""), now),
+        (retryAt) => retryAt === undefined
+      )
+
+    const leaseExpiredError = (claim: ClaimedRun, cause: string) =>
+      new RunError({
+        tag: "LeaseExpired",
+        message: `the worker stopped renewing its lease ${claim.leaseExpiries} time${
+          claim.leaseExpiries === 1 ? "" : "s"
+        } while running this run; it may crash or block its process, and the retry policy allows no more attempts`,
+        cause
+      }, true)
 
     const progressOf = (claim: ClaimedRun) => (value: number) =>
       publish(() => ({
@@ -347,9 +388,20 @@ export const make = (
 
     const start = (claim: ClaimedRun, now: number) => {
       const job = jobs.get(claim.jobName)
-      const a = new Active(claim, job, codecs.get(claim.jobName), progressOf(claim))
+      const stale = active.get(claim.id)
+      if (stale !== undefined) stop(stale, "lost")
+      const a = new Active(claim, now + config.leaseMs, job, codecs.get(claim.jobName), progressOf(claim))
       active.set(claim.id, a)
       if (job?.concurrency !== undefined) perJob.set(job.name, (perJob.get(job.name) ?? 0) + 1)
+      const body = job !== undefined && claim.leaseExpiries > 0
+        ? Effect.flatMap(exhaustedByLeaseExpiries(claim, job, now), (exhausted) =>
+          exhausted
+            ? Effect.sync(() => {
+              if (a.deadline !== undefined) deadlines.disarm(a.deadline)
+              record(a, { ...baseOf(a, now), status: "dead", error: leaseExpiredError(claim, "") })
+            })
+            : attempt(a, now))
+        : attempt(a, now)
       const program = events.hasSubscribers()
         ? Effect.zipRight(
           events.publish({
@@ -360,9 +412,9 @@ export const make = (
             at: now,
             ...(claim.scheduleId === undefined ? {} : { scheduleId: claim.scheduleId })
           }),
-          attempt(a, now)
+          body
         )
-        : attempt(a, now)
+        : body
       // log lines of the run (and of fibers it forks) carry the job name and run id;
       // set when the fiber is made, which costs far less than Effect.annotateLogs
       const annotations = HashMap.set(a.codec?.annotations ?? appAnnotations, "runId", claim.id)
@@ -403,6 +455,7 @@ export const make = (
             now,
             limit,
             workerId: config.workerId,
+            jobNames,
             jobCapacity: limited.length === 0 ? undefined : jobCapacity(),
             leaseMs: config.leaseMs
           })
@@ -431,17 +484,55 @@ export const make = (
       Effect.forever
     )
 
-    // leases: renewed every third of their length while this runner holds runs
+    // leases: renewed every third of their length while this runner holds runs, and at once when a
+    // cancellation is requested somewhere. The store answers which runs this worker lost (another
+    // attempt holds them: they are stopped here at once) and which are to be cancelled
+    const beatNow = yield* Queue.sliding<void>(1)
+    const renew = Effect.gen(function*() {
+      const held = [...active.values(), ...unrecorded.values()]
+      if (held.length === 0) return
+      const leaseUntil = (yield* Clock.currentTimeMillis) + config.leaseMs
+      const { cancelRequested, lost } = yield* store.heartbeat(
+        config.workerId,
+        held.map((a) => ({ runId: a.claim.id, attempt: a.claim.attempt })),
+        leaseUntil
+      )
+      yield* outage.answered
+      const gone = new Set(lost)
+      for (const a of held) if (!gone.has(a.claim.id)) a.leaseUntil = Math.max(a.leaseUntil, leaseUntil)
+      const stopped = held.filter((a) => gone.has(a.claim.id) && active.get(a.claim.id) === a)
+      for (const a of stopped) stop(a, "lost")
+      for (const a of held) if (gone.has(a.claim.id)) forget(unrecorded, a)
+      if (stopped.length > 0) {
+        yield* Effect.logWarning(
+          `clockwork: this worker lost the lease of ${stopped.length} run(s) (reaped after it stopped renewing ` +
+            `them in time); interrupted them here: ${stopped.map((a) => a.claim.id).join(", ")}`
+        )
+      }
+      for (const id of cancelRequested) {
+        const a = active.get(id)
+        if (a !== undefined) stop(a, "cancel")
+      }
+    }).pipe(Effect.catchAllCause((cause) => outage.failed("heartbeat", cause)))
+    // a run whose lease ran out without a renewal (the store did not answer in time) may be reaped
+    // and claimed by another worker: it is stopped here rather than run twice at once
+    const expireLocally = Effect.suspend(() => {
+      const now = clock.unsafeCurrentTimeMillis()
+      const expired = Array.from(active.values()).filter((a) => a.leaseUntil < now && a.reason === undefined)
+      if (expired.length === 0) return Effect.void
+      for (const a of expired) stop(a, "lost")
+      return Effect.logWarning(
+        `clockwork: could not renew the lease of ${expired.length} run(s) before it expired (the store did not ` +
+          `answer); interrupted them here, another worker may run them: ${expired.map((a) => a.claim.id).join(", ")}`
+      )
+    })
     const heartbeatLoop = Effect.gen(function*() {
       for (;;) {
         if (active.size === 0 && unrecorded.size === 0) yield* Queue.take(started)
-        yield* Effect.sleep(config.leaseMs / 3)
-        if (active.size === 0 && unrecorded.size === 0) continue
-        const now = yield* Clock.currentTimeMillis
-        const held = [...active.keys(), ...unrecorded.keys()]
-        yield* store.heartbeat(config.workerId, held, now + config.leaseMs).pipe(
-          Effect.matchCauseEffect({ onFailure: (cause) => outage.failed("heartbeat", cause), onSuccess: () => outage.answered })
-        )
+        yield* Effect.raceFirst(Effect.sleep(config.leaseMs / 3), Queue.take(beatNow))
+        // a heartbeat that hangs (a silent network) must not keep the leases from being watched
+        yield* Effect.timeoutOption(Effect.disconnect(renew), config.leaseMs / 3)
+        yield* expireLocally
       }
     })
     yield* Effect.forkScoped(heartbeatLoop)
@@ -451,7 +542,6 @@ export const make = (
     // every beat in between (its instants still come from the app's Clock)
     const liveClock = Clock.make()
     const startedAt = yield* Clock.currentTimeMillis
-    const jobNames = Array.from(jobs.keys()).sort()
     const beat = Effect.flatMap(Clock.currentTimeMillis, (now) =>
       store.workerBeat({
         id: config.workerId,
@@ -471,7 +561,15 @@ export const make = (
     // one wake-up queue for the claim loop: freed slots, and new runs in the store
     yield* Effect.forkScoped(
       Effect.forever(
-        Effect.flatMap(Queue.take(changes), (change) => change === "runs" ? Queue.offer(wake, undefined) : Effect.void)
+        Effect.flatMap(
+          Queue.take(changes),
+          (change) =>
+            change === "runs"
+              ? Queue.offer(wake, undefined)
+              : change === "cancels" && active.size > 0
+              ? Queue.offer(beatNow, undefined)
+              : Effect.void
+        )
       )
     )
     yield* Effect.forkScoped(flushLoop)

@@ -4,7 +4,8 @@ import type { Change } from "./sql/notify.js"
 import type { Tables } from "./tables.js"
 
 const ping = "listening"
-const everything: ReadonlyArray<Change> = ["runs", "schedules"]
+// after LISTEN was lost, everything may have changed meanwhile (a cancellation included)
+const everything: ReadonlyArray<Change> = ["runs", "schedules", "cancels"]
 
 /**
  * Where notifications come from: the store's own LISTEN connection on
@@ -87,8 +88,10 @@ export const make = (
             ? heard
             : payload === own
             ? Effect.void
-            : payload === "schedules" || payload.startsWith("runs")
-            ? PubSub.publish(hub, payload === "schedules" ? "schedules" : "runs")
+            : payload.startsWith("runs")
+            ? PubSub.publish(hub, "runs")
+            : payload === "schedules" || payload === "cancels"
+            ? PubSub.publish(hub, payload)
             : Effect.void
         )
       )

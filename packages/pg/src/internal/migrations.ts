@@ -120,6 +120,14 @@ const migrations = (t: Tables): Record<string, Effect.Effect<void, unknown, SqlC
   // runners' beats: a row is live until expires_at (a lease's length after its last beat)
   "0003_workers_expiry": Effect.asVoid(
     t.sql`alter table ${t.workers} add column expires_at timestamptz not null default now()`
+  ),
+
+  // fencing: how many attempts of a run lost their lease (they count against its retry policy), and a
+  // cancellation requested for a running run, which its worker hears through its heartbeat
+  "0004_lease_expiries_and_cancel_requests": Effect.asVoid(
+    t.sql`alter table ${t.runs}
+      add column lease_expiries integer not null default 0,
+      add column cancel_requested boolean not null default false`
   )
 })
 

@@ -115,7 +115,7 @@ export const toRun = (row: RunRow): Run => {
 
 export const claimedColumns = (a: string) =>
   `${a}.id::text as id, ${a}.job_name, ${a}.payload::text as payload, ${a}.attempt, ` +
-  `${millisOf(`${a}.scheduled_for`)} as scheduled_for, ${a}.schedule_id, ${a}.then_jobs`
+  `${millisOf(`${a}.scheduled_for`)} as scheduled_for, ${a}.schedule_id, ${a}.then_jobs, ${a}.lease_expiries`
 
 export interface ClaimedRow {
   readonly id: string
@@ -125,6 +125,7 @@ export interface ClaimedRow {
   readonly scheduled_for: Int8
   readonly schedule_id: string | null
   readonly then_jobs: ReadonlyArray<string>
+  readonly lease_expiries: number
 }
 
 export const toClaimed = (row: ClaimedRow): ClaimedRun => ({
@@ -134,7 +135,8 @@ export const toClaimed = (row: ClaimedRow): ClaimedRun => ({
   attempt: row.attempt,
   scheduledFor: millis(row.scheduled_for),
   scheduleId: row.schedule_id ?? undefined,
-  then: row.then_jobs
+  then: row.then_jobs,
+  leaseExpiries: row.lease_expiries
 })
 
 export const historyColumns = (a: string) =>

@@ -90,6 +90,7 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
       reapExpired: (now) => storeError("reapExpired")(Effect.zipLeft(reapExpired(t, now), Workers.reap(t, now))),
       getRun: (runId) => storeError("getRun")(Queries.getRun(t, runId)),
       listRuns: (query) => storeError("listRuns")(Queries.listRuns(t, query)),
+      queueDepth: (now) => storeError("queueDepth")(Queries.queueDepth(t, now)),
 
       history: (query) => storeError("history")(Queries.history(t, query)),
       pruneHistory: (before) => storeError("pruneHistory")(pruneHistory(t, before)),

@@ -4,16 +4,20 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
 import { instant, isRunId } from "../rows.js"
 import type { Tables } from "../tables.js"
+import { notify } from "./notify.js"
 
 /**
- * Cancels a queued run and records it in the history, in one statement. A run
- * a worker claims meanwhile is not cancelled: the UPDATE waits for that claim,
- * re-reads the row and finds it no longer queued, and the answer is "running".
+ * Cancels a queued run and records it in the history, in one statement; for a
+ * running run, requests its cancellation (its worker hears of it through its
+ * heartbeat, woken at once by the "cancels" notification) and answers
+ * "running". A run a worker claims meanwhile is not cancelled: the first
+ * UPDATE waits for that claim, re-reads the row and finds it no longer queued;
+ * the request then applies to it.
  */
 export const cancel = (t: Tables, runId: RunId, now: number): Effect.Effect<CancelResult, SqlError> => {
   if (!isRunId(runId)) return Effect.succeed("not_found")
   const at = instant(now)
-  return t.sql<{ readonly state: RunState; readonly cancelled: boolean }>`
+  return t.sql<{ readonly state: RunState; readonly cancelled: boolean; readonly requested: boolean }>`
     with target as (
       select id, state from ${t.runs} where id = ${runId}
     ),
@@ -24,16 +28,26 @@ export const cancel = (t: Tables, runId: RunId, now: number): Effect.Effect<Canc
       where r.id = target.id and r.state = 'queued'
       returning r.id, r.job_name, r.schedule_id, r.attempt, r.scheduled_for
     ),
+    requested as (
+      update ${t.runs} r
+      set cancel_requested = true
+      from target
+      where r.id = target.id and r.state = 'running' and not r.cancel_requested
+      returning r.id
+    ),
     recorded as (
       insert into ${t.history} (run_id, job_name, schedule_id, attempt, status, scheduled_for, started_at, finished_at)
       select id, job_name, schedule_id, attempt, 'cancelled', scheduled_for, ${at}, ${at} from cancelled
     )
-    select target.state, exists (select 1 from cancelled) as cancelled from target`.pipe(
-    Effect.map(([row]): CancelResult => {
-      if (row === undefined) return "not_found"
-      if (row.cancelled) return "cancelled"
+    select target.state, exists (select 1 from cancelled) as cancelled, exists (select 1 from requested) as requested
+    from target`.pipe(
+    Effect.flatMap(([row]) => {
+      if (row === undefined) return Effect.succeed<CancelResult>("not_found")
+      if (row.cancelled) return Effect.succeed<CancelResult>("cancelled")
       // still "queued" in this statement's snapshot, yet not cancelled: a worker claimed it meanwhile
-      return row.state === "running" || row.state === "queued" ? "running" : "finished"
+      const result: CancelResult = row.state === "running" || row.state === "queued" ? "running" : "finished"
+      // after the commit, so the worker's heartbeat finds the request
+      return row.requested ? Effect.as(notify(t, "cancels"), result) : Effect.succeed(result)
     })
   )
 }

@@ -1,4 +1,4 @@
-import type { NewRun, RunOutcome, StoreError } from "@clockwork/core/JobStore"
+import type { CompleteResult, NewRun, RunOutcome, StoreError } from "@clockwork/core/JobStore"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
 import { encodeJson, fromMillis, json, millisParam } from "../rows.js"
@@ -7,11 +7,12 @@ import { insertRuns } from "./enqueue.js"
 import { notify } from "./notify.js"
 
 /**
- * Records a batch of outcomes in one statement: one history row per outcome
- * (a multi-row insert from array parameters), and each run moved on (queued
- * again at `retryAt`, else to its final state) only where it is still running
- * the reported attempt, so a late report from a worker whose lease was reaped
- * changes nothing but the history.
+ * Records a batch of outcomes in one statement (array parameters): each run
+ * still running the reported attempt is moved on (queued again at `retryAt`,
+ * else to its final state) and its history row inserted; every other outcome
+ * is refused (fencing: a late report from a worker whose lease was reaped
+ * changes nothing, and leaves no row beside the newer attempt's). The runs are
+ * locked in id order, as the heartbeat locks them, so the two never deadlock.
  *
  * Follow-ups are inserted for the outcomes that still held their run, in the
  * same transaction as that move, so a chain step is never lost nor doubled.
@@ -21,15 +22,17 @@ import { notify } from "./notify.js"
 export const complete = (
   t: Tables,
   outcomes: ReadonlyArray<RunOutcome>
-): Effect.Effect<void, SqlError | StoreError> => {
-  if (outcomes.length === 0) return Effect.void
+): Effect.Effect<CompleteResult, SqlError | StoreError> => {
+  if (outcomes.length === 0) return Effect.succeed({ refused: [] })
   const body = Effect.gen(function*() {
     const columns = yield* encodeJson("complete", () => toColumns(outcomes))
     const moved = yield* moveRuns(t, columns)
     const followUps: Array<NewRun> = []
     const createdAt: Array<number> = []
     let requeued = false
+    const held = new Set<number>()
     for (const row of moved) {
+      held.add(Number(row.ord))
       const outcome = outcomes[Number(row.ord) - 1]!
       if (row.requeued) requeued = true
       for (const run of outcome.followUps ?? []) {
@@ -39,6 +42,7 @@ export const complete = (
     }
     if (followUps.length > 0) yield* insertRuns(t, "complete", followUps, createdAt)
     if (requeued || followUps.length > 0) yield* notify(t, "runs")
+    return { refused: outcomes.filter((_, i) => !held.has(i + 1)).map((o) => o.runId) }
   })
   const chains = outcomes.some((o) => o.followUps !== undefined && o.followUps.length > 0)
   return chains ? t.sql.withTransaction(body) : body
@@ -80,13 +84,11 @@ const moveRuns = (t: Tables, c: ReturnType<typeof toColumns>) =>
       ) with ordinality as o(run_id, job_name, schedule_id, attempt, status, scheduled_for, started_at, finished_at,
         worker_id, error_tag, error_message, error_cause, result, metrics, retry_at, ord)
     ),
-    recorded as (
-      insert into ${t.history} (run_id, job_name, schedule_id, attempt, status, scheduled_for, started_at, finished_at,
-        worker_id, error_tag, error_message, error_cause, result, metrics, retry_at)
-      select run_id, job_name, schedule_id, attempt, status, scheduled_for, started_at, finished_at,
-        worker_id, error_tag, error_message, error_cause, result, metrics, retry_at
-      from outcome
-      order by ord
+    locked as (
+      select r.id from ${t.runs} r join outcome o on r.id = o.run_id and r.attempt = o.attempt
+      where r.state = 'running'
+      order by r.id
+      for update of r
     ),
     moved as (
       update ${t.runs} r
@@ -104,8 +106,16 @@ const moveRuns = (t: Tables, c: ReturnType<typeof toColumns>) =>
         worker_id = case when o.retry_at is null then r.worker_id end,
         lease_until = null,
         finished_at = case when o.retry_at is null then o.finished_at end
-      from outcome o
-      where r.id = o.run_id and r.state = 'running' and r.attempt = o.attempt
+      from outcome o, locked l
+      where r.id = l.id and r.id = o.run_id and r.attempt = o.attempt
       returning o.ord, o.retry_at is not null as requeued
+    ),
+    recorded as (
+      insert into ${t.history} (run_id, job_name, schedule_id, attempt, status, scheduled_for, started_at, finished_at,
+        worker_id, error_tag, error_message, error_cause, result, metrics, retry_at)
+      select o.run_id, o.job_name, o.schedule_id, o.attempt, o.status, o.scheduled_for, o.started_at, o.finished_at,
+        o.worker_id, o.error_tag, o.error_message, o.error_cause, o.result, o.metrics, o.retry_at
+      from outcome o join moved m on m.ord = o.ord
+      order by o.ord
     )
     select ord, requeued from moved`

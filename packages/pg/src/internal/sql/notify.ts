@@ -1,9 +1,10 @@
+import type { Change } from "@clockwork/core/JobStore"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
 import type { Tables } from "../tables.js"
 
 /** What a notification on the store's channel says changed. */
-export type Change = "runs" | "schedules"
+export type { Change }
 
 /**
  * Wakes every listener of this schema. Inside a transaction PostgreSQL holds the

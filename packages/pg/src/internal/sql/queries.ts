@@ -1,8 +1,8 @@
-import { RunNotFound } from "@clockwork/core/JobStore"
+import { QueueDepth, RunNotFound } from "@clockwork/core/JobStore"
 import type { RunQuery } from "@clockwork/core/JobStore"
 import type { HistoryQuery, Run, RunId, RunRecord } from "@clockwork/core/Run"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Effect } from "effect"
+import { DateTime, Effect } from "effect"
 import {
   historyColumns,
   type HistoryRow,
@@ -29,6 +29,45 @@ export const nextRunAt = (t: Tables, after: number): Effect.Effect<number | unde
     where state = 'queued' and run_at > ${instant(after)}`.pipe(
     Effect.map(([row]) => row?.next === null || row?.next === undefined ? undefined : Number(row.next))
   )
+
+/**
+ * Per job, its due, later and running runs (the partial indexes on queued and
+ * running runs keep finished ones out of the scan).
+ */
+export const queueDepth = (t: Tables, now: number): Effect.Effect<ReadonlyArray<QueueDepth>, SqlError> => {
+  const at = instant(now)
+  return t.sql<{
+    readonly job_name: string
+    readonly due: number
+    readonly later: number
+    readonly running: number
+    readonly oldest_due_at: string | number | null
+  }>`
+    select job_name, due, later, running, ${t.sql.literal(millisOf("oldest_due"))} as oldest_due_at
+    from (
+      select job_name,
+        count(*) filter (where state = 'queued' and run_at <= ${at})::int as due,
+        count(*) filter (where state = 'queued' and run_at > ${at})::int as later,
+        count(*) filter (where state = 'running')::int as running,
+        min(run_at) filter (where state = 'queued' and run_at <= ${at}) as oldest_due
+      from ${t.runs}
+      where state in ('queued', 'running')
+      group by job_name
+    ) d
+    order by job_name`.pipe(
+    Effect.map((rows) =>
+      rows.map((row) =>
+        new QueueDepth({
+          jobName: row.job_name,
+          due: row.due,
+          later: row.later,
+          running: row.running,
+          ...(row.oldest_due_at === null ? {} : { oldestDueAt: DateTime.unsafeMake(Number(row.oldest_due_at)) })
+        }, true)
+      )
+    )
+  )
+}
 
 export const getRun = (t: Tables, runId: RunId): Effect.Effect<Run, RunNotFound | SqlError> => {
   if (!isRunId(runId)) return Effect.fail(new RunNotFound({ runId }))
