@@ -4,7 +4,7 @@
  */
 import { Job } from "@clockwork/core"
 import { SqlClient } from "@effect/sql"
-import { Effect, Schema } from "effect"
+import { Effect, Schedule, Schema } from "effect"
 
 /** Creates the table the jobs write their executions to. */
 export const createExecutions = (schema: string) =>
@@ -36,5 +36,36 @@ export const jobs = (schema: string, worker: string) => {
     payload: Schema.Struct({}),
     run: (_, ctx) => record(schema, worker, "tick", ctx)
   })
-  return [noop, slow, tick] as const
+  // a run that kills its process: a handler calling process.exit, a native crash, an OOM kill
+  const exit = Job.make({
+    name: "exit",
+    payload: Schema.Struct({}),
+    retry: Schedule.recurs(2),
+    run: (_, ctx) => Effect.zipRight(record(schema, worker, "exit", ctx), Effect.sync(() => process.exit(1)))
+  })
+  // a fiber job that never yields: its timeout cannot fire, nor can anything else on the thread
+  const block = Job.make({
+    name: "block",
+    payload: Schema.Struct({}),
+    timeout: "1 second",
+    retry: Schedule.recurs(2),
+    run: (_, ctx) =>
+      Effect.zipRight(
+        record(schema, worker, "block", ctx),
+        Effect.sync(() => {
+          for (;;) Math.sqrt(Math.random())
+        })
+      )
+  })
+  // a long job whose finalizer leaves a trace, for cancellation
+  const long = Job.make({
+    name: "long",
+    payload: Schema.Struct({ seconds: Schema.Number }),
+    run: ({ seconds }, ctx) =>
+      Effect.zipRight(record(schema, worker, "long", ctx), Effect.sleep(`${seconds} seconds`)).pipe(
+        Effect.zipRight(record(schema, worker, "long-finished", ctx)),
+        Effect.onInterrupt(() => record(schema, worker, "long-interrupted", ctx))
+      )
+  })
+  return [noop, slow, tick, exit, block, long] as const
 }

@@ -2,6 +2,7 @@
  * A clockwork process for the multi-process tests:
  *
  *   node --import tsx --conditions=source process.ts worker <schema> <workerId> <concurrency> <leaseMs>
+ *     [--jobs=a,b] (register only these jobs) [--watchdog=<ms>] (kill the process when its loop blocks)
  *   node --import tsx --conditions=source process.ts scheduler <schema> [cron]
  *
  * Prints `ready` when its layers are built, and runs until killed (SIGTERM
@@ -9,11 +10,14 @@
  */
 import { Clockwork, Scheduler, Trigger } from "@clockwork/core"
 import { PgClient } from "@effect/sql-pg"
+import { Watchdog } from "@clockwork/node"
 import { Config, Effect, Fiber, Layer } from "effect"
 import { PgStore } from "../../src/index.js"
 import { jobs } from "./jobs.js"
 
-const [role, schema, ...args] = process.argv.slice(2)
+const [role, schema, ...rest] = process.argv.slice(2)
+const args = rest.filter((arg) => !arg.startsWith("--"))
+const flag = (name: string) => rest.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3)
 if (schema === undefined) throw new Error("usage: process.ts worker|scheduler <schema> ...")
 
 // the application name lets a test find this process's connections in pg_stat_activity
@@ -26,12 +30,16 @@ const ready = Effect.sync(() => process.stdout.write("ready\n"))
 
 const worker = () => {
   const [workerId = "w", concurrency = "4", leaseMs = "3000"] = args
+  const only = flag("jobs")?.split(",")
+  const registered = jobs(schema, workerId).filter((job) => only === undefined || only.includes(job.name))
+  const watchdog = flag("watchdog")
   return Layer.launch(
     Layer.mergeAll(
-      Clockwork.layerWorker(jobs(schema, workerId), {
+      Clockwork.layerWorker(registered, {
         runner: { workerId, concurrency: Number(concurrency), lease: `${Number(leaseMs)} millis` }
       }),
       Clockwork.layerReaper({ interval: "1 second" }),
+      watchdog === undefined ? Layer.empty : Watchdog.layer({ maxBlocked: `${Number(watchdog)} millis` }),
       Layer.effectDiscard(ready)
     ).pipe(Layer.provideMerge(Store))
   )
