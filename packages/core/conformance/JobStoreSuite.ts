@@ -977,6 +977,23 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect(rows[0]!.error!.message).toContain("4 times")
         }))
 
+      test("maxLeaseExpiries leaves runs whose lease expired more often to other claims", (store) =>
+        Effect.gen(function*() {
+          const [suspect] = yield* store.enqueue([newRun()], t0)
+          let now = t0
+          for (let expiry = 0; expiry < 2; expiry++) {
+            yield* claimOne(store, { now, leaseMs: second })
+            now += 2 * second
+            yield* store.reapExpired(now)
+            now = millis((yield* store.getRun(suspect!)).runAt)!
+          }
+          const [fresh] = yield* store.enqueue([newRun({ runAt: now })], now)
+          const busy = yield* store.claim(claimRequest({ now, maxLeaseExpiries: 1 }))
+          expect(busy.map((c) => c.id)).toEqual([fresh])
+          const idle = yield* store.claim(claimRequest({ now }))
+          expect(idle.map((c) => [c.id, c.leaseExpiries])).toEqual([[suspect, 2]])
+        }))
+
       test("a crashed worker's runs come back spread out, not all due at one instant", (store) =>
         Effect.gen(function*() {
           const ids = yield* store.enqueue(Array.from({ length: 20 }, () => newRun()), t0)

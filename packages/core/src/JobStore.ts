@@ -281,6 +281,8 @@ export interface ClaimRequest {
   readonly jobCapacity?: ReadonlyMap<string, number> | undefined
   /** how long the claim holds without a heartbeat */
   readonly leaseMs: number
+  /** only runs whose lease expired at most this many times (default: any) */
+  readonly maxLeaseExpiries?: number | undefined
 }
 
 /**

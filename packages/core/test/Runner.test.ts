@@ -511,7 +511,7 @@ describe("awaiting results", () => {
         yield* Testing.advance("1 hour")
         expect(yield* Fiber.join(waiting)).toBe(42)
       }).pipe(Effect.provide(Testing.layer([job])))
-    }))
+    }), 60_000)
 
   it.scoped("enqueueing with a key while one is pending returns the pending run", () =>
     Effect.gen(function*() {
@@ -636,6 +636,47 @@ describe("fencing", () => {
       expect(attempts[2]!.error!.message).toContain("stopped renewing its lease 2 times")
       expect((yield* store.getRun(id!)).state).toBe("dead")
       expect(counters.started).toBe(0)
+    })
+  })
+
+  it.scoped("a run that lost its lease twice runs alone: only an idle runner takes it, and claims nothing more until it ends", () => {
+    const nap = sleeper("nap")
+    return Effect.gen(function*() {
+      const store = yield* JobStore.makeMemory
+      const [suspect] = yield* store.enqueue([{ jobName: "nap", payload: { seconds: 5 }, runAt: 0, scheduledFor: 0 }], 0)
+      let now = 0
+      for (const worker of ["crashed-1", "crashed-2"]) {
+        yield* store.claim({ now, limit: 1, workerId: worker, leaseMs: 1_000 })
+        now += 2_000
+        yield* store.reapExpired(now)
+        now = (yield* store.getRun(suspect!)).runAt.epochMillis
+      }
+      yield* TestClock.setTime(now)
+      // two innocent runs, ahead of the suspect in claim order: one claim takes all three
+      const before = yield* store.enqueue(
+        [10, 20].map((seconds) => ({ jobName: "nap", payload: { seconds }, runAt: now - 1, scheduledFor: now - 1 })),
+        now
+      )
+      const app = Clockwork.layer([nap], { runner: { shutdownGrace: 0 }, reaper: false, retention: false }).pipe(
+        Layer.provide(Layer.succeed(JobStore.JobStore, store))
+      )
+      yield* Effect.gen(function*() {
+        yield* Testing.settle
+        // a run enqueued while the runner is busy (not idle) is taken beside the innocent ones
+        const beside = yield* Scheduler.enqueue(nap, { seconds: 1 })
+        yield* Testing.advance("21 seconds")
+        // the suspect started alone at 20 s, once the runner was idle; nothing starts beside it
+        const during = yield* Scheduler.enqueue(nap, { seconds: 1 })
+        yield* Testing.advance("1 minute")
+        const startOf = (id: string) =>
+          Effect.map(Scheduler.history({ runId: id as never }), (rows) => rows[0]!.startedAt.epochMillis - now)
+        expect(yield* startOf(before[0]!)).toBe(0)
+        expect(yield* startOf(before[1]!)).toBe(0)
+        expect(yield* startOf(beside.id)).toBe(0)
+        expect(yield* startOf(suspect!)).toBe(20_000)
+        expect(yield* startOf(during.id)).toBe(25_000)
+        expect((yield* Scheduler.getRun(suspect!)).state).toBe("succeeded")
+      }).pipe(Effect.provide(app))
     })
   })
 

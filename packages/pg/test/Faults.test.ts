@@ -131,11 +131,21 @@ describe.runIf(hasDatabase)("faults across processes", () => {
         expect(attempts[0]!.error?.message).toContain("stopped renewing its lease 3 times")
       }
       for (const id of [...innocent, ...more]) expect((yield* store.getRun(id)).state).toBe("succeeded")
-      // the poison runs executed three times each, and took their workers down each time
-      expect(scalar(yield* sql`select count(*) as n from ${sql(schema)}.executions where job = 'exit'`)).toBe(3)
-      expect(scalar(yield* sql`select count(*) as n from ${sql(schema)}.executions where job = 'block'`)).toBe(3)
+      // each poison run executed at most as often as its retry policy allows (a claimed run waiting to
+      // run alone loses its lease too when another run takes its worker down), and each execution
+      // took its worker down
+      const executions = scalar(
+        yield* sql`select count(*) as n from ${sql(schema)}.executions where job in ('exit', 'block')`
+      )
+      for (const job of ["exit", "block"]) {
+        const n = scalar(yield* sql`select count(*) as n from ${sql(schema)}.executions where job = ${job}`)
+        expect(n).toBeGreaterThanOrEqual(1)
+        expect(n).toBeLessThanOrEqual(3)
+      }
       const restarts = workers.reduce((n, w) => n + w.restarts(), 0)
-      expect(restarts).toBe(6)
+      // (two poison runs may take one process down together)
+      expect(restarts).toBeGreaterThanOrEqual(2)
+      expect(restarts).toBeLessThanOrEqual(executions)
       const output = workers.map((w) => w.output()).join("\n")
       expect(output).toContain("has been blocked for")
       console.log(`poison: ${restarts} restarts; innocent attempts: ${

@@ -371,6 +371,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
           if (
             (allowed !== undefined && !allowed.has(e.jobName)) ||
             (capacity !== undefined && capacity.get(e.jobName) === 0) ||
+            (request.maxLeaseExpiries !== undefined && e.leaseExpiries > request.maxLeaseExpiries) ||
             (e.serial && e.scheduleId !== undefined && runningSerial.has(e.scheduleId))
           ) {
             deferred.push(node)

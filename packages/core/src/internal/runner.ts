@@ -215,7 +215,19 @@ export const make = (
     const release = (a: Active) => {
       forget(active, a)
       if (a.job?.concurrency !== undefined) perJob.set(a.job.name, (perJob.get(a.job.name) ?? 1) - 1)
+      if (a === alone) alone = undefined
+      // an idle runner may take a suspect (below)
+      if (active.size === 0) wake.unsafeOffer(undefined)
     }
+
+    // -------------------------------------------------------------------
+    // suspects: runs that lost their lease twice or more may be what crashed or blocked their
+    // workers. Only an idle runner takes one, alone (a claim of one run), and claims nothing more
+    // until it ends, so a suspect cannot take innocent runs down with it a third time. A busy
+    // runner's claims leave suspects to the others
+    // -------------------------------------------------------------------
+    const suspectAfter = 2
+    let alone: Active | undefined = undefined
 
     // -------------------------------------------------------------------
     // one attempt
@@ -427,6 +439,7 @@ export const make = (
         updateRefs: (refs, fiberId) =>
           FiberRefs.updateAs(refs, { fiberId, fiberRef: FiberRef.currentLogAnnotations, value: annotations })
       })
+      return a
     }
 
     const stop = (a: Active, reason: StopReason) => {
@@ -447,20 +460,25 @@ export const make = (
     const claimLoop = Effect.gen(function*() {
       for (;;) {
         // at most `concurrency` outcomes waiting to be written: a slow store slows the claims
-        const free = unrecorded.size >= config.concurrency ? 0 : config.concurrency - active.size
+        const free = unrecorded.size >= config.concurrency || alone !== undefined ? 0 : config.concurrency - active.size
         const now = yield* Clock.currentTimeMillis
         if (free > 0 && !stopping) {
-          const limit = Math.min(free, config.batchSize)
+          const idle = active.size === 0
+          const limit = idle ? 1 : Math.min(free, config.batchSize)
           const claimed = yield* store.claim({
             now,
             limit,
             workerId: config.workerId,
             jobNames,
+            maxLeaseExpiries: idle ? undefined : suspectAfter - 1,
             jobCapacity: limited.length === 0 ? undefined : jobCapacity(),
             leaseMs: config.leaseMs
           })
           yield* outage.answered
-          for (const claim of claimed) start(claim, now)
+          for (const claim of claimed) {
+            if (claim.leaseExpiries >= suspectAfter) alone = start(claim, now)
+            else start(claim, now)
+          }
           if (claimed.length > 0) started.unsafeOffer(undefined)
           if (claimed.length === limit) {
             yield* Effect.yieldNow()

@@ -123,6 +123,7 @@ export const claimStatement = (t: Tables, request: ClaimRequest): Statement<Clai
 
   const eligible = sql`r.state = 'queued' and r.run_at <= ${now}
     ${request.jobNames === undefined ? sql.literal("") : sql`and r.job_name = any(${request.jobNames}::text[])`}
+    ${request.maxLeaseExpiries === undefined ? sql.literal("") : sql`and r.lease_expiries <= ${request.maxLeaseExpiries}`}
     and (not r.serial or r.schedule_id is null or (
       not exists (
         select 1 from ${t.runs} o
