@@ -1,7 +1,5 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
-import type { SqlError } from "@effect/sql/SqlError"
-import type { Fragment } from "@effect/sql/Statement"
-import type { Effect } from "effect"
+import type { Fragment, Statement } from "@effect/sql/Statement"
 import type { Filter, Query } from "../../SqlSource.js"
 
 /**
@@ -41,7 +39,7 @@ export const search = (
   sql: SqlClient,
   table: Table,
   query: Query
-): Effect.Effect<ReadonlyArray<{ readonly total: number; readonly records: unknown }>, SqlError> => {
+): Statement<{ readonly total: number; readonly records: unknown }> => {
   const condition = where(sql, query)
   const limit = table.limit === undefined ? sql`` : sql`limit ${table.limit}`
   return sql<{ readonly total: number; readonly records: unknown }>`
@@ -59,5 +57,5 @@ export const count = (
   sql: SqlClient,
   table: Table,
   query: Query
-): Effect.Effect<ReadonlyArray<{ readonly total: number }>, SqlError> =>
+): Statement<{ readonly total: number }> =>
   sql<{ readonly total: number }>`select count(*)::float8 as total from ${sql(table.name)} where ${where(sql, query)}`
