@@ -206,6 +206,40 @@ describe("Listener", () => {
     }).pipe(Effect.provide(app([listener])))
   })
 
+  it.scoped("a run that succeeded for the stored params but was never recorded (its holder died) is taken over, not handled again", () => {
+    const source = MemorySource.make(Review, [...reviews(0, 2), ...reviews(1, 2)])
+    const handled: Array<number> = []
+    const listener = Listener.make({
+      name: "orphaned",
+      source,
+      params: Params,
+      initialParams: { batch_id: 0 },
+      query: inBatch,
+      every: "1 second",
+      run: (_, ctx) =>
+        Effect.sync(() => {
+          handled.push(ctx.params.batch_id)
+          return { batch_id: ctx.params.batch_id + 1 }
+        })
+    })
+    return Effect.gen(function*() {
+      // what a process that died right after its run leaves: the run succeeded, the params were not stored
+      const orphan = yield* Scheduler.enqueue(listener.job, { version: 0, params: { batch_id: 0 }, total: 2, records: reviews(0, 2) })
+      yield* Testing.settle
+      expect(handled).toEqual([0])
+      yield* Effect.gen(function*() {
+        yield* Testing.advance("2 seconds")
+        expect(handled).toEqual([0, 1])
+        const status = yield* Listener.status(listener)
+        expect(status.params).toEqual({ batch_id: 2 })
+        expect(status.succeeded).toBe(2)
+        const runs = yield* runsOf("orphaned")
+        expect(runs.map((run) => run.runId)).toHaveLength(2)
+        expect(runs[0]!.runId).toBe(orphan.id)
+      }).pipe(Effect.provide(Listener.layer([listener], { owner: "successor" })))
+    }).pipe(Effect.provide(Testing.layer([listener.job]).pipe(Layer.provideMerge(ListenerStore.layerMemory))))
+  })
+
   it.scoped("loadRecords: false counts and never loads a record", () => {
     const source = MemorySource.make(Review, reviews(0, 4))
     const seen: Array<readonly [number, number]> = []
