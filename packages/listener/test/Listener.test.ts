@@ -240,6 +240,52 @@ describe("Listener", () => {
     }).pipe(Effect.provide(Testing.layer([listener.job]).pipe(Layer.provideMerge(ListenerStore.layerMemory))))
   })
 
+  it.scoped("a run whose params could not be stored (the store failed) is taken over at the next tick, not handled again", () => {
+    const source = MemorySource.make(Review, [...reviews(0, 2), ...reviews(1, 2)])
+    const handled: Array<number> = []
+    const listener = Listener.make({
+      name: "unrecorded",
+      source,
+      params: Params,
+      initialParams: { batch_id: 0 },
+      query: inBatch,
+      every: "1 second",
+      run: (_, ctx) =>
+        Effect.sync(() => {
+          handled.push(ctx.params.batch_id)
+          return { batch_id: ctx.params.batch_id + 1 }
+        })
+    })
+    // the memory store, whose first write of params fails as a database that went away would
+    let failures = 1
+    const flakyStore = Layer.effect(
+      ListenerStore.ListenerStore,
+      Effect.map(ListenerStore.makeMemory, (store): ListenerStore.ListenerStore => ({
+        ...store,
+        recordTick: (tick) =>
+          tick.outcome === "succeeded" && failures-- > 0
+            ? Effect.fail(new ListenerStore.ListenerStoreError({ operation: "recordTick", reason: "connection lost" }))
+            : store.recordTick(tick)
+      }))
+    )
+    return Effect.gen(function*() {
+      yield* Testing.advance("1 second")
+      expect(handled).toEqual([0])
+      expect(yield* Listener.params(listener)).toEqual({ batch_id: 0 })
+      yield* Testing.advance("2 seconds")
+      expect(handled).toEqual([0, 1])
+      expect(yield* Listener.params(listener)).toEqual({ batch_id: 2 })
+      expect((yield* runsOf("unrecorded")).map((run) => run.result)).toEqual([{ batch_id: 1 }, { batch_id: 2 }])
+    }).pipe(
+      Effect.provide(
+        Listener.layer([listener], { owner: "test" }).pipe(
+          Layer.provideMerge(Testing.layer([listener.job])),
+          Layer.provideMerge(flakyStore)
+        )
+      )
+    )
+  })
+
   it.scoped("loadRecords: false counts and never loads a record", () => {
     const source = MemorySource.make(Review, reviews(0, 4))
     const seen: Array<readonly [number, number]> = []

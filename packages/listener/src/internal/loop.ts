@@ -15,7 +15,6 @@ import {
 } from "effect"
 import type { Batch, Every, Listener, Tick } from "../Listener.js"
 import { ListenerStore, type ListenerState, type TickRecord } from "../ListenerStore.js"
-import { describe } from "./describe.js"
 
 export const randomOwner = () => `listener-${crypto.randomUUID().slice(0, 8)}`
 
@@ -100,20 +99,16 @@ interface Failure {
   readonly message: string
 }
 
-const failureOf = (error: unknown): Failure => ({
-  tag: Predicate.isTagged(error, "RunFailed") && Predicate.hasProperty(error, "error") &&
-      Predicate.hasProperty(error.error, "tag")
-    ? String(error.error.tag)
-    : Predicate.hasProperty(error, "_tag")
-    ? String(error._tag)
-    : error instanceof Error
-    ? error.name
-    : "Error",
-  message: Predicate.isTagged(error, "RunFailed") && Predicate.hasProperty(error, "error") &&
-      Predicate.hasProperty(error.error, "message")
-    ? String(error.error.message)
-    : describe(error)
-})
+/** What a failure is called and says: a failed run's recorded error, or the error itself. */
+const failureOf = (error: unknown): Failure => {
+  if (error instanceof Scheduler.RunFailed && error.error !== undefined) {
+    return { tag: error.error.tag, message: error.error.message }
+  }
+  return {
+    tag: Predicate.hasProperty(error, "_tag") ? String(error._tag) : error instanceof Error ? error.name : "Error",
+    message: Predicate.hasProperty(error, "message") ? String(error.message) : String(error)
+  }
+}
 
 /** A store that cannot be reached: the tick is skipped, and the loop goes on. */
 const isStoreError = (error: unknown) =>
@@ -249,9 +244,10 @@ export const stream = <P, Rec, Q, E, R, RS, EP>(
       })
 
     /**
-     * A holder that died after its run succeeded but before it stored the
-     * params left that run as the newest of its job, for the current version:
-     * its result is taken instead of handling the batch again.
+     * A holder that died (or lost its store) after its run succeeded but
+     * before it stored the params left that run as the newest of its job, for
+     * the current version: its result is taken instead of handling the batch
+     * again. Looked for each time the lease is taken.
      */
     const adopt = (current: Held<P>, at: number) =>
       Effect.gen(function*() {
@@ -307,6 +303,8 @@ export const stream = <P, Rec, Q, E, R, RS, EP>(
       Effect.catchAll((error): Effect.Effect<Option.Option<Tick<P>>, EP> => {
         if (Predicate.isTagged(error, "InvalidParams")) return Effect.fail(error as EP)
         if (isStoreError(error)) {
+          // the tick's run may have ended unrecorded: the next tick takes the lease again and looks
+          held = undefined
           outage++
           return Effect.as(
             outage === 1
