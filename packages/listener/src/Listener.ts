@@ -107,8 +107,9 @@ export class UnknownListener extends Schema.TaggedError<UnknownListener>()("Unkn
 /**
  * How often a listener ticks: an interval (`"3 seconds"`), a trigger
  * (`Trigger.every(...)`, `Trigger.cron(...)`, as returned) or any Effect
- * `Schedule`. A tick that runs longer than the interval delays the next one;
- * ticks never overlap nor pile up.
+ * `Schedule`. Intervals count from when the listener starts (an Every
+ * trigger's `startAt` is not used). A tick that runs longer than the interval
+ * delays the next one; ticks never overlap nor pile up.
  *
  * @since 0.1.0
  * @category models
@@ -463,7 +464,8 @@ export const Listeners: Context.Tag<Listeners, Listeners> = Context.GenericTag<L
  * fiber, and provides their handles. It needs the Scheduler (from the app
  * layer, whose jobs must include each listener's `job`), a `ListenerStore`,
  * and what the sources need. Checked at start: unique names, valid
- * schedules, and, when this process has a runner, the jobs registered.
+ * schedules, initial params that match their Schema, and, when this process
+ * has a runner, the jobs registered.
  *
  * When the layer closes, a tick waiting on its run leaves the run to the
  * runner's graceful shutdown; a run that ends after the params were not
@@ -487,7 +489,7 @@ export const layer = <const Ls extends ReadonlyArray<Any>>(
   options?: Options
 ): Layer.Layer<
   Listeners,
-  DuplicateListenerName | ListenerNotRegistered | Trigger.TriggerError,
+  DuplicateListenerName | ListenerNotRegistered | InvalidParams | Trigger.TriggerError,
   Scheduler.Scheduler | ListenerStore | SourceRequirements<Ls[number]>
 > =>
   Layer.scoped(
@@ -503,7 +505,7 @@ export const layer = <const Ls extends ReadonlyArray<Any>>(
       }
     }) as Effect.Effect<
       Listeners,
-      DuplicateListenerName | ListenerNotRegistered | Trigger.TriggerError,
+      DuplicateListenerName | ListenerNotRegistered | InvalidParams | Trigger.TriggerError,
       Scheduler.Scheduler | ListenerStore | SourceRequirements<Ls[number]> | Scope.Scope
     >
   )
