@@ -54,6 +54,26 @@ describe("Listener", () => {
     }).pipe(Effect.provide(app([listener])))
   })
 
+  it.scoped("a quiet listener writes no history: two minutes of 3-second ticks that find nothing are only counted", () => {
+    const source = MemorySource.make(Review)
+    const listener = Listener.make({
+      name: "quiet",
+      source,
+      params: Params,
+      initialParams: { batch_id: 0 },
+      query: inBatch,
+      every: "3 seconds",
+      run: () => Effect.void
+    })
+    return Effect.gen(function*() {
+      yield* Testing.advance("2 minutes")
+      expect(yield* Scheduler.history({ jobName: "quiet" })).toEqual([])
+      const status = yield* Listener.status(listener)
+      expect([status.ticks, status.skipped, status.succeeded]).toEqual([40, 40, 0])
+      expect((yield* source.stats).searches).toBe(40)
+    }).pipe(Effect.provide(app([listener])))
+  }, 30_000)
+
   it.scoped("runs on a cron trigger's instants, and on any Schedule", () => {
     const source = MemorySource.make(Review, reviews(0, 1))
     const options = { source, params: Params, initialParams: { batch_id: 0 }, query: inBatch, run: () => Effect.void }
