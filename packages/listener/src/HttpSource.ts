@@ -10,7 +10,7 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as UrlParams from "@effect/platform/UrlParams"
-import { Config, Effect, ParseResult, Predicate, Schema } from "effect"
+import { type Config, Effect, ParseResult, Predicate, Schema } from "effect"
 import { describe } from "./internal/describe.js"
 import * as Source from "./Source.js"
 
