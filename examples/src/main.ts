@@ -1,17 +1,19 @@
 /**
  * The clockwork demo: the jobs of the systems clockwork replaces (a weekly
  * newsletter, a clean-up that times out, a periodic breaking-news request to a
- * backend under a fixed UUID, a digest that fans out over feeds) on the
- * embedded store: PGlite in CLOCKWORK_DATA_DIR (`.clockwork-data` at the
- * repository root when unset), so schedules and history carry over from one
- * run of the demo to the next.
+ * backend under a fixed UUID, a digest that fans out over feeds) and the
+ * uber-reviews listener (one batch of reviews per tick) on the embedded store:
+ * PGlite in CLOCKWORK_DATA_DIR (`.clockwork-data` at the repository root when
+ * unset), so schedules, history and the listener's batch id carry over from
+ * one run of the demo to the next.
  * It stops by itself after 15 seconds (`--forever` keeps it running; Ctrl-C
  * shuts it down gracefully either way) and prints this session's run history.
  */
 import { Clockwork, Events, JobStore, Scheduler, Trigger } from "@clockwork/core"
 import { HttpJob } from "@clockwork/http"
+import { Listener, ListenerStore } from "@clockwork/listener"
 import { WorkerPool } from "@clockwork/node"
-import { PgliteStore } from "@clockwork/pg"
+import { PgliteClient, PgliteStore } from "@clockwork/pg"
 import {
   Cause,
   Clock,
@@ -35,6 +37,7 @@ import { cleanUpEmbeddings, EmbeddingIndex } from "./jobs/cleanUpEmbeddings.js"
 import { announceDigest, buildDigest, countArticles } from "./jobs/digest.js"
 import { scheduleNewsletter, sendNewsletter } from "./jobs/newsletter.js"
 import { scrapeMeetings } from "./jobs/scrapeMeetings.js"
+import { addReviewBatches, createReviews, uberReviews } from "./listeners/uberReviews.js"
 import * as DemoLog from "./log.js"
 import { describeEvent, historyTable } from "./report.js"
 
@@ -49,7 +52,10 @@ const dataDir = Config.string("CLOCKWORK_DATA_DIR").pipe(
   Config.map((dir) => Path.resolve(repositoryRoot, dir))
 )
 
-const Store = Layer.unwrapEffect(Effect.map(dataDir, (dataDir) => PgliteStore.layer({ dataDir })))
+// the store on the app's own PGlite client, which also holds the reviews and the listener's state
+const Store = Layer.unwrapEffect(
+  Effect.map(dataDir, (dataDir) => PgliteStore.layerClient().pipe(Layer.provideMerge(PgliteClient.layer({ dataDir }))))
+)
 
 const jobs = [
   sendNewsletter,
@@ -58,7 +64,8 @@ const jobs = [
   countArticles,
   buildDigest,
   announceDigest,
-  scrapeMeetings
+  scrapeMeetings,
+  uberReviews.job
 ] as const
 
 /** Prints a line per lifecycle event, and a warning where a team would be alerted. */
@@ -81,15 +88,20 @@ const EventLog = Layer.scopedDiscard(Effect.gen(function*() {
 
 // EventLog gets the app's own Events (one build shares a layer given twice)
 // and is built before the runner, so it is closed after it and prints the
-// shutdown too
-const App = Clockwork.layer(jobs, { runner: { workerId: "demo", shutdownGrace } }).pipe(
-  Layer.provide(Layer.mergeAll(
-    EventLog,
-    EmbeddingIndex.layerMemory,
-    HttpJob.layerFetch,
-    WorkerPool.layer({ size: 1, preload: [scrapeMeetings] })
-  )),
-  Layer.provide(Events.layer)
+// shutdown too; the listener runs on the app's scheduler
+const App = Listener.layer([uberReviews], { owner: "demo" }).pipe(
+  Layer.provideMerge(
+    Clockwork.layer(jobs, { runner: { workerId: "demo", shutdownGrace } }).pipe(
+      Layer.provide(Layer.mergeAll(
+        EventLog,
+        EmbeddingIndex.layerMemory,
+        HttpJob.layerFetch,
+        WorkerPool.layer({ size: 1, preload: [scrapeMeetings] })
+      )),
+      Layer.provide(Events.layer)
+    )
+  ),
+  Layer.provide(ListenerStore.layerSql())
 )
 
 // API_BASE_URL from the environment, else the demo's own stand-in backend
@@ -118,6 +130,10 @@ const intro = Effect.gen(function*() {
     ? "a new store"
     : `${schedules.length} schedules and ${runs(earlier.length)} from earlier sessions`
   yield* Effect.log(`clockwork demo on PGlite in ${yield* dataDir} (${held})`)
+  // new reviews since the last session: the listener picks up from the batch it stored
+  yield* createReviews
+  const batches = yield* addReviewBatches(3, 4)
+  yield* Effect.log(`reviews: batches ${batches.join(", ")} added; uber-reviews handles one batch every 3 seconds`)
   yield* Effect.log(
     forever ? "Ctrl-C stops it" : `stops after ${Duration.format(demoTime)} (--forever keeps it running)`
   )
@@ -156,6 +172,12 @@ const demo = Effect.gen(function*() {
 
   if (forever) return yield* Effect.never
   yield* Effect.sleep(Math.max(0, startedAt + Duration.toMillis(demoTime) - (yield* Clock.currentTimeMillis)))
+  // f. the uber-reviews listener, running since the app started: how far it got
+  const reviews = yield* Listener.status(uberReviews)
+  yield* Effect.log(
+    `uber-reviews: next batch ${reviews.params.batch_id} (${reviews.succeeded} batches handled in all sessions, ` +
+      `${reviews.skipped} ticks found none)`
+  )
   yield* Effect.log("demo time is up; shutting down")
 })
 
