@@ -176,3 +176,21 @@ export class UnstorableOutcome extends Schema.TaggedError<UnstorableOutcome>()("
     }`
   }
 }
+
+/**
+ * Why a dependent (a `then:` job) never ran: its parent run ended without
+ * success (failed, timed out, dead or cancelled). The dependent is recorded as
+ * a `cancelled` run, with a history row, carrying this error.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ParentFailed extends Schema.TaggedError<ParentFailed>()("ParentFailed", {
+  parentRunId: Schema.String,
+  parentJobName: Schema.String,
+  parentState: RunState
+}) {
+  override get message() {
+    return `its parent run ${this.parentRunId} (${this.parentJobName}) ended ${this.parentState}`
+  }
+}

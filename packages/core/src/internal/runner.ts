@@ -22,7 +22,7 @@ import { UnknownJob } from "../Job.js"
 import type { ClaimedRun, JobStore, NewRun, RunOutcome } from "../JobStore.js"
 import { StoreError, WorkerInfo } from "../JobStore.js"
 import type { Metrics, RunId, RunStatus } from "../Run.js"
-import { RunError } from "../Run.js"
+import { ParentFailed, RunError } from "../Run.js"
 import * as Deadlines from "./deadlines.js"
 import * as Outage from "./outage.js"
 import { nextAttemptAt } from "./retry.js"
@@ -221,7 +221,7 @@ export const make = (
             for (const p of written) unrecorded.delete(p.active.claim.id)
             // a schedule's serial run (overlap "queue") lets the next one go once this outcome is written
             if (starved || written.some((p) => p.outcome.scheduleId !== undefined)) wake.unsafeOffer(undefined)
-            if (events.hasSubscribers()) yield* Effect.forEach(written, (p) => publishOutcome(p.outcome), { discard: true })
+            if (events.hasSubscribers()) yield* Effect.forEach(written, publishWritten, { discard: true })
           }
           if (cause === undefined) return
           if (stopping) {
@@ -340,6 +340,32 @@ export const make = (
           })
           : Effect.void
       )
+
+    // a run that ended without success: the store recorded its dependents as cancelled
+    const publishWritten = (p: Pending) => {
+      const o = p.outcome
+      if (o.status === "succeeded" || o.retryAt !== undefined || p.active.claim.then.length === 0) {
+        return publishOutcome(o)
+      }
+      const error = new ParentFailed({
+        parentRunId: o.runId,
+        parentJobName: o.jobName,
+        parentState: o.status === "interrupted" ? "failed" : o.status
+      })
+      const stored = new RunError({ tag: error._tag, message: error.message, cause: "" }, true)
+      return Effect.zipRight(
+        publishOutcome(o),
+        Effect.forEach(p.active.claim.then, (jobName) =>
+          events.publish({
+            _tag: "DependentCancelled",
+            jobName,
+            parentRunId: o.runId,
+            parentJobName: o.jobName,
+            error: stored,
+            at: o.finishedAt
+          }), { discard: true })
+      )
+    }
 
     const eventOf = (o: RunOutcome): Event => {
       const common = {
