@@ -883,6 +883,48 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
         }))
     })
 
+    describe("stored values", () => {
+      // what the storable check lets through, every store must give back unchanged
+      const awkward = {
+        text: "quote \" backslash \\ tab \t newline \n escape-looking \\u0000 \u0001 \u001f \u007f",
+        unicode: "é 😀 \uffff \u2028 \u{10ffff} 中文",
+        numbers: [0, -1.5, 0.1 + 0.2, 1e21, 1e300, 5e-324, 2 ** 53, -(2 ** 53), Number.MAX_VALUE],
+        nested: { "key with spaces": [null, true, false, { "": "empty key", "😀": 1 }] },
+        empty: { object: {}, array: [], string: "" }
+      }
+      const awkwardName = "résumé \"quoted\" \\ 😀 \u0001"
+
+      test("awkward but storable values, names and errors come back unchanged", (store) =>
+        Effect.gen(function*() {
+          const [id] = yield* store.enqueue([
+            newRun({ jobName: awkwardName, payload: awkward, key: awkwardName, scheduleId: awkwardName })
+          ], t0)
+          const run = yield* store.getRun(id!)
+          expect(run.payload).toEqual(awkward)
+          expect(run.jobName).toBe(awkwardName)
+          expect(run.key).toBe(awkwardName)
+          expect(run.scheduleId).toBe(awkwardName)
+
+          const claimed = yield* claimOne(store)
+          expect(claimed.payload).toEqual(awkward)
+          const error = new Run.RunError({ tag: awkwardName, message: awkward.text, cause: awkward.unicode })
+          yield* store.complete([outcomeOf(claimed, { status: "failed", result: awkward, metrics: awkward, error })])
+          const [row] = yield* store.history({ runId: id! })
+          expect(row!.result).toEqual(awkward)
+          expect(row!.metrics).toEqual(awkward)
+          expect(row!.error).toEqual(error)
+          expect((yield* store.getRun(id!)).error).toEqual(error)
+
+          const { schedule } = yield* store.upsertSchedule(scheduleInput({ id: awkwardName, payload: awkward }))
+          expect(schedule.id).toBe(awkwardName)
+          expect(schedule.payload).toEqual(awkward)
+          expect((yield* store.getSchedule(awkwardName)).payload).toEqual(awkward)
+          expect((yield* store.upsertSchedule(scheduleInput({ id: awkwardName, payload: awkward }))).outcome).toBe(
+            "unchanged"
+          )
+        }))
+    })
+
     describe("cancel", () => {
       test("a queued run is cancelled, recorded and never claimed", (store) =>
         Effect.gen(function*() {
