@@ -5,7 +5,10 @@
  * both pass the same conformance suite.
  *
  * Instants cross this interface as epoch milliseconds taken from Effect's
- * Clock by the caller, so a store never reads the time itself.
+ * Clock by the caller, so a store never reads the time itself. Values cross it
+ * already checked: core refuses (payloads, names) or replaces (outcomes) what
+ * no store can hold, so every store holds the same values; a store that
+ * refuses data anyway fails with a `StoreError` of kind `permanent`.
  *
  * @since 0.1.0
  */
@@ -362,7 +365,9 @@ export interface JobStore {
   /**
    * records outcomes in the history; an outcome moves its run on (requeue for
    * `retryAt`, else final) and enqueues its follow-ups only while that attempt
-   * still holds the run (not after its lease was reaped)
+   * still holds the run (not after its lease was reaped).
+   * A run that ends final without success records each of its then-jobs as a
+   * `cancelled` run that never ran, with a `ParentFailed` error and a history row.
    */
   readonly complete: (outcomes: ReadonlyArray<RunOutcome>) => Effect.Effect<void, StoreError>
   /** cancels a queued run; reports "running" for a run a worker holds */
