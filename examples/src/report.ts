@@ -36,6 +36,8 @@ export const describeEvent = (event: Events.Event): string | undefined => {
       return "interrupted by shutdown, queued again"
     case "DeadLettered":
       return `dead-lettered: ${event.error.message}`
+    case "DependentCancelled":
+      return `will not run: ${event.error.message}`
   }
 }
 

@@ -843,6 +843,118 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
         }))
     })
 
+    describe("dependents", () => {
+      const parentFailed = (parent: JobStore.ClaimedRun, state: Run.RunState) =>
+        new Run.ParentFailed({ parentRunId: parent.id, parentJobName: parent.jobName, parentState: state }).message
+
+      test("a run that ends without success records each then-job as a cancelled run, with its history row", (store) =>
+        Effect.gen(function*() {
+          const statuses = ["failed", "timed_out", "dead", "cancelled", "interrupted"] as const
+          yield* store.enqueue(statuses.map((_, i) => newRun({ payload: i, then: ["log-email", "bill-customer"] })), t0)
+          const claimed = [...(yield* store.claim(claimRequest()))].sort((a, b) =>
+            (a.payload as number) - (b.payload as number)
+          )
+          const error = new Run.RunError({ tag: "Boom", message: "it broke", cause: "Error: it broke" })
+          yield* store.complete(claimed.map((c, i) =>
+            outcomeOf(c, { status: statuses[i]!, finishedAt: t0 + (i + 1) * second, error })
+          ))
+
+          // an interrupted attempt that is not queued again ends the run failed
+          const ended = ["failed", "timed_out", "dead", "cancelled", "failed"] as const
+          const logEmails = yield* store.listRuns({ jobName: "log-email" })
+          const bills = yield* store.listRuns({ jobName: "bill-customer" })
+          expect(logEmails).toHaveLength(5)
+          expect(bills).toHaveLength(5)
+          for (const [i, parent] of claimed.entries()) {
+            expect((yield* store.getRun(parent.id)).state).toBe(ended[i])
+            const message = parentFailed(parent, ended[i]!)
+            for (const runs of [logEmails, bills]) {
+              const dependent = runs.find((r) => r.error?.message === message)
+              expect(dependent, message).toBeDefined()
+              expect(dependent!.state).toBe("cancelled")
+              expect(dependent!.attempt).toBe(0)
+              expect(dependent!.error).toEqual(new Run.RunError({ tag: "ParentFailed", message, cause: "" }))
+              expect(millis(dependent!.createdAt)).toBe(t0 + (i + 1) * second)
+              const rows = yield* store.history({ runId: dependent!.id })
+              expect(rows).toHaveLength(1)
+              expect(rows[0]!.status).toBe("cancelled")
+              expect(rows[0]!.jobName).toBe(dependent!.jobName)
+              expect(rows[0]!.attempt).toBe(0)
+              expect(rows[0]!.error).toEqual(dependent!.error)
+              expect(millis(rows[0]!.finishedAt)).toBe(t0 + (i + 1) * second)
+            }
+          }
+          // never run
+          expect(yield* store.claim(claimRequest({ now: t0 + minute }))).toEqual([])
+          expect(yield* store.nextRunAt(t0)).toBeUndefined()
+          // ten dependents, and the cancelled parent's own attempt
+          expect(yield* store.history({ status: "cancelled", limit: 100 })).toHaveLength(11)
+        }))
+
+      test("a retry, a success and an outcome for an attempt the run no longer holds record no dependent", (store) =>
+        Effect.gen(function*() {
+          const [retried, succeeded, stale] = yield* store.enqueue([
+            newRun({ payload: "retried", then: ["log-email"] }),
+            newRun({ payload: "succeeded", then: ["log-email"] }),
+            newRun({ payload: "stale", then: ["log-email"] })
+          ], t0)
+          const claimed = yield* store.claim(claimRequest({ leaseMs: 10 * second }))
+          const of = (id: Run.RunId | undefined) => claimed.find((c) => c.id === id)!
+          const error = new Run.RunError({ tag: "Boom", message: "it broke", cause: "" })
+          yield* store.complete([
+            outcomeOf(of(retried), { status: "failed", error, retryAt: t0 + 5 * second }),
+            outcomeOf(of(succeeded), { result: "done" })
+          ])
+          // the stale attempt's lease was reaped; its late report of a failure changes nothing
+          expect(yield* store.reapExpired(t0 + 11 * second)).toBe(1)
+          yield* store.complete([outcomeOf(of(stale), { status: "dead", error })])
+          expect(yield* store.listRuns({ jobName: "log-email" })).toEqual([])
+          expect((yield* store.getRun(stale!)).state).toBe("queued")
+        }))
+    })
+
+    describe("stored values", () => {
+      // what the storable check lets through, every store must give back unchanged
+      const awkward = {
+        text: "quote \" backslash \\ tab \t newline \n escape-looking \\u0000 \u0001 \u001f \u007f",
+        unicode: "é 😀 \uffff \u2028 \u{10ffff} 中文",
+        numbers: [0, -1.5, 0.1 + 0.2, 1e21, 1e300, 5e-324, 2 ** 53, -(2 ** 53), Number.MAX_VALUE],
+        nested: { "key with spaces": [null, true, false, { "": "empty key", "😀": 1 }] },
+        empty: { object: {}, array: [], string: "" }
+      }
+      const awkwardName = "résumé \"quoted\" \\ 😀 \u0001"
+
+      test("awkward but storable values, names and errors come back unchanged", (store) =>
+        Effect.gen(function*() {
+          const [id] = yield* store.enqueue([
+            newRun({ jobName: awkwardName, payload: awkward, key: awkwardName, scheduleId: awkwardName })
+          ], t0)
+          const run = yield* store.getRun(id!)
+          expect(run.payload).toEqual(awkward)
+          expect(run.jobName).toBe(awkwardName)
+          expect(run.key).toBe(awkwardName)
+          expect(run.scheduleId).toBe(awkwardName)
+
+          const claimed = yield* claimOne(store)
+          expect(claimed.payload).toEqual(awkward)
+          const error = new Run.RunError({ tag: awkwardName, message: awkward.text, cause: awkward.unicode })
+          yield* store.complete([outcomeOf(claimed, { status: "failed", result: awkward, metrics: awkward, error })])
+          const [row] = yield* store.history({ runId: id! })
+          expect(row!.result).toEqual(awkward)
+          expect(row!.metrics).toEqual(awkward)
+          expect(row!.error).toEqual(error)
+          expect((yield* store.getRun(id!)).error).toEqual(error)
+
+          const { schedule } = yield* store.upsertSchedule(scheduleInput({ id: awkwardName, payload: awkward }))
+          expect(schedule.id).toBe(awkwardName)
+          expect(schedule.payload).toEqual(awkward)
+          expect((yield* store.getSchedule(awkwardName)).payload).toEqual(awkward)
+          expect((yield* store.upsertSchedule(scheduleInput({ id: awkwardName, payload: awkward }))).outcome).toBe(
+            "unchanged"
+          )
+        }))
+    })
+
     describe("cancel", () => {
       test("a queued run is cancelled, recorded and never claimed", (store) =>
         Effect.gen(function*() {

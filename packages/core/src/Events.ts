@@ -1,6 +1,7 @@
 /**
  * A stream of lifecycle events (scheduled, started, succeeded, failed, timed
- * out, retrying, cancelled, dead-lettered...) for notifiers and dashboards.
+ * out, retrying, cancelled, dead-lettered, a dependent cancelled...) for
+ * notifiers and dashboards.
  * Events are published in the process that caused them.
  *
  * @since 0.1.0
@@ -46,7 +47,19 @@ export const Event = Schema.Union(
   Schema.TaggedStruct("Retrying", { ...runFields, retryAt: Schema.Number }),
   Schema.TaggedStruct("Cancelled", runFields),
   Schema.TaggedStruct("Interrupted", runFields),
-  Schema.TaggedStruct("DeadLettered", { ...runFields, error: RunError })
+  Schema.TaggedStruct("DeadLettered", { ...runFields, error: RunError }),
+  /**
+   * a dependent (a `then:` job) will not run: its parent ended without
+   * success; the store records it as a `cancelled` run with this error
+   */
+  Schema.TaggedStruct("DependentCancelled", {
+    /** the dependent's job */
+    jobName: Schema.String,
+    parentRunId: Schema.String,
+    parentJobName: Schema.String,
+    error: RunError,
+    at: Schema.Number
+  })
 )
 
 /**

@@ -191,17 +191,27 @@ export class UnknownJob extends Schema.TaggedError<UnknownJob>()("UnknownJob", {
 }
 
 /**
- * A job's payload did not match its Schema.
+ * A job's payload did not match its Schema, or a value given to enqueue or
+ * schedule a job cannot be stored as it is: `field` then names it (for
+ * example `payload.items[2].name`, `jobName` or `key`) and `reason` says what
+ * no store can hold there (a NUL character, NaN or Infinity, a lone
+ * surrogate, a value that is not JSON). Every store, the in-memory one
+ * included, refuses the same values, before anything is stored.
  *
  * @since 0.1.0
  * @category errors
  */
 export class InvalidPayload extends Schema.TaggedError<InvalidPayload>()("InvalidPayload", {
   jobName: Schema.String,
-  reason: Schema.String
+  reason: Schema.String,
+  field: Schema.optional(Schema.String)
 }) {
   override get message() {
-    return `payload for job "${this.jobName}" does not match its schema: ${this.reason}`
+    // the job name itself may be what cannot be stored: shown escaped
+    const job = JSON.stringify(this.jobName)
+    return this.field === undefined
+      ? `payload for job ${job} does not match its schema: ${this.reason}`
+      : `${this.field} of job ${job} cannot be stored: ${this.reason}`
   }
 }
 

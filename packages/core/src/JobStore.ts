@@ -5,7 +5,10 @@
  * both pass the same conformance suite.
  *
  * Instants cross this interface as epoch milliseconds taken from Effect's
- * Clock by the caller, so a store never reads the time itself.
+ * Clock by the caller, so a store never reads the time itself. Values cross it
+ * already checked: core refuses (payloads, names) or replaces (outcomes) what
+ * no store can hold, so every store holds the same values; a store that
+ * refuses data anyway fails with a `StoreError` of kind `permanent`.
  *
  * @since 0.1.0
  */
@@ -20,7 +23,31 @@ import { Trigger } from "./Trigger.js"
 // ---------------------------------------------------------------------------
 
 /**
+ * Whether trying a failed store request again can help.
+ * - `transient`: the store did not answer (connection lost or refused, a
+ *   timeout, the server shutting down, too many connections, a serialization
+ *   conflict); the same request may succeed later.
+ * - `permanent`: the store refused the request's data (an encoding it cannot
+ *   hold, a constraint, a value out of range); the same request fails again.
+ * - `unknown`: anything else (a missing table, a permission); treated as
+ *   transient.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const StoreErrorKind = Schema.Literal("transient", "permanent", "unknown")
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type StoreErrorKind = typeof StoreErrorKind.Type
+
+/**
  * The store could not do what was asked (connection lost, constraint broken).
+ * `kind` says whether trying again can help: the engine waits out a
+ * transient error (holding outcomes until the store answers) and works around
+ * a permanent one (an outcome the store refuses is recorded without its data).
  *
  * @since 0.1.0
  * @category errors
@@ -28,6 +55,7 @@ import { Trigger } from "./Trigger.js"
 export class StoreError extends Schema.TaggedError<StoreError>()("StoreError", {
   operation: Schema.String,
   message: Schema.String,
+  kind: Schema.optionalWith(StoreErrorKind, { default: () => "unknown" }),
   cause: Schema.optional(Schema.Defect)
 }) {}
 
@@ -456,7 +484,9 @@ export interface JobStore {
    * records outcomes: only while the reported attempt still holds its run (it
    * is running that attempt) is the outcome recorded in the history and the
    * run moved on (queued again for `retryAt`, else final) with its follow-ups
-   * enqueued; any other outcome is refused (fencing) and reported back
+   * enqueued; any other outcome is refused (fencing) and reported back.
+   * A run that ends final without success records each of its then-jobs as a
+   * `cancelled` run that never ran, with a `ParentFailed` error and a history row.
    */
   readonly complete: (outcomes: ReadonlyArray<RunOutcome>) => Effect.Effect<CompleteResult, StoreError>
   /**

@@ -146,3 +146,51 @@ export interface HistoryQuery {
   readonly to?: number
   readonly limit?: number
 }
+
+/**
+ * An attempt's outcome held something the stores cannot keep (a NUL
+ * character, NaN, a lone surrogate... in its result, error or metrics), or the
+ * store refused it. The attempt is recorded with this error instead, so the
+ * run ends visibly and every other outcome is still written:
+ *
+ * - a success becomes a failure, not retried (the job would return the same
+ *   value again), and its result and follow-ups are dropped;
+ * - a failure keeps its status and its retry; this error quotes the job's
+ *   own error, with the characters that cannot be stored escaped (`\u0000`).
+ *
+ * Metrics that cannot be stored are dropped.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnstorableOutcome extends Schema.TaggedError<UnstorableOutcome>()("UnstorableOutcome", {
+  /** where the bad value was, e.g. `result.lines[3]`, `error.message`, `metrics.note` */
+  field: Schema.String,
+  reason: Schema.String,
+  /** the job's own error (`Tag: message`), escaped, when the attempt failed */
+  jobError: Schema.optional(Schema.String)
+}) {
+  override get message() {
+    return `the run's ${this.field} cannot be stored: ${this.reason}${
+      this.jobError === undefined ? "" : `; the job failed with ${this.jobError}`
+    }`
+  }
+}
+
+/**
+ * Why a dependent (a `then:` job) never ran: its parent run ended without
+ * success (failed, timed out, dead or cancelled). The dependent is recorded as
+ * a `cancelled` run, with a history row, carrying this error.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ParentFailed extends Schema.TaggedError<ParentFailed>()("ParentFailed", {
+  parentRunId: Schema.String,
+  parentJobName: Schema.String,
+  parentState: RunState
+}) {
+  override get message() {
+    return `its parent run ${this.parentRunId} (${this.parentJobName}) ended ${this.parentState}`
+  }
+}

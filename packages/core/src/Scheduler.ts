@@ -39,6 +39,7 @@ import {
   type WorkerRecord,
   type StoreError
 } from "./JobStore.js"
+import * as Storable from "./internal/storable.js"
 import { dueTicks } from "./internal/ticker.js"
 import type { Misfire, Overlap } from "./Policy.js"
 import * as Policy from "./Policy.js"
@@ -52,7 +53,8 @@ import * as Trigger from "./Trigger.js"
 // ---------------------------------------------------------------------------
 
 /**
- * A schedule id that is empty or too long.
+ * A schedule id that is empty, too long, or holds a character no store can
+ * keep (a NUL character, a lone surrogate).
  *
  * @since 0.1.0
  * @category errors
@@ -62,7 +64,8 @@ export class InvalidScheduleId extends Schema.TaggedError<InvalidScheduleId>()("
   reason: Schema.String
 }) {
   override get message() {
-    return `invalid schedule id "${this.id}": ${this.reason}`
+    // escaped: the id may hold what cannot be stored
+    return `invalid schedule id ${JSON.stringify(this.id)}: ${this.reason}`
   }
 }
 
@@ -212,6 +215,11 @@ const resolveTrigger = (input: TriggerInput): Either.Either<Trigger.Trigger, Tri
 
 const encoders = new WeakMap<Schema.Schema<any, any>, (a: unknown) => Effect.Effect<unknown, ParseError>>()
 
+/** A value no store can hold, as the error of the job it was given for. */
+const storable = <A>(jobName: string, checked: Either.Either<A, Storable.Unstorable>) =>
+  Either.mapLeft(checked, ({ path, reason }) => new InvalidPayload({ jobName, field: path, reason }))
+
+/** The payload encoded with the job's Schema, as every store will hold it. */
 const encodePayload = <P>(job: Job<P, any, any, any>, payload: P) => {
   let encode = encoders.get(job.payload)
   if (encode === undefined) {
@@ -221,7 +229,8 @@ const encodePayload = <P>(job: Job<P, any, any, any>, payload: P) => {
   return encode(payload).pipe(
     Effect.mapError((error) =>
       new InvalidPayload({ jobName: job.name, reason: ParseResult.TreeFormatter.formatErrorSync(error) })
-    )
+    ),
+    Effect.flatMap((encoded) => storable(job.name, Storable.json(encoded, "payload")))
   )
 }
 
@@ -249,6 +258,9 @@ export const make: Effect.Effect<Scheduler, never, JobStore | Events> = Effect.g
     Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const runAt = yield* runAtFor(options, now)
+      yield* storable(job.name, Storable.text(job.name, "jobName"))
+      if (options?.key !== undefined) yield* storable(job.name, Storable.text(options.key, "key"))
+      if (options?.then !== undefined) yield* storable(job.name, Storable.text(options.then.name, "then"))
       const runs: Array<NewRun> = []
       for (const payload of payloads) {
         runs.push({
@@ -333,6 +345,9 @@ export const make: Effect.Effect<Scheduler, never, JobStore | Events> = Effect.g
       Effect.gen(function*() {
         if (id.trim().length === 0) return yield* new InvalidScheduleId({ id, reason: "must not be empty" })
         if (id.length > 200) return yield* new InvalidScheduleId({ id, reason: "longer than 200 characters" })
+        const idProblem = Storable.textProblem(id)
+        if (idProblem !== undefined) return yield* new InvalidScheduleId({ id, reason: idProblem })
+        yield* storable(job.name, Storable.text(job.name, "jobName"))
         const trigger = yield* resolveTrigger(options.trigger)
         const misfireGraceMs = options.misfireGrace === undefined
           ? 60_000

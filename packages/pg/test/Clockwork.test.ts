@@ -1,4 +1,5 @@
 import { Clockwork, Job, type JobStore, Scheduler, Trigger } from "@clockwork/core"
+import { run as runEngine } from "@clockwork/core/conformance/clockwork"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Schedule, Schema } from "effect"
 import { freshPgliteStore, freshStore, hasDatabase, useSharedPglite } from "./utils.js"
@@ -39,9 +40,11 @@ const onStore = (store: Layer.Layer<JobStore.JobStore, unknown>) => {
 
 describe.runIf(hasDatabase)("Clockwork on PostgreSQL", () => {
   onStore(freshStore())
+  runEngine("PostgreSQL", freshStore())
 })
 
 describe("Clockwork on PGlite", () => {
   useSharedPglite()
   onStore(freshPgliteStore())
+  runEngine("PGlite", freshPgliteStore())
 })

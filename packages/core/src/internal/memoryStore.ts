@@ -25,7 +25,7 @@ import {
   WorkerRecord
 } from "../JobStore.js"
 import type { HistoryQuery, RunId, RunState } from "../Run.js"
-import { Run, RunError, RunRecord } from "../Run.js"
+import { ParentFailed, Run, RunError, RunRecord } from "../Run.js"
 import { Trigger } from "../Trigger.js"
 import { Schema } from "effect"
 import { Heap } from "./heap.js"
@@ -156,40 +156,67 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
     if (history.length > defaultRetention * 1.1) history = history.slice(history.length - defaultRetention)
   }
 
+  const newEntry = (run: NewRun, now: number): Entry => ({
+    id: `${idPrefix}${(nextId++).toString(36)}` as RunId,
+    jobName: run.jobName,
+    payload: run.payload,
+    scheduleId: run.scheduleId,
+    priority: run.priority ?? 0,
+    key: run.key,
+    serial: run.serial ?? false,
+    then: run.then ?? [],
+    scheduledFor: run.scheduledFor,
+    createdAt: now,
+    seq: seq++,
+    state: "queued",
+    attempt: 0,
+    runAt: run.runAt,
+    version: 0,
+    workerId: undefined,
+    leaseUntil: 0,
+    claimedAt: 0,
+    leaseExpiries: 0,
+    cancelRequested: false,
+    result: undefined,
+    error: undefined
+  })
+
   const insert = (run: NewRun, now: number): RunId => {
     if (run.key !== undefined) {
       const existing = keys.get(run.key)
       if (existing !== undefined) return existing.id
     }
-    const entry: Entry = {
-      id: `${idPrefix}${(nextId++).toString(36)}` as RunId,
-      jobName: run.jobName,
-      payload: run.payload,
-      scheduleId: run.scheduleId,
-      priority: run.priority ?? 0,
-      key: run.key,
-      serial: run.serial ?? false,
-      then: run.then ?? [],
-      scheduledFor: run.scheduledFor,
-      createdAt: now,
-      seq: seq++,
-      state: "queued",
-      attempt: 0,
-      runAt: run.runAt,
-      version: 0,
-      workerId: undefined,
-      leaseUntil: 0,
-      claimedAt: 0,
-      leaseExpiries: 0,
-      cancelRequested: false,
-      result: undefined,
-      error: undefined
-    }
+    const entry = newEntry(run, now)
     runs.set(entry.id, entry)
     activate(entry)
     // a run already due skips the not-yet-due heap
     ;(run.runAt <= now ? ready : waiting).push({ entry, version: 0 })
     return entry.id
+  }
+
+  // a run that ended without success: each of its then-jobs is recorded as a cancelled run that never ran
+  const cancelDependents = (parent: Entry, at: number) => {
+    const reason = new ParentFailed({ parentRunId: parent.id, parentJobName: parent.jobName, parentState: parent.state })
+    const error = new RunError({ tag: reason._tag, message: reason.message, cause: "" }, true)
+    for (const jobName of parent.then) {
+      const entry = newEntry({ jobName, payload: undefined, runAt: at, scheduledFor: at }, at)
+      entry.state = "cancelled"
+      entry.error = error
+      runs.set(entry.id, entry)
+      finished.push({ id: entry.id, at })
+      record({
+        runId: entry.id,
+        jobName,
+        scheduleId: undefined,
+        attempt: 0,
+        status: "cancelled",
+        scheduledFor: at,
+        startedAt: at,
+        finishedAt: at,
+        workerId: "",
+        error
+      })
+    }
   }
 
   const toRun = (e: Entry) =>
@@ -432,7 +459,9 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
             queue(e, o.retryAt)
             queued = true
           } else {
-            finish(e, o.status === "interrupted" ? "failed" : o.status, o.finishedAt)
+            const state = o.status === "interrupted" ? "failed" : o.status
+            finish(e, state, o.finishedAt)
+            if (state !== "succeeded" && e.then.length > 0) cancelDependents(e, o.finishedAt)
           }
           if (o.followUps !== undefined && o.followUps.length > 0) {
             for (const run of o.followUps) insert(run, o.finishedAt)

@@ -12,7 +12,8 @@ import { type JobStore, StoreError } from "../JobStore.js"
  * announce: after a restart a pool finds its dead connections one by one.
  *
  * Failures other than `StoreError` are bugs, not outages: logged every time,
- * as errors, and retried after a second.
+ * as errors, and retried after a second. So is a `StoreError` of kind
+ * `permanent`: the store answered, and refused the request's data.
  */
 export interface Outage {
   /** after a store call failed: logs (once per outage), then waits before the caller tries again */
@@ -83,7 +84,7 @@ const make = (): Outage => {
   const failed = (operation: string, cause: Cause.Cause<unknown>) =>
     Effect.gen(function*() {
       const error = Option.getOrUndefined(Cause.failureOption(cause))
-      if (!(error instanceof StoreError)) {
+      if (!(error instanceof StoreError) || error.kind === "permanent") {
         yield* Effect.logError(`clockwork: ${operation} failed; trying again in 1 second`, cause)
         return yield* Effect.sleep("1 second")
       }

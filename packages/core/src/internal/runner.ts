@@ -20,12 +20,13 @@ import type { Any, JobContext, Registry } from "../Job.js"
 import type { ParseError } from "effect/ParseResult"
 import { UnknownJob } from "../Job.js"
 import type { ClaimedRun, JobStore, NewRun, RunOutcome } from "../JobStore.js"
-import { WorkerInfo } from "../JobStore.js"
+import { StoreError, WorkerInfo } from "../JobStore.js"
 import type { Metrics, RunId, RunStatus } from "../Run.js"
-import { RunError } from "../Run.js"
+import { ParentFailed, RunError } from "../Run.js"
 import * as Deadlines from "./deadlines.js"
 import * as Outage from "./outage.js"
 import { nextAttemptAt } from "./retry.js"
+import * as Storable from "./storable.js"
 import { sleepAtMost } from "./timer.js"
 
 export interface RunnerConfig {
@@ -38,6 +39,19 @@ export interface RunnerConfig {
 
 /** why a run's fiber was interrupted; "lost": this worker no longer holds the run (its lease was reaped) */
 type StopReason = "timeout" | "cancel" | "shutdown" | "lost"
+
+/** An outcome waiting to be written; `refused` once the store refused it and it was stripped of its data. */
+interface Pending {
+  readonly outcome: RunOutcome
+  readonly active: Active
+  readonly refused?: boolean
+}
+
+/** The store's error when it refused a request for its data (trying the same again cannot help). */
+const refusal = (cause: Cause.Cause<unknown>): StoreError | undefined => {
+  const error = Option.getOrUndefined(Cause.failureOption(cause))
+  return error instanceof StoreError && error.kind === "permanent" ? error : undefined
+}
 
 /** A run being executed; it is also the job's context (one object per attempt). */
 class Active implements JobContext {
@@ -149,7 +163,7 @@ export const make = (
     const unrecorded = new Map<RunId, Active>()
     const perJob = new Map<string, number>()
     const limited = Array.from(jobs.values()).filter((job) => job.concurrency !== undefined)
-    let pending: Array<{ readonly outcome: RunOutcome; readonly active: Active }> = []
+    let pending: Array<Pending> = []
     const flushWake = yield* Queue.sliding<void>(1)
     const started = yield* Queue.sliding<void>(1)
     let stopping = false
@@ -162,45 +176,80 @@ export const make = (
     // -------------------------------------------------------------------
     // completion: outcomes are written in batches by one fiber
     // -------------------------------------------------------------------
+    // Writes a batch. A batch the store refuses for its data (a permanent error: one outcome it cannot
+    // hold) is split in halves until the refused outcome is alone, which is then written stripped of its
+    // data (UnstorableOutcome): one run's data never stops the others' outcomes. Any other failure stops
+    // the write, and what is left is returned with it.
+    const write = (batch: ReadonlyArray<Pending>) =>
+      Effect.gen(function*() {
+        const written: Array<Pending> = []
+        // outcomes of attempts that no longer hold their run (fencing): nothing of them was recorded
+        const stale: Array<Pending> = []
+        const parts: Array<ReadonlyArray<Pending>> = [batch]
+        for (let part = parts.shift(); part !== undefined; part = parts.shift()) {
+          const exit = yield* Effect.exit(store.complete(part.map((p) => p.outcome)))
+          if (Exit.isSuccess(exit)) {
+            const fenced = exit.value.refused
+            for (const p of part) (fenced.length > 0 && fenced.includes(p.outcome.runId) ? stale : written).push(p)
+            continue
+          }
+          const refused = refusal(exit.cause)
+          if (refused === undefined) return { written, stale, left: [part, ...parts].flat(), cause: exit.cause }
+          if (part.length > 1) {
+            const half = Math.ceil(part.length / 2)
+            parts.unshift(part.slice(0, half), part.slice(half))
+            continue
+          }
+          const p = part[0]!
+          if (p.refused === true) {
+            // not even the bare outcome: its lease runs out and the reaper takes the run back
+            forget(unrecorded, p.active)
+            yield* Effect.logError(`clockwork: the store refused the outcome of run ${p.outcome.runId}`, exit.cause)
+            continue
+          }
+          yield* Effect.logWarning(
+            `clockwork: the store refused the outcome of run ${p.outcome.runId} (${p.outcome.jobName}): ` +
+              `${refused.message}; recording it without its data, as UnstorableOutcome`
+          )
+          parts.unshift([{ outcome: Storable.refused(p.outcome, refused.message), active: p.active, refused: true }])
+        }
+        return { written, stale, left: [], cause: undefined }
+      })
+
     // events go out after the outcome is stored, so whoever reacts to one
     // (an awaiting caller, a notifier) finds the store already up to date
     const flush: Effect.Effect<void> = Effect.suspend(() => {
       if (pending.length === 0) return Effect.void
       const batch = pending
       pending = []
-      return store.complete(batch.map((p) => p.outcome)).pipe(
-        Effect.matchCauseEffect({
-          onFailure: (cause) => {
-            if (stopping) {
-              // the last write at shutdown: the runs stay claimed, their leases expire and they are re-queued
-              return Effect.zipRight(
-                Effect.logError(`clockwork: could not record ${batch.length} run outcome(s) while shutting down`, cause),
-                Effect.sync(() => batch.forEach((p) => forget(unrecorded, p.active)))
-              )
-            }
-            // kept (their leases renewed) and written once the store answers
-            pending = batch.concat(pending)
-            return Effect.zipRight(outage.failed("complete", cause), Effect.sync(() => flushWake.unsafeOffer(undefined)))
-          },
-          onSuccess: ({ refused }) =>
-            Effect.zipRight(
-              outage.answered,
-              Effect.suspend(() => {
-                for (const p of batch) forget(unrecorded, p.active)
-                // a schedule's serial run (overlap "queue") lets the next one go once this outcome is written
-                if (starved || batch.some((p) => p.outcome.scheduleId !== undefined)) wake.unsafeOffer(undefined)
-                const written = refused.length === 0 ? batch : batch.filter((p) => !refused.includes(p.outcome.runId))
-                return Effect.zipRight(
-                  refused.length === 0 ? Effect.void : Effect.logWarning(
-                    `clockwork: the store refused the outcome of ${refused.length} run(s) that this worker no longer ` +
-                      `held (their lease expired; another attempt may hold them): ${refused.join(", ")}`
-                  ),
-                  events.hasSubscribers() ? Effect.forEach(written, (p) => publishOutcome(p.outcome)) : Effect.void
-                )
-              })
+      return Effect.flatMap(write(batch), ({ cause, left, stale, written }) =>
+        Effect.gen(function*() {
+          for (const p of stale) forget(unrecorded, p.active)
+          if (stale.length > 0) {
+            yield* Effect.logWarning(
+              `clockwork: the store refused the outcome of ${stale.length} run(s) that this worker no longer ` +
+                `held (their lease expired; another attempt may hold them): ${stale.map((p) => p.outcome.runId).join(", ")}`
             )
-        })
-      )
+          }
+          if (written.length > 0 || stale.length > 0) yield* outage.answered
+          if (written.length > 0) {
+            for (const p of written) forget(unrecorded, p.active)
+            // a schedule's serial run (overlap "queue") lets the next one go once this outcome is written
+            if (starved || written.some((p) => p.outcome.scheduleId !== undefined)) wake.unsafeOffer(undefined)
+            if (events.hasSubscribers()) yield* Effect.forEach(written, publishWritten, { discard: true })
+          }
+          if (cause === undefined) return
+          if (stopping) {
+            // the last write at shutdown: the runs stay claimed, their leases expire and they are re-queued
+            yield* Effect.logError(`clockwork: could not record ${left.length} run outcome(s) while shutting down`, cause)
+            for (const p of left) forget(unrecorded, p.active)
+            return
+          }
+          // kept (their leases renewed) and written once the store answers
+          pending = left.concat(pending)
+          yield* outage.failed("complete", cause)
+          flushWake.unsafeOffer(undefined)
+        }))
     })
     const flushLoop = Effect.forever(
       Queue.take(flushWake).pipe(Effect.zipRight(Effect.yieldNow()), Effect.zipRight(flush))
@@ -248,7 +297,8 @@ export const make = (
     const record = (a: Active, outcome: RunOutcome) => {
       release(a)
       unrecorded.set(a.claim.id, a)
-      pending.push({ outcome, active: a })
+      // what no store can hold is never sent: such an outcome is recorded as UnstorableOutcome
+      pending.push({ outcome: Storable.outcome(outcome), active: a })
       flushWake.unsafeOffer(undefined)
       if (starved) wake.unsafeOffer(undefined)
     }
@@ -323,6 +373,32 @@ export const make = (
           })
           : Effect.void
       )
+
+    // a run that ended without success: the store recorded its dependents as cancelled
+    const publishWritten = (p: Pending) => {
+      const o = p.outcome
+      if (o.status === "succeeded" || o.retryAt !== undefined || p.active.claim.then.length === 0) {
+        return publishOutcome(o)
+      }
+      const error = new ParentFailed({
+        parentRunId: o.runId,
+        parentJobName: o.jobName,
+        parentState: o.status === "interrupted" ? "failed" : o.status
+      })
+      const stored = new RunError({ tag: error._tag, message: error.message, cause: "" }, true)
+      return Effect.zipRight(
+        publishOutcome(o),
+        Effect.forEach(p.active.claim.then, (jobName) =>
+          events.publish({
+            _tag: "DependentCancelled",
+            jobName,
+            parentRunId: o.runId,
+            parentJobName: o.jobName,
+            error: stored,
+            at: o.finishedAt
+          }), { discard: true })
+      )
+    }
 
     const eventOf = (o: RunOutcome): Event => {
       const common = {

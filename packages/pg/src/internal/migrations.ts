@@ -2,7 +2,7 @@ import { StoreError } from "@clockwork/core/JobStore"
 import * as Migrator from "@effect/sql/Migrator"
 import { SqlClient } from "@effect/sql/SqlClient"
 import { Cause, Effect, Option } from "effect"
-import { describe } from "./errors.js"
+import { classify, describe } from "./errors.js"
 import type { Tables } from "./tables.js"
 
 /**
@@ -163,6 +163,7 @@ export const migrate = (t: Tables): Effect.Effect<ReadonlyArray<readonly [id: nu
         new StoreError({
           operation: "migrate",
           message: `migrating schema "${t.schema}" failed: ${describe(error)}`,
+          kind: classify(error),
           cause: error
         })
       )

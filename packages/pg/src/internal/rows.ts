@@ -47,7 +47,12 @@ export const encodeJson = <A>(operation: string, encode: () => A): Effect.Effect
   Effect.try({
     try: encode,
     catch: (cause) =>
-      new StoreError({ operation, message: `a value could not be stored as JSON: ${String(cause)}`, cause })
+      new StoreError({
+        operation,
+        message: `a value could not be stored as JSON: ${String(cause)}`,
+        kind: "permanent",
+        cause
+      })
   })
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -226,6 +231,7 @@ export const toSchedule = (operation: string) => (row: ScheduleRow): Effect.Effe
         message: `schedule "${row.id}" holds a trigger or misfire policy that does not decode: ${
           ParseResult.TreeFormatter.formatErrorSync(decoded.left)
         }`,
+        kind: "permanent",
         cause: decoded.left
       })
     )

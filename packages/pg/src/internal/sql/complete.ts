@@ -15,7 +15,9 @@ import { notify } from "./notify.js"
  * locked in id order, as the heartbeat locks them, so the two never deadlock.
  *
  * Follow-ups are inserted for the outcomes that still held their run, in the
- * same transaction as that move, so a chain step is never lost nor doubled.
+ * same transaction as that move, so a chain step is never lost nor doubled. A
+ * run that ends without success records its then-jobs as cancelled runs, in
+ * the same statement.
  * Without follow-ups the one statement is the whole transaction (and the
  * notification for runs queued again follows its commit).
  */
@@ -108,7 +110,7 @@ const moveRuns = (t: Tables, c: ReturnType<typeof toColumns>) =>
         finished_at = case when o.retry_at is null then o.finished_at end
       from outcome o, locked l
       where r.id = l.id and r.id = o.run_id and r.attempt = o.attempt
-      returning o.ord, o.retry_at is not null as requeued
+      returning o.ord, o.retry_at is not null as requeued, r.id, r.job_name, r.state, r.then_jobs, o.finished_at
     ),
     recorded as (
       insert into ${t.history} (run_id, job_name, schedule_id, attempt, status, scheduled_for, started_at, finished_at,
@@ -117,5 +119,34 @@ const moveRuns = (t: Tables, c: ReturnType<typeof toColumns>) =>
         o.worker_id, o.error_tag, o.error_message, o.error_cause, o.result, o.metrics, o.retry_at
       from outcome o join moved m on m.ord = o.ord
       order by o.ord
-    )
+    ),
+    ${dependents(t)}
     select ord, requeued from moved`
+
+/**
+ * The dependents of the runs `moved` that ended without success: each of their
+ * then-jobs becomes a run that never ran, cancelled with a `ParentFailed`
+ * error (the message as `Run.ParentFailed` words it), and its history row.
+ */
+const dependents = (t: Tables) =>
+  t.sql`
+    dependent as (
+      insert into ${t.runs} as d (id, job_name, state, attempt, run_at, scheduled_for, created_at, finished_at, error)
+      select gen_random_uuid(), j.job_name, 'cancelled', 0, m.finished_at, m.finished_at, m.finished_at, m.finished_at,
+        jsonb_build_object(
+          'tag', 'ParentFailed',
+          'message', 'its parent run ' || m.id || ' (' || m.job_name || ') ended ' || m.state,
+          'cause', ''
+        )
+      from moved m
+      cross join unnest(m.then_jobs) as j(job_name)
+      where m.state not in ('queued', 'succeeded')
+      returning d.id, d.job_name, d.finished_at, d.error
+    ),
+    dependent_recorded as (
+      insert into ${t.history} (run_id, job_name, attempt, status, scheduled_for, started_at, finished_at,
+        error_tag, error_message, error_cause)
+      select id, job_name, 0, 'cancelled', finished_at, finished_at, finished_at,
+        error->>'tag', error->>'message', error->>'cause'
+      from dependent
+    )`

@@ -53,7 +53,7 @@ export const insertRuns = (
     }
     for (let round = 0; pending.length > 0; round++) {
       if (round === 5) {
-        return yield* new StoreError({ operation, message: "dedup keys kept changing hands; try again" })
+        return yield* new StoreError({ operation, message: "dedup keys kept changing hands; try again", kind: "transient" })
       }
       const fresh = Ids.make(pending.length, createdAtOf(pending[0]!))
       const document = yield* encodeJson(

@@ -88,7 +88,8 @@ export const upsert = (t: Tables, input: ScheduleInput): Effect.Effect<UpsertRes
     }
     return yield* new StoreError({
       operation: "upsertSchedule",
-      message: `schedule "${input.id}" kept being removed while it was registered; try again`
+      message: `schedule "${input.id}" kept being removed while it was registered; try again`,
+      kind: "transient"
     })
   })
 
