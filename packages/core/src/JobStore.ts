@@ -428,7 +428,7 @@ export type Change = "runs" | "schedules" | "cancels"
  * @category models
  */
 export const leaseExpiryBackoff = (expiries: number, random: number): number =>
-  Math.round(Math.min(1_000 * 2 ** Math.max(0, expiries - 1), 300_000) * (0.5 + random))
+  Math.floor(Math.min(1_000 * 2 ** Math.max(0, expiries - 1), 300_000) * (0.5 + random))
 
 /**
  * A filter over the queue.

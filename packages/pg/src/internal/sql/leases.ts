@@ -75,7 +75,7 @@ export const reapExpired = (t: Tables, now: number): Effect.Effect<number, SqlEr
         run_at = case
             when r.cancel_requested then r.run_at
             else ${at}::timestamptz
-              + round(least(1000 * power(2, r.lease_expiries), 300000) * (0.5 + random())) * interval '1 millisecond'
+              + floor(least(1000 * power(2, r.lease_expiries), 300000) * (0.5 + random())) * interval '1 millisecond'
           end,
         finished_at = case when r.cancel_requested then ${at}::timestamptz end,
         worker_id = case when r.cancel_requested then r.worker_id end,
