@@ -126,6 +126,26 @@ describe("a store that stops answering", () => {
       }).pipe(Effect.provide(App))
     }))
 
+  it.scoped("shutting down while it does not answer: the outcomes are left to a reaper, and the log says so", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const { store, state } = yield* unreliableStore
+      yield* Effect.gen(function*() {
+        yield* Scheduler.enqueueMany(nap, [{ seconds: 10 }, { seconds: 10 }])
+        yield* Testing.advance("1 second")
+        state.down = true
+      }).pipe(Effect.provide(appOn(store, captureLogs(lines))))
+      // the app closed: its runs were interrupted (no grace) and their outcomes could not be written
+      expect(state.failedCalls.get("complete")).toBe(1)
+      expect(state.failedCalls.get("removeWorker")).toBeUndefined()
+      expect(lines.filter((line) => line.startsWith("WARN"))).toEqual([
+        "WARN clockwork: shutting down with 2 run(s) whose outcome is not written; " +
+        "a reaper queues them again once their lease expires"
+      ])
+      state.down = false
+      expect((yield* store.listRuns({})).map((run) => run.state)).toEqual(["running", "running"])
+    }))
+
   it.scoped("the claim loop backs off, up to 5 s between tries, instead of retrying at a fixed pace", () =>
     Effect.gen(function*() {
       const { store, state } = yield* unreliableStore

@@ -38,6 +38,9 @@ export interface RunnerConfig {
 
 type StopReason = "timeout" | "cancel" | "shutdown"
 
+/** At shutdown, how long runs interrupted after the grace period may take to stop. */
+const interruptWait = Duration.seconds(2)
+
 /** A run being executed; it is also the job's context (one object per attempt). */
 class Active implements JobContext {
   fiber: Fiber.RuntimeFiber<void> | undefined = undefined
@@ -145,6 +148,9 @@ export const make = (
     const perJob = new Map<string, number>()
     const limited = Array.from(jobs.values()).filter((job) => job.concurrency !== undefined)
     let pending: Array<{ readonly outcome: RunOutcome; readonly active: Active }> = []
+    // one write of outcomes at a time, so shutdown can wait for the one under way
+    const writing = yield* Effect.makeSemaphore(1)
+    let writeFailedWhileStopping = false
     const flushWake = yield* Queue.sliding<void>(1)
     const started = yield* Queue.sliding<void>(1)
     let stopping = false
@@ -163,15 +169,13 @@ export const make = (
       if (pending.length === 0) return Effect.void
       const batch = pending
       pending = []
-      return store.complete(batch.map((p) => p.outcome)).pipe(
+      return writing.withPermits(1)(store.complete(batch.map((p) => p.outcome))).pipe(
         Effect.matchCauseEffect({
           onFailure: (cause) => {
             if (stopping) {
               // the last write at shutdown: the runs stay claimed, their leases expire and they are re-queued
-              return Effect.zipRight(
-                Effect.logError(`clockwork: could not record ${batch.length} run outcome(s) while shutting down`, cause),
-                Effect.sync(() => batch.forEach((p) => unrecorded.delete(p.active.claim.id)))
-              )
+              writeFailedWhileStopping = true
+              return Effect.logDebug(`clockwork: could not record ${batch.length} run outcome(s) while shutting down`, cause)
             }
             // kept (their leases renewed) and written once the store answers
             pending = batch.concat(pending)
@@ -259,6 +263,10 @@ export const make = (
           return record(a, { ...base, status: "interrupted", retryAt: base.finishedAt, error: toRunError(cause) })
         }
         const timedOut = a.reason === "timeout"
+        // a defect is a bug in the handler (it threw, or died): its stack goes to the log, not only to the history
+        if (Cause.isDie(cause)) {
+          yield* Effect.logError(`clockwork: run ${claim.id} of ${claim.jobName} died with a defect`, cause)
+        }
         const error = timedOut
           ? new RunError({
             tag: "JobTimeout",
@@ -478,7 +486,9 @@ export const make = (
     yield* Effect.forkScoped(claimLoop)
 
     // graceful shutdown: stop claiming, let runs finish within the grace
-    // period, interrupt the rest (re-queued), write every outcome
+    // period, interrupt the rest (re-queued), write every outcome. Bounded when
+    // the store is unreachable: runs that ignore their interruption, and
+    // outcomes the store does not take, are left to a reaper, and said so
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
         stopping = true
@@ -488,11 +498,23 @@ export const make = (
           yield* Effect.timeoutOption(Effect.interruptible(Fiber.awaitAll(fibers())), config.shutdownGrace)
         }
         for (const a of active.values()) stop(a, "shutdown")
-        yield* Fiber.awaitAll(fibers())
-        yield* flush
-        yield* store.removeWorker(config.workerId).pipe(
-          Effect.catchAll((error) => Effect.logDebug("clockwork: could not remove this worker's row", error))
-        )
+        yield* Effect.timeoutOption(Effect.interruptible(Fiber.awaitAll(fibers())), interruptWait)
+        const stuck = active.size
+        // the write under way first; when the store did not take it, it will not take the rest either
+        yield* writing.withPermits(1)(Effect.void)
+        if (!writeFailedWhileStopping) yield* flush
+        const unwritten = stuck + unrecorded.size
+        if (unwritten > 0) {
+          yield* Effect.logWarning(
+            `clockwork: shutting down with ${unwritten} run(s) whose outcome is not written` +
+              (stuck > 0 ? ` (${stuck} did not stop within ${Duration.format(interruptWait)} of their interruption)` : "") +
+              `; a reaper queues them again once their lease expires`
+          )
+        } else {
+          yield* store.removeWorker(config.workerId).pipe(
+            Effect.catchAll((error) => Effect.logDebug("clockwork: could not remove this worker's row", error))
+          )
+        }
       })
     )
 
