@@ -9,7 +9,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Random, Redacted } from "effect"
 import Pg from "pg"
 import { PgStore } from "../src/index.js"
-import { dropOnClose, freshSchema, hasDatabase, url } from "./utils.js"
+import { client, dropOnClose, freshSchema, hasDatabase, url } from "./utils.js"
 
 const t0 = Date.UTC(2026, 0, 1)
 
@@ -88,7 +88,7 @@ describe.runIf(hasDatabase)("PgStore under interruption", () => {
 
   it.scopedLive("an interrupted call's statement, once sent, runs to its end", () =>
     Effect.gen(function*() {
-      const context = yield* Layer.build(PgClient.layerConfig({ url }))
+      const context = yield* Layer.build(client)
       const schema = freshSchema()
       yield* dropOnClose(schema).pipe(Effect.provide(context))
       const store = yield* PgStore.make({ schema, pollInterval: 0 }).pipe(Effect.provide(context))

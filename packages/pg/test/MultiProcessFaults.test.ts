@@ -7,6 +7,7 @@
 import { PgClient } from "@effect/sql-pg"
 import { describe, expect, it } from "@effect/vitest"
 import { Config, Effect, Logger, Redacted } from "effect"
+import { PgStore } from "../src/index.js"
 import * as Cluster from "./support/cluster.js"
 import { exited, type Line, live, scalar, setup, startWith, type Started, until } from "./support/processes.js"
 import * as Proxy from "./support/proxy.js"
@@ -18,7 +19,8 @@ const said = (worker: Started, text: string) => worker.lines().filter((line) => 
 const first = (lines: ReadonlyArray<Line>) => Math.min(...lines.map((line) => line.at))
 
 /** A client on the private cluster, for the test process. */
-const clientOn = (cluster: Cluster.Cluster) => PgClient.layerConfig({ url: Config.succeed(Redacted.make(cluster.url)) })
+const clientOn = (cluster: Cluster.Cluster) =>
+  PgClient.layerConfig({ url: Config.succeed(Redacted.make(cluster.url)), ...PgStore.clientConfig })
 
 /** A check that counts as false while the server is away. */
 const tolerant = <E, R>(check: Effect.Effect<boolean, E, R>) => Effect.orElseSucceed(check, () => false)
