@@ -112,6 +112,6 @@ describe.runIf(hasDatabase)("the multi-node example", () => {
     }).pipe(
       // the test's scope (the launcher, the schema) closes while the client is still up
       Effect.scoped,
-      Effect.provide(PgClient.layerConfig({ url: Config.redacted("DATABASE_URL") }))
+      Effect.provide(PgClient.layerConfig({ url: Config.redacted("DATABASE_URL"), ...PgStore.clientConfig }))
     ), 180_000)
 })

@@ -16,13 +16,16 @@ export const schema = Config.string("CLOCKWORK_SCHEMA").pipe(Config.withDefault(
 
 /**
  * The store and its client. `applicationName` names the process's connections
- * in `pg_stat_activity`. Every process migrates at start: that is safe when
+ * in `pg_stat_activity`; `PgStore.clientConfig` gives them TCP keep-alive and
+ * a connect timeout. Every process migrates at start: that is safe when
  * several start at once; a deploy step running `PgStore.migrate` would let
  * them pass `migrate: false`.
  */
 export const Store = (applicationName: string) =>
   Layer.unwrapEffect(Effect.map(schema, (schema) => PgStore.layer({ schema }))).pipe(
-    Layer.provideMerge(PgClient.layerConfig({ url: databaseUrl, applicationName: Config.succeed(applicationName) }))
+    Layer.provideMerge(
+      PgClient.layerConfig({ url: databaseUrl, applicationName: Config.succeed(applicationName), ...PgStore.clientConfig })
+    )
   )
 
 /**

@@ -66,9 +66,9 @@ describe("a store that stops answering", () => {
         expect(lines.filter((line) => line.startsWith("ERROR"))).toEqual([])
 
         state.down = false
-        yield* Testing.advance("5 seconds")
+        yield* Testing.advance("10 seconds")
         // down from the first failed call (the outcomes at 10 s) to the first that succeeds, within
-        // 5 s (the longest backoff) of the store's return at 65 s
+        // 5 s (the longest backoff) of the store's return at 65 s; said once it answered for 3 s
         const back = lines.filter((line) => line.includes("answers again"))
         expect(back).toHaveLength(1)
         expect(back[0]).toMatch(/^INFO clockwork: the store answers again, after 5[5-9]s/)
@@ -80,7 +80,7 @@ describe("a store that stops answering", () => {
       }).pipe(Effect.provide(App))
     }))
 
-  it.scoped("a failure soon after the store answered again is the same outage, not a new warning", () =>
+  it.scoped("each outage is said once each way, however close together; failures while it comes back are the same one", () =>
     Effect.gen(function*() {
       const lines: Array<string> = []
       const { store, state } = yield* unreliableStore
@@ -92,23 +92,58 @@ describe("a store that stops answering", () => {
             yield* Testing.advance(`${seconds} seconds`)
             state.down = false
           })
+        const warnings = () => lines.filter((line) => line.startsWith("WARN") && line.includes("does not answer"))
+        const ends = () => lines.filter((line) => line.includes("answers again"))
+        // the runs end (and their outcomes fail to be written) at 1 s and 12 s: in each outage
         yield* Scheduler.enqueueMany(nap, [{ seconds: 1 }, { seconds: 12 }])
-        // two outages 8 s apart: the second is not announced
+        yield* Testing.advance("100 millis")
+        // two outages 8 s apart: two of each
         yield* outage(2)
         yield* Testing.advance("8 seconds")
         yield* outage(4)
         yield* Testing.advance("10 seconds")
-        expect(lines.filter((line) => line.startsWith("WARN"))).toHaveLength(1)
-        expect(lines.filter((line) => line.includes("answers again"))).toHaveLength(1)
-        expect((yield* Scheduler.history({ jobName: "nap" })).map((r) => r.status)).toEqual(["succeeded", "succeeded"])
+        expect(warnings()).toHaveLength(2)
+        expect(ends()).toHaveLength(2)
 
-        // a failure more than 30 s after the last one is a new outage
-        yield* Testing.advance("30 seconds")
-        yield* Scheduler.enqueue(nap, { seconds: 1 })
-        yield* outage(5)
+        // at 24 s: down for 3 s (the first run's outcome fails at 25 s and is written at 28 s, after
+        // its backoff); then failing again at 30 s (the second's) while it comes back, as a pool does
+        // when it finds its dead connections: one outage, over once the store answered for 3 s
+        yield* Scheduler.enqueueMany(nap, [{ seconds: 1 }, { seconds: 6 }])
+        yield* Testing.advance("100 millis")
+        yield* outage(3)
+        yield* Testing.advance("2 seconds")
+        yield* outage(2)
+        yield* Testing.advance("2 seconds")
+        expect(warnings()).toHaveLength(3)
+        expect(ends()).toHaveLength(2)
         yield* Testing.advance("10 seconds")
-        expect(lines.filter((line) => line.startsWith("WARN"))).toHaveLength(2)
+        expect(warnings()).toHaveLength(3)
+        expect(ends()).toHaveLength(3)
+        expect(lines.filter((line) => line.startsWith("ERROR"))).toEqual([])
+        expect((yield* Scheduler.history({ jobName: "nap" })).map((r) => r.status)).toEqual(
+          ["succeeded", "succeeded", "succeeded", "succeeded"]
+        )
       }).pipe(Effect.provide(App))
+    }))
+
+  it.scoped("shutting down while it does not answer: the outcomes are left to a reaper, and the log says so", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const { store, state } = yield* unreliableStore
+      yield* Effect.gen(function*() {
+        yield* Scheduler.enqueueMany(nap, [{ seconds: 10 }, { seconds: 10 }])
+        yield* Testing.advance("1 second")
+        state.down = true
+      }).pipe(Effect.provide(appOn(store, captureLogs(lines))))
+      // the app closed: its runs were interrupted (no grace) and their outcomes could not be written
+      expect(state.failedCalls.get("complete")).toBe(1)
+      expect(state.failedCalls.get("removeWorker")).toBeUndefined()
+      expect(lines.filter((line) => line.startsWith("WARN"))).toEqual([
+        "WARN clockwork: shutting down with 2 run(s) whose outcome is not written; " +
+        "a reaper queues them again once their lease expires"
+      ])
+      state.down = false
+      expect((yield* store.listRuns({})).map((run) => run.state)).toEqual(["running", "running"])
     }))
 
   it.scoped("the claim loop backs off, up to 5 s between tries, instead of retrying at a fixed pace", () =>

@@ -2,6 +2,7 @@ import { assert, describe, expect, it } from "@effect/vitest"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
 import {
+  Cause,
   Clock,
   Config,
   ConfigProvider,
@@ -82,6 +83,44 @@ describe("failures never kill the runner", () => {
       const [ok] = yield* Scheduler.history({ runId: good.id })
       expect(ok!.status).toBe("succeeded")
     }).pipe(Effect.provide(Testing.layer([crash, noop])))
+  })
+
+  it.scoped("a handler that throws is logged as an error with its stack, annotated with the run", () => {
+    const logged: Array<{ level: string; message: string; cause: string; runId: unknown }> = []
+    const throws = Job.make({
+      name: "throws",
+      payload: Schema.Struct({}),
+      retry: Job.noRetry,
+      run: (): Effect.Effect<void> => {
+        throw new Error("thrown synchronously")
+      }
+    })
+    return Effect.gen(function*() {
+      const handle = yield* Scheduler.enqueue(throws, {})
+      yield* Testing.settle
+      const [record] = yield* Scheduler.history({ runId: handle.id })
+      expect(record!.error?.tag).toBe("Defect")
+      const errors = logged.filter((line) => line.level === "ERROR")
+      expect(errors).toHaveLength(1)
+      expect(errors[0]!.message).toBe(`clockwork: run ${handle.id} of throws died with a defect`)
+      expect(errors[0]!.runId).toBe(handle.id)
+      expect(errors[0]!.cause).toContain("Error: thrown synchronously")
+      // the stack, down to the handler that threw
+      expect(errors[0]!.cause).toMatch(/at .*Runner\.test\.ts/)
+    }).pipe(
+      Effect.provide(Testing.layer([throws])),
+      Effect.provide(Logger.replace(
+        Logger.defaultLogger,
+        Logger.make(({ annotations, cause, logLevel, message }) => {
+          logged.push({
+            level: logLevel.label,
+            message: Array.isArray(message) ? message.join(" ") : String(message),
+            cause: Cause.pretty(cause),
+            runId: Option.getOrUndefined(HashMap.get(annotations, "runId"))
+          })
+        })
+      ))
+    )
   })
 
   it.scoped("a payload that fails its Schema makes a failed run with the parse error, not retried", () => {

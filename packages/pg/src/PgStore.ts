@@ -7,9 +7,10 @@
  * @since 0.1.0
  */
 import { JobStore, type StoreError } from "@clockwork/core/JobStore"
-import { PgClient } from "@effect/sql-pg/PgClient"
-import type { Duration, Scope } from "effect"
-import { Effect, Layer } from "effect"
+import { PgClient, type PgClientConfig } from "@effect/sql-pg/PgClient"
+import type { Scope } from "effect"
+import { Config, Duration, Effect, Layer } from "effect"
+import * as Client from "./internal/client.js"
 import * as Listen from "./internal/listen.js"
 import * as internal from "./internal/store.js"
 
@@ -38,6 +39,63 @@ export interface Options {
    * the store warns at start-up (default 1 second); see the README
    */
   readonly maxClockSkew?: Duration.DurationInput | undefined
+  /**
+   * the most a call waits for the database's answer (default 15 seconds;
+   * a bulk enqueue gets a second more per 5,000 runs). Then it fails with a
+   * `StoreError`, and the engine logs an outage; the statement is not
+   * cancelled and may still complete. Statements are never cancelled: an
+   * interrupted call lets its statement run to its end. The LISTEN
+   * connection is asked a query every `statementTimeout` and replaced when it
+   * does not answer within it. A silent network path is thus noticed within
+   * twice this: keep it under a sixth of `runner.lease`.
+   */
+  readonly statementTimeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * The `statementTimeout` of a store whose options set none.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const defaultStatementTimeout: Duration.Duration = Duration.seconds(15)
+
+/**
+ * Settings for the app's `PgClient` that the store relies on, to spread into
+ * `PgClient.layer`'s: TCP keep-alive on every connection (probes after 10 s of
+ * silence; `PgClientConfig` has no such setting, but takes the socket to use)
+ * and a 10 s `connectTimeout` (node-postgres waits forever by default, for a
+ * new connection and for a free one in the pool). An app's own values win
+ * when spread after these.
+ *
+ * @example
+ * ```ts
+ * PgClient.layer({ url: Redacted.make(process.env.DATABASE_URL!), ...PgStore.clientSettings })
+ * ```
+ * @since 0.1.0
+ * @category client
+ */
+export const clientSettings: Pick<PgClientConfig, "connectTimeout" | "stream"> = {
+  connectTimeout: Client.connectTimeout,
+  stream: Client.keepAliveSocket
+}
+
+/**
+ * `clientSettings` as `Config`s, to spread into `PgClient.layerConfig`'s.
+ *
+ * @example
+ * ```ts
+ * PgClient.layerConfig({ url: Config.redacted("DATABASE_URL"), ...PgStore.clientConfig })
+ * ```
+ * @since 0.1.0
+ * @category client
+ */
+export const clientConfig: {
+  readonly connectTimeout: Config.Config<Duration.DurationInput>
+  readonly stream: Config.Config<NonNullable<PgClientConfig["stream"]>>
+} = {
+  connectTimeout: Config.succeed(Client.connectTimeout),
+  stream: Config.succeed(Client.keepAliveSocket)
 }
 
 /**
@@ -66,17 +124,28 @@ export const migrate = (
  * @category constructors
  */
 export const make = (options?: Options): Effect.Effect<JobStore, StoreError, PgClient | Scope.Scope> =>
-  Effect.flatMap(PgClient, (pg) => internal.make({ sql: pg, listen: Listen.make(pg.config), pollInterval: "2 seconds", checkClock: true }, options))
+  Effect.flatMap(PgClient, (pg) => {
+    const statementTimeout = Duration.decode(options?.statementTimeout ?? defaultStatementTimeout)
+    return internal.make({
+      sql: pg,
+      listen: Listen.make(pg.config, statementTimeout),
+      pollInterval: "2 seconds",
+      checkClock: true,
+      statementTimeout,
+      // node-postgres' default pool size; a pool made with `PgClient.layerFromPool` does not say its own
+      connections: pg.config.maxConnections ?? 10
+    }, options)
+  })
 
 /**
  * The store as a layer; provide a `PgClient` (`PgClient.layer` or
- * `PgClient.layerConfig` from `@effect/sql-pg`).
+ * `PgClient.layerConfig` from `@effect/sql-pg`, with `clientConfig`).
  *
  * @example
  * ```ts
  * const App = Clockwork.layer([sendNewsletter]).pipe(
  *   Layer.provide(PgStore.layer()),
- *   Layer.provide(PgClient.layerConfig({ url: Config.redacted("DATABASE_URL") }))
+ *   Layer.provide(PgClient.layerConfig({ url: Config.redacted("DATABASE_URL"), ...PgStore.clientConfig }))
  * )
  * ```
  * @since 0.1.0

@@ -16,7 +16,8 @@ import type * as PgStore from "./PgStore.js"
 /**
  * Settings for the embedded store: those of the PostgreSQL store and where
  * the data lives. `pollInterval` defaults to 0 (off): PGlite delivers every
- * notification in the process, there is no connection to lose.
+ * notification in the process, there is no connection to lose; and
+ * `statementTimeout` to none, as there is no network to go silent.
  *
  * @since 0.1.0
  * @category models
@@ -38,7 +39,9 @@ export const make = (
 ): Effect.Effect<JobStore, StoreError, PgliteClient.PgliteClient | Scope.Scope> =>
   Effect.flatMap(
     PgliteClient.PgliteClient,
-    (client) => internal.make({ sql: client, listen: client.listen, pollInterval: 0 }, options)
+    // one session, one statement at a time
+    (client) =>
+      internal.make({ sql: client, listen: client.listen, pollInterval: 0, statementTimeout: undefined, connections: 1 }, options)
   )
 
 /**

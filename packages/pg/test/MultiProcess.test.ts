@@ -3,79 +3,10 @@
  * child processes (test/multiprocess/process.ts) on one fresh schema; the test
  * process enqueues through the store and asserts on the tables.
  */
-import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { PgClient } from "@effect/sql-pg"
-import { type Duration, Effect, type Scope } from "effect"
-import { type ChildProcess, spawn } from "node:child_process"
-import { fileURLToPath } from "node:url"
-import { PgStore } from "../src/index.js"
-import { createExecutions } from "./multiprocess/jobs.js"
-import { client, dropOnClose, freshSchema, hasDatabase } from "./utils.js"
-
-const script = fileURLToPath(new URL("./multiprocess/process.ts", import.meta.url))
-const repoRoot = fileURLToPath(new URL("../../../", import.meta.url))
-
-/** A clockwork child process, and what it has printed so far. */
-interface Started extends ChildProcess {
-  readonly output: () => string
-}
-
-/** Starts a clockwork process; resolves once it prints `ready`; SIGKILLs it when the scope closes. */
-const start = (role: "worker" | "scheduler", schema: string, ...args: Array<string>) =>
-  Effect.acquireRelease(
-    Effect.async<Started, Error>((resume) => {
-      const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", script, role, schema, ...args], {
-        cwd: repoRoot,
-        env: process.env,
-        stdio: ["ignore", "pipe", "pipe"]
-      })
-      let stderr = ""
-      let stdout = ""
-      child.stderr!.on("data", (chunk) => (stderr += String(chunk)))
-      child.stdout!.on("data", (chunk) => {
-        stdout += String(chunk)
-        if (String(chunk).includes("ready")) resume(Effect.succeed(Object.assign(child, { output: () => stdout })))
-      })
-      child.once("exit", (code, signal) =>
-        resume(Effect.fail(new Error(`${role} exited (${code ?? signal}) before ready: ${stderr}`))))
-      return Effect.sync(() => child.kill("SIGKILL"))
-    }).pipe(Effect.timeout("60 seconds")),
-    (child) =>
-      Effect.async<void>((resume) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
-        child.once("exit", () => resume(Effect.void))
-        child.kill("SIGKILL")
-      })
-  )
-
-/** Polls `check` every `every` until it holds, failing after `within`. */
-const until = <E, R>(
-  what: string,
-  check: Effect.Effect<boolean, E, R>,
-  within: Duration.DurationInput,
-  every: Duration.DurationInput = "200 millis"
-) =>
-  Effect.gen(function*() {
-    while (!(yield* check)) yield* Effect.sleep(every)
-  }).pipe(Effect.timeoutFail({ duration: within, onTimeout: () => new Error(`timed out waiting for ${what}`) }))
-
-/** A fresh, migrated schema with the executions table, dropped at the end; its store for the test process. */
-const setup = Effect.gen(function*() {
-  const schema = freshSchema()
-  yield* dropOnClose(schema)
-  yield* PgStore.migrate({ schema })
-  yield* createExecutions(schema)
-  const store = yield* PgStore.make({ schema, migrate: false })
-  const sql = yield* SqlClient.SqlClient
-  return { schema, store, sql }
-})
-
-const scalar = (rows: ReadonlyArray<unknown>) => Number((rows[0] as { n: string | number }).n)
-
-/** Runs a test on its own client; its scope (children, schema) closes while the client is still up. */
-const live = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient | PgClient.PgClient | Scope.Scope>) =>
-  effect.pipe(Effect.scoped, Effect.provide(client))
+import { Effect } from "effect"
+import { live, scalar, setup, start, until } from "./support/processes.js"
+import { hasDatabase } from "./utils.js"
 
 describe.runIf(hasDatabase)("PgStore across processes", () => {
   it.scopedLive("a. 3 worker processes drain 10,000 jobs, each once unless its lease expired", () =>

@@ -145,7 +145,9 @@ describe.runIf(hasDatabase)("PgStore", () => {
         const { schema, sql } = yield* freshSchemaWithClient
         // its own application name, so this test terminates its own LISTEN connection and no other
         const name = `cw-listen-${schema}`
-        const context = yield* Layer.build(PgClient.layerConfig({ url, applicationName: Config.succeed(name) }))
+        const context = yield* Layer.build(
+          PgClient.layerConfig({ url, applicationName: Config.succeed(name), ...PgStore.clientConfig })
+        )
         // no polling: only LISTEN/NOTIFY can deliver changes
         const listener = yield* PgStore.make({ schema, pollInterval: 0 }).pipe(
           Effect.provide(context),

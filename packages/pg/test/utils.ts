@@ -13,8 +13,11 @@ export const hasDatabase = process.env.DATABASE_URL !== undefined && process.env
 
 export const url = Config.redacted("DATABASE_URL")
 
-/** A client with its own pool (and its own LISTEN connection): another process, as far as PostgreSQL can tell. */
-export const client = PgClient.layerConfig({ url })
+/**
+ * A client with its own pool (and its own LISTEN connection): another process,
+ * as far as PostgreSQL can tell. With the settings the store documents.
+ */
+export const client = PgClient.layerConfig({ url, ...PgStore.clientConfig })
 
 /** A fresh schema name; tests never share one. */
 export const freshSchema = () => `cw_t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`

@@ -5,11 +5,16 @@ import { type JobStore, StoreError } from "../JobStore.js"
  * One process's view of whether its store answers. When it stops answering
  * (PostgreSQL restarts, backends are terminated, the network drops), every
  * loop that uses it fails: the runner's claims, heartbeats and completions,
- * the ticker, the reaper, retention. The first failure of an outage is logged
- * once, as a warning, the failures after it at debug level, and the recovery
- * once; each loop backs off (100 ms doubling to 5 s) until the store answers.
- * Failures within 30 s of the last one are the same outage, not a new one to
- * announce: after a restart a pool finds its dead connections one by one.
+ * the ticker, the reaper, retention. Each outage is logged once when it
+ * starts, as a warning (the failures after it at debug level), and once when
+ * it ends; each loop backs off (100 ms doubling to 5 s) until the store
+ * answers.
+ *
+ * An outage ends once the store has answered for `settle` (3 s) without a
+ * failure: a failure before that belongs to the same outage. After a restart
+ * or a network cut a pool finds its dead connections one by one, interleaved
+ * with calls that succeed on new ones; that is one outage, not many. Two
+ * outages further apart than that are two, however close.
  *
  * Failures other than `StoreError` are bugs, not outages: logged every time,
  * as errors, and retried after a second. So is a `StoreError` of kind
@@ -18,7 +23,7 @@ import { type JobStore, StoreError } from "../JobStore.js"
 export interface Outage {
   /** after a store call failed: logs (once per outage), then waits before the caller tries again */
   readonly failed: (operation: string, cause: Cause.Cause<unknown>) => Effect.Effect<void>
-  /** after a store call succeeded: ends the outage, if there is one */
+  /** after a store call succeeded: ends the outage once the store has answered for long enough */
   readonly answered: Effect.Effect<void>
 }
 
@@ -58,27 +63,41 @@ export const every = <E, R>(
 const firstDelay = 100
 const maxDelay = 5_000
 
-/** Failures this soon after the last one belong to the same outage (a pool finding its dead connections one by one). */
-const sameOutage = 30_000
+/** How long the store must answer without a failure before an outage is over. */
+export const settle = 3_000
+
+type State =
+  | { readonly _tag: "up" }
+  /** `failures` since the outage began set the backoff */
+  | { readonly _tag: "down"; readonly since: number; failures: number }
+  /** answering again since `backAt`; over at `backAt + settle` unless a call fails before */
+  | { readonly _tag: "settling"; readonly since: number; readonly backAt: number; failures: number }
 
 const make = (): Outage => {
-  // when the outage began, whether it was announced, the failures since (they set the backoff)
-  let since: number | undefined
-  let announced = false
-  let failures = 0
-  let lastFailureAt: number | undefined
+  let state: State = { _tag: "up" }
+
+  // ends the outage if `settling` is still the state and has lasted long enough
+  const over = (settling: State, now: number) =>
+    Effect.suspend(() => {
+      if (state !== settling || settling._tag !== "settling" || now - settling.backAt < settle) return Effect.void
+      state = { _tag: "up" }
+      const lasted = Duration.format(Duration.millis(settling.backAt - settling.since))
+      return Effect.logInfo(`clockwork: the store answers again, after ${lasted}`)
+    })
 
   const answered = Effect.suspend(() => {
-    if (since === undefined) return Effect.void
-    const began = since
-    const said = announced
-    since = undefined
-    announced = false
-    failures = 0
-    return said
-      ? Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.logInfo(`clockwork: the store answers again, after ${Duration.format(Duration.millis(now - began))}`))
-      : Effect.void
+    if (state._tag === "up") return Effect.void
+    return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const current = state
+      if (current._tag === "up") return Effect.void
+      if (current._tag === "settling") return over(current, now)
+      const settling: State = { _tag: "settling", since: current.since, backAt: now, failures: current.failures }
+      state = settling
+      // said without waiting for another call: a process may make none for a while
+      return Effect.asVoid(Effect.forkDaemon(
+        Effect.zipRight(Effect.sleep(settle), Effect.flatMap(Clock.currentTimeMillis, (then) => over(settling, then)))
+      ))
+    })
   })
 
   const failed = (operation: string, cause: Cause.Cause<unknown>) =>
@@ -89,24 +108,23 @@ const make = (): Outage => {
         return yield* Effect.sleep("1 second")
       }
       const now = yield* Clock.currentTimeMillis
-      const recent = lastFailureAt !== undefined && now - lastFailureAt < sameOutage
-      lastFailureAt = now
-      const opening = since === undefined
-      if (opening) {
-        since = now
-        failures = 0
-        announced = !recent
-      }
-      if (opening && announced) {
+      const current = state
+      const down: Extract<State, { _tag: "down" }> = current._tag === "down"
+        ? current
+        : { _tag: "down", since: current._tag === "up" ? now : current.since, failures: current._tag === "up" ? 0 : current.failures }
+      state = down
+      const delay = Math.min(maxDelay, firstDelay * 2 ** down.failures)
+      down.failures += 1
+      if (current._tag === "up") {
         yield* Effect.logWarning(
           `clockwork: the store does not answer (${operation}: ${error.message}); ` +
             `trying again with backoff, and saying so once it answers`
         )
+      } else if (current._tag === "settling") {
+        yield* Effect.logDebug(`clockwork: the store failed again as it came back (${operation}: ${error.message})`)
       } else {
         yield* Effect.logDebug(`clockwork: the store still does not answer (${operation}: ${error.message})`)
       }
-      const delay = Math.min(maxDelay, firstDelay * 2 ** failures)
-      failures += 1
       yield* Effect.sleep(delay)
     })
 

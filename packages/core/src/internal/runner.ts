@@ -53,6 +53,9 @@ const refusal = (cause: Cause.Cause<unknown>): StoreError | undefined => {
   return error instanceof StoreError && error.kind === "permanent" ? error : undefined
 }
 
+/** At shutdown, how long runs interrupted after the grace period may take to stop. */
+const interruptWait = Duration.seconds(2)
+
 /** A run being executed; it is also the job's context (one object per attempt). */
 class Active implements JobContext {
   fiber: Fiber.RuntimeFiber<void> | undefined = undefined
@@ -164,6 +167,9 @@ export const make = (
     const perJob = new Map<string, number>()
     const limited = Array.from(jobs.values()).filter((job) => job.concurrency !== undefined)
     let pending: Array<Pending> = []
+    // one write of outcomes at a time, so shutdown can wait for the one under way
+    const writing = yield* Effect.makeSemaphore(1)
+    let writeFailedWhileStopping = false
     const flushWake = yield* Queue.sliding<void>(1)
     const started = yield* Queue.sliding<void>(1)
     let stopping = false
@@ -222,7 +228,7 @@ export const make = (
       if (pending.length === 0) return Effect.void
       const batch = pending
       pending = []
-      return Effect.flatMap(write(batch), ({ cause, left, stale, written }) =>
+      return Effect.flatMap(writing.withPermits(1)(write(batch)), ({ cause, left, stale, written }) =>
         Effect.gen(function*() {
           for (const p of stale) forget(unrecorded, p.active)
           if (stale.length > 0) {
@@ -241,9 +247,9 @@ export const make = (
           if (cause === undefined) return
           if (stopping) {
             // the last write at shutdown: the runs stay claimed, their leases expire and they are re-queued
-            yield* Effect.logError(`clockwork: could not record ${left.length} run outcome(s) while shutting down`, cause)
-            for (const p of left) forget(unrecorded, p.active)
-            return
+            // (the shutdown counts them in its one warning)
+            writeFailedWhileStopping = true
+            return yield* Effect.logDebug(`clockwork: could not record ${left.length} run outcome(s) while shutting down`, cause)
           }
           // kept (their leases renewed) and written once the store answers
           pending = left.concat(pending)
@@ -339,6 +345,10 @@ export const make = (
           return record(a, { ...base, status: "interrupted", retryAt: base.finishedAt, error: toRunError(cause) })
         }
         const timedOut = a.reason === "timeout"
+        // a defect is a bug in the handler (it threw, or died): its stack goes to the log, not only to the history
+        if (Cause.isDie(cause)) {
+          yield* Effect.logError(`clockwork: run ${claim.id} of ${claim.jobName} died with a defect`, cause)
+        }
         const error = timedOut
           ? new RunError({
             tag: "JobTimeout",
@@ -670,7 +680,9 @@ export const make = (
     yield* Effect.forkScoped(claimLoop)
 
     // graceful shutdown: stop claiming, let runs finish within the grace
-    // period, interrupt the rest (re-queued), write every outcome
+    // period, interrupt the rest (re-queued), write every outcome. Bounded when
+    // the store is unreachable: runs that ignore their interruption, and
+    // outcomes the store does not take, are left to a reaper, and said so
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
         stopping = true
@@ -680,11 +692,23 @@ export const make = (
           yield* Effect.timeoutOption(Effect.interruptible(Fiber.awaitAll(fibers())), config.shutdownGrace)
         }
         for (const a of active.values()) stop(a, "shutdown")
-        yield* Fiber.awaitAll(fibers())
-        yield* flush
-        yield* store.removeWorker(config.workerId).pipe(
-          Effect.catchAll((error) => Effect.logDebug("clockwork: could not remove this worker's row", error))
-        )
+        yield* Effect.timeoutOption(Effect.interruptible(Fiber.awaitAll(fibers())), interruptWait)
+        const stuck = active.size
+        // the write under way first; when the store did not take it, it will not take the rest either
+        yield* writing.withPermits(1)(Effect.void)
+        if (!writeFailedWhileStopping) yield* flush
+        const unwritten = stuck + unrecorded.size
+        if (unwritten > 0) {
+          yield* Effect.logWarning(
+            `clockwork: shutting down with ${unwritten} run(s) whose outcome is not written` +
+              (stuck > 0 ? ` (${stuck} did not stop within ${Duration.format(interruptWait)} of their interruption)` : "") +
+              `; a reaper queues them again once their lease expires`
+          )
+        } else {
+          yield* store.removeWorker(config.workerId).pipe(
+            Effect.catchAll((error) => Effect.logDebug("clockwork: could not remove this worker's row", error))
+          )
+        }
       })
     )
 

@@ -1,6 +1,7 @@
 import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Deferred, Duration, Effect, PubSub, Queue, type Scope, Stream } from "effect"
 import type { Change } from "./sql/notify.js"
+import { toTheEnd } from "./statements.js"
 import type { Tables } from "./tables.js"
 
 const ping = "listening"
@@ -67,7 +68,7 @@ export const make = (
     })
 
     const pingAnswered = (wait: number) =>
-      t.sql`select pg_notify(${t.channel}, ${ping})`.pipe(
+      toTheEnd(t.sql`select pg_notify(${t.channel}, ${ping})`).pipe(
         // the current connection's answer
         Effect.zipRight(Effect.suspend(() => Deferred.await(listening))),
         Effect.timeoutFail({ duration: wait, onTimeout: () => ping })

@@ -13,47 +13,83 @@ interface Connection {
   on(event: "notification", listener: (message: { readonly channel: string; readonly payload?: string }) => void): void
   on(event: "error", listener: (error: Error) => void): void
   on(event: "end", listener: () => void): void
+  /** the protocol connection and its socket: destroyed when the peer no longer answers */
+  readonly connection: { readonly stream: { destroy(): void } }
 }
 
 // node-postgres ships no types of its own; this module needs only the few members above
 const Pg = createRequire(import.meta.url)("pg") as { readonly Client: new(config: object) => Connection }
 
+/** How long a connection attempt may take when the `PgClient` sets no `connectTimeout`. */
+const defaultConnectTimeout = Duration.seconds(10)
+
+/**
+ * TCP keep-alive probes start after this much silence. The operating system
+ * sets their interval and count (Linux: 75 s, 9 probes), so they end a
+ * connection whose peer vanished only after minutes, and never one whose
+ * path still answers TCP but forwards nothing; `answerWithin` covers both.
+ */
+const keepAliveInitialDelay = Duration.seconds(10)
+
 /**
  * LISTEN on a connection of the store's own, opened with the settings of the
  * app's `PgClient`. `PgClient.listen` (@effect/sql-pg 0.53) keeps its LISTEN
  * connection after PostgreSQL drops it, silently; this stream fails instead,
- * when the connection reports an error or ends, so the change feed can open a
- * new one. TCP keep-alive makes a connection whose peer vanished end too.
+ * so the change feed can open a new one, when the connection reports an
+ * error or ends, or when it does not answer a query within `answerWithin`:
+ * it is asked one every `answerWithin`, so a silent path (nothing reset,
+ * nothing forwarded) is noticed within twice that.
  */
-export const make = (config: PgClientConfig): Listen => (channel) =>
+export const make = (config: PgClientConfig, answerWithin: Duration.Duration): Listen => (channel) =>
   Stream.asyncPush<string, SqlError>((emit) =>
     Effect.gen(function*() {
+      const lost = (message: string, cause?: unknown) => emit.fail(new SqlError({ cause, message }))
       const connection = yield* Effect.acquireRelease(
-        Effect.tryPromise({
-          try: async () => {
-            const connection = new Pg.Client(settings(config))
-            // attached before connecting: a connection that fails has no one else to tell
-            connection.on("error", (cause) => emit.fail(new SqlError({ cause, message: "LISTEN connection lost" })))
-            connection.on("end", () => emit.fail(new SqlError({ message: "LISTEN connection ended" })))
-            await connection.connect()
-            return connection
-          },
-          catch: (cause) => new SqlError({ cause, message: "could not open a LISTEN connection" })
+        Effect.sync(() => {
+          const connection = new Pg.Client(settings(config))
+          // attached before connecting: a connection that fails has no one else to tell
+          connection.on("error", (cause) => lost("LISTEN connection lost", cause))
+          connection.on("end", () => lost("LISTEN connection ended"))
+          return connection
         }),
-        // a connection whose peer is gone may never answer the goodbye
+        // a peer that is gone may never answer the goodbye: then the socket is simply closed
         (connection) =>
           Effect.promise(() => connection.end().catch(() => undefined)).pipe(
             Effect.interruptible,
-            Effect.timeoutOption("1 second")
+            Effect.timeoutOption("1 second"),
+            Effect.ensuring(Effect.sync(() => connection.connection.stream.destroy()))
           )
       )
+      // interruptible: a store closing while the server is unreachable does not wait for the attempt
+      yield* Effect.tryPromise({
+        try: () => connection.connect(),
+        catch: (cause) => new SqlError({ cause, message: "could not open a LISTEN connection" })
+      })
       connection.on("notification", (message) => {
         if (message.channel === channel) emit.single(message.payload ?? "")
       })
-      yield* Effect.tryPromise({
-        try: () => connection.query(`LISTEN ${connection.escapeIdentifier(channel)}`),
-        catch: (cause) => new SqlError({ cause, message: `could not LISTEN ${channel}` })
-      })
+      const ask = (sql: string, what: string) =>
+        Effect.tryPromise({
+          try: () => connection.query(sql),
+          catch: (cause) => new SqlError({ cause, message: `${what} failed` })
+        }).pipe(
+          Effect.timeoutFail({
+            duration: answerWithin,
+            onTimeout: () =>
+              new SqlError({ message: `the LISTEN connection did not answer ${what} within ${Duration.format(answerWithin)}` })
+          })
+        )
+      yield* ask(`LISTEN ${connection.escapeIdentifier(channel)}`, `LISTEN ${channel}`)
+      yield* Effect.forkScoped(
+        Effect.forever(Effect.zipRight(Effect.sleep(answerWithin), ask("select 1", "a keep-alive query"))).pipe(
+          Effect.catchAll((error) =>
+            Effect.sync(() => {
+              connection.connection.stream.destroy()
+              emit.fail(error)
+            })
+          )
+        )
+      )
     })
   )
 
@@ -66,10 +102,8 @@ const settings = (config: PgClientConfig) => ({
   password: config.password === undefined ? undefined : Redacted.value(config.password),
   ssl: config.ssl,
   ...(config.stream === undefined ? {} : { stream: config.stream }),
-  connectionTimeoutMillis: config.connectTimeout === undefined
-    ? undefined
-    : Duration.toMillis(Duration.decode(config.connectTimeout)),
+  connectionTimeoutMillis: Duration.toMillis(Duration.decode(config.connectTimeout ?? defaultConnectTimeout)),
   application_name: `${config.applicationName ?? "@effect/sql-pg"} (clockwork listen)`,
   keepAlive: true,
-  keepAliveInitialDelayMillis: 10_000
+  keepAliveInitialDelayMillis: Duration.toMillis(keepAliveInitialDelay)
 })

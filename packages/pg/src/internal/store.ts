@@ -17,6 +17,7 @@ import { pruneHistory } from "./sql/prune.js"
 import * as Statistics from "./sql/statistics.js"
 import * as Schedules from "./sql/schedules.js"
 import * as Workers from "./sql/workers.js"
+import * as Statements from "./statements.js"
 import * as Tables from "./tables.js"
 
 export const defaultSchema = "clockwork"
@@ -29,7 +30,19 @@ export interface Driver {
   readonly pollInterval: Duration.DurationInput
   /** compare the database's clock with this process's at start-up (not for PGlite: it is this process) */
   readonly checkClock?: boolean
+  /** how long a call waits for the database when the options do not say; none: as long as it takes */
+  readonly statementTimeout: Duration.DurationInput | undefined
+  /** the pool's size: the store's operations at once (each holds a connection while it runs) */
+  readonly connections: number
 }
+
+/**
+ * A bulk enqueue is one statement that grows with its runs: its wait is the
+ * statement timeout plus a second per this many runs (ten times slower than
+ * measured, see BENCHMARKS.md), so a large batch is not reported failed while
+ * it is being written.
+ */
+const runsPerExtraSecond = 5_000
 
 export const tables = (sql: SqlClient, options: Options | undefined) =>
   Effect.gen(function*() {
@@ -40,15 +53,24 @@ export const tables = (sql: SqlClient, options: Options | undefined) =>
     return Tables.make(sql.withoutTransforms(), schema)
   })
 
+// migrations wait for each other on an advisory lock, for as long as another process migrates
 export const migrateOnly = (sql: SqlClient, options: Options | undefined) =>
-  Effect.flatMap(tables(sql, options), migrate)
+  Effect.flatMap(tables(sql, options), (t) => Statements.toTheEnd(migrate(t)))
 
 export const make = (driver: Driver, options: Options | undefined): Effect.Effect<JobStore, StoreError, Scope.Scope> =>
   Effect.gen(function*() {
     const t = yield* tables(driver.sql, options)
-    if (options?.migrate !== false) yield* migrate(t)
+    const timeoutInput = options?.statementTimeout ?? driver.statementTimeout
+    const timeout = timeoutInput === undefined ? undefined : Duration.decode(timeoutInput)
+    const statements = yield* Statements.make(driver.connections)
+    // every call: a StoreError for the database's errors, never cancelled once sent, its wait bounded
+    const call = (operation: string, wait = timeout) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      statements.run(operation, wait)(storeError(operation)(effect))
+
+    if (options?.migrate !== false) yield* Statements.toTheEnd(migrate(t))
     if (driver.checkClock === true) {
       yield* ClockSkew.check(t, Duration.decode(options?.maxClockSkew ?? "1 second")).pipe(
+        call("checkClock"),
         Effect.catchAll((error) => Effect.logWarning("clockwork: could not compare clocks with the database", error))
       )
     }
@@ -56,15 +78,15 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
     const refreshStatistics = yield* Statistics.refresher(t)
 
     const store: JobStore = {
-      upsertSchedule: (input) => storeError("upsertSchedule")(Schedules.upsert(t, input)),
-      getSchedule: (id) => storeError("getSchedule")(Schedules.get(t, id)),
-      listSchedules: storeError("listSchedules")(Schedules.list(t)),
+      upsertSchedule: (input) => call("upsertSchedule")(Schedules.upsert(t, input)),
+      getSchedule: (id) => call("getSchedule")(Schedules.get(t, id)),
+      listSchedules: call("listSchedules")(Schedules.list(t)),
       setPaused: (id, paused, nextFireAt, now) =>
-        storeError("setPaused")(Schedules.setPaused(t, id, paused, nextFireAt, now)),
-      removeSchedule: (id) => storeError("removeSchedule")(Schedules.remove(t, id)),
-      dueSchedules: (now, limit) => storeError("dueSchedules")(Schedules.due(t, now, limit)),
-      fire: (tick) => storeError("fire")(fire(t, tick)),
-      nextFireAt: storeError("nextFireAt")(Schedules.nextFireAt(t)),
+        call("setPaused")(Schedules.setPaused(t, id, paused, nextFireAt, now)),
+      removeSchedule: (id) => call("removeSchedule")(Schedules.remove(t, id)),
+      dueSchedules: (now, limit) => call("dueSchedules")(Schedules.due(t, now, limit)),
+      fire: (tick) => call("fire")(fire(t, tick)),
+      nextFireAt: call("nextFireAt")(Schedules.nextFireAt(t)),
 
       enqueue: (runs, now) =>
         runs.length === 0 ? Effect.succeed([]) : Effect.flatMap(Effect.serviceOption(TransactionConnection), (outer) => {
@@ -76,28 +98,32 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
           const insert = runs.some((run) => run.key !== undefined)
             ? t.sql.withTransaction(insertRuns(t, "enqueue", runs, now, payload))
             : insertRuns(t, "enqueue", runs, now, payload)
-          return storeError("enqueue")(insert).pipe(
+          const wait = timeout === undefined
+            ? undefined
+            : Duration.sum(timeout, Duration.seconds(Math.floor(runs.length / runsPerExtraSecond)))
+          return call("enqueue", wait)(insert).pipe(
             // not from inside the app's transaction: the analyze would run on its connection
             Effect.tap(() => local ? Effect.zipRight(feed.local("runs"), refreshStatistics(runs.length)) : Effect.void)
           )
         }),
-      claim: (request) => storeError("claim")(claim(t, request)),
-      nextRunAt: (after) => storeError("nextRunAt")(Queries.nextRunAt(t, after)),
-      complete: (outcomes) => storeError("complete")(complete(t, outcomes)),
-      cancel: (runId, now) => storeError("cancel")(cancel(t, runId, now)),
-      heartbeat: (workerId, runIds, leaseUntil) =>
-        storeError("heartbeat")(heartbeat(t, workerId, runIds, leaseUntil)),
-      reapExpired: (now) => storeError("reapExpired")(Effect.zipLeft(reapExpired(t, now), Workers.reap(t, now))),
-      getRun: (runId) => storeError("getRun")(Queries.getRun(t, runId)),
-      listRuns: (query) => storeError("listRuns")(Queries.listRuns(t, query)),
-      queueDepth: (now) => storeError("queueDepth")(Queries.queueDepth(t, now)),
+      claim: (request) => call("claim")(claim(t, request)),
+      nextRunAt: (after) => call("nextRunAt")(Queries.nextRunAt(t, after)),
+      complete: (outcomes) => call("complete")(complete(t, outcomes)),
+      cancel: (runId, now) => call("cancel")(cancel(t, runId, now)),
+      heartbeat: (workerId, runIds, leaseUntil) => call("heartbeat")(heartbeat(t, workerId, runIds, leaseUntil)),
+      reapExpired: (now) => call("reapExpired")(Effect.zipLeft(reapExpired(t, now), Workers.reap(t, now))),
+      getRun: (runId) => call("getRun")(Queries.getRun(t, runId)),
+      listRuns: (query) => call("listRuns")(Queries.listRuns(t, query)),
+      queueDepth: (now) => call("queueDepth")(Queries.queueDepth(t, now)),
 
-      history: (query) => storeError("history")(Queries.history(t, query)),
-      pruneHistory: (before) => storeError("pruneHistory")(pruneHistory(t, before)),
+      history: (query) => call("history")(Queries.history(t, query)),
+      // a large prune takes many batches: each batch's wait is bounded, not the whole
+      pruneHistory: (before) =>
+        storeError("pruneHistory")(pruneHistory(t, before, (statement) => call("pruneHistory")(statement))),
 
-      workerBeat: (worker) => storeError("workerBeat")(Workers.beat(t, worker)),
-      removeWorker: (id) => storeError("removeWorker")(Workers.remove(t, id)),
-      listWorkers: (now) => storeError("listWorkers")(Workers.list(t, now)),
+      workerBeat: (worker) => call("workerBeat")(Workers.beat(t, worker)),
+      removeWorker: (id) => call("removeWorker")(Workers.remove(t, id)),
+      listWorkers: (now) => call("listWorkers")(Workers.list(t, now)),
 
       changes: feed.subscribe
     }

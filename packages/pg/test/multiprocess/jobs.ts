@@ -31,6 +31,12 @@ export const jobs = (schema: string, worker: string) => {
     // the execution is recorded before the sleep, so a killed attempt is still counted
     run: ({ seconds }, ctx) => Effect.zipRight(record(schema, worker, "slow", ctx), Effect.sleep(`${seconds} seconds`))
   })
+  // touches no database: it succeeds whatever happens to the store meanwhile
+  const nap = Job.make({
+    name: "nap",
+    payload: Schema.Struct({ millis: Schema.Number }),
+    run: ({ millis }) => Effect.sleep(`${millis} millis`)
+  })
   const tick = Job.make({
     name: "tick",
     payload: Schema.Struct({}),
@@ -67,5 +73,5 @@ export const jobs = (schema: string, worker: string) => {
         Effect.onInterrupt(() => record(schema, worker, "long-interrupted", ctx))
       )
   })
-  return [noop, slow, tick, exit, block, long] as const
+  return [noop, slow, tick, nap, exit, block, long] as const
 }

@@ -6,12 +6,15 @@
  *   node --import tsx --conditions=source process.ts scheduler <schema> [cron]
  *
  * Prints `ready` when its layers are built, and runs until killed (SIGTERM
- * shuts down gracefully).
+ * shuts down gracefully). Its client is the documented one (with
+ * `PgStore.clientConfig`); CLOCKWORK_STATEMENT_TIMEOUT and
+ * CLOCKWORK_SHUTDOWN_GRACE (durations, e.g. "1500 millis") set the store's
+ * `statementTimeout` and the runner's `shutdownGrace`.
  */
 import { Clockwork, Scheduler, Trigger } from "@clockwork/core"
 import { PgClient } from "@effect/sql-pg"
 import { Watchdog } from "@clockwork/node"
-import { Config, Effect, Fiber, Layer } from "effect"
+import { Config, Duration, Effect, Fiber, Layer, Option } from "effect"
 import { PgStore } from "../../src/index.js"
 import { jobs } from "./jobs.js"
 
@@ -23,9 +26,13 @@ if (schema === undefined) throw new Error("usage: process.ts worker|scheduler <s
 // the application name lets a test find this process's connections in pg_stat_activity
 const Pg = PgClient.layerConfig({
   url: Config.redacted("DATABASE_URL"),
-  applicationName: Config.succeed(`clockwork-${role}-${schema}`)
+  applicationName: Config.succeed(`clockwork-${role}-${schema}`),
+  ...PgStore.clientConfig
 })
-const Store = PgStore.layer({ schema, migrate: false }).pipe(Layer.provideMerge(Pg))
+const setting = (name: string) => Effect.runSync(Config.option(Config.duration(name)).pipe(Effect.map(Option.getOrUndefined)))
+const statementTimeout = setting("CLOCKWORK_STATEMENT_TIMEOUT")
+const shutdownGrace = setting("CLOCKWORK_SHUTDOWN_GRACE")
+const Store = PgStore.layer({ schema, migrate: false, statementTimeout }).pipe(Layer.provideMerge(Pg))
 const ready = Effect.sync(() => process.stdout.write("ready\n"))
 
 const worker = () => {
@@ -36,7 +43,12 @@ const worker = () => {
   return Layer.launch(
     Layer.mergeAll(
       Clockwork.layerWorker(registered, {
-        runner: { workerId, concurrency: Number(concurrency), lease: `${Number(leaseMs)} millis` }
+        runner: {
+          workerId,
+          concurrency: Number(concurrency),
+          lease: Duration.millis(Number(leaseMs)),
+          ...(shutdownGrace === undefined ? {} : { shutdownGrace })
+        }
       }),
       Clockwork.layerReaper({ interval: "1 second" }),
       watchdog === undefined ? Layer.empty : Watchdog.layer({ maxBlocked: `${Number(watchdog)} millis` }),

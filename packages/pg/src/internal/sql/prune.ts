@@ -9,9 +9,14 @@ const batch = 5_000
 /**
  * Deletes, in batches, the history rows that finished before `before` (except
  * those of runs still queued or running) and then the runs that reached a
- * final state before it. Returns how many history rows went.
+ * final state before it. Returns how many history rows went. `each` wraps
+ * every batch's statement (the store bounds each wait, not the whole prune).
  */
-export const pruneHistory = (t: Tables, before: number): Effect.Effect<number, SqlError> => {
+export const pruneHistory = <E = never>(
+  t: Tables,
+  before: number,
+  each: <A>(statement: Effect.Effect<A, SqlError>) => Effect.Effect<A, SqlError | E> = (statement) => statement
+): Effect.Effect<number, SqlError | E> => {
   const at = instant(before)
   const history = t.sql<{ readonly n: number }>`
     with doomed as (
@@ -30,8 +35,8 @@ export const pruneHistory = (t: Tables, before: number): Effect.Effect<number, S
     ),
     deleted as (delete from ${t.runs} r using doomed d where r.id = d.id returning 1)
     select count(*)::int as n from deleted`
-  const drain = (statement: typeof history, total: number): Effect.Effect<number, SqlError> =>
-    Effect.flatMap(statement, ([row]) => {
+  const drain = (statement: typeof history, total: number): Effect.Effect<number, SqlError | E> =>
+    Effect.flatMap(each(statement), ([row]) => {
       const n = row?.n ?? 0
       return n === batch ? drain(statement, total + n) : Effect.succeed(total + n)
     })

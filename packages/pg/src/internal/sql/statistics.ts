@@ -1,4 +1,5 @@
 import { Effect, type Scope } from "effect"
+import { toTheEnd } from "../statements.js"
 import type { Tables } from "../tables.js"
 
 /** Runs inserted by one call from which the planner's statistics on `runs` are refreshed. */
@@ -16,7 +17,8 @@ export const refresher = (t: Tables): Effect.Effect<(inserted: number) => Effect
   Effect.gen(function*() {
     const scope = yield* Effect.scope
     let running = false
-    const analyze = t.sql`analyze ${t.runs}`.pipe(
+    // not cancelled when the store's scope closes during it: a cancel could hit the connection's next statement
+    const analyze = toTheEnd(t.sql`analyze ${t.runs}`).pipe(
       Effect.catchAll((error) => Effect.logDebug("clockwork: analyze of the runs table failed", error)),
       Effect.ensuring(Effect.sync(() => (running = false)))
     )
