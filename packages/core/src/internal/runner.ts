@@ -572,7 +572,7 @@ export const make = (
           }
         }
         starved = free === 0 || limited.some((job) => (perJob.get(job.name) ?? 0) >= job.concurrency!)
-        const next = free > 0 ? yield* store.nextRunAt(now) : undefined
+        const next = free > 0 && !stopping ? yield* store.nextRunAt(now) : undefined
         if (next !== undefined) {
           // the clock again: the claim and this query took time, and the run is due at `next` sharp
           const until = next - (yield* Clock.currentTimeMillis)
