@@ -86,6 +86,53 @@ export const startWith = (
       })
   )
 
+/** A worker process, started again whenever it exits, until the scope closes. */
+export interface Supervised {
+  /** what every incarnation printed so far */
+  readonly output: () => string
+  /** how many times it exited and was started again */
+  readonly restarts: () => number
+  /** SIGKILLs the current incarnation (the supervisor starts the next) */
+  readonly kill: () => void
+}
+
+export const supervise = (schema: string, workerId: string, ...args: Array<string>) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      let output = ""
+      let restarts = 0
+      let stopped = false
+      let current: ChildProcess | undefined
+      const launch = () => {
+        const child = spawn(
+          process.execPath,
+          ["--import", "tsx", "--conditions=source", script, "worker", schema, workerId, ...args],
+          { cwd: repoRoot, env: process.env, stdio: ["ignore", "pipe", "pipe"] }
+        )
+        current = child
+        child.stdout!.on("data", (chunk) => (output += String(chunk)))
+        child.stderr!.on("data", (chunk) => (output += String(chunk)))
+        child.once("exit", () => {
+          if (stopped) return
+          restarts += 1
+          launch()
+        })
+      }
+      launch()
+      const supervised: Supervised & { stop: () => void } = {
+        output: () => output,
+        restarts: () => restarts,
+        kill: () => current?.kill("SIGKILL"),
+        stop: () => {
+          stopped = true
+          current?.kill("SIGKILL")
+        }
+      }
+      return supervised
+    }),
+    (supervised) => Effect.sync(() => supervised.stop())
+  )
+
 /** Resolves when `child` exits. */
 export const exited = (child: ChildProcess) =>
   Effect.async<number | NodeJS.Signals | null>((resume) => {

@@ -5,92 +5,16 @@
  * SIGKILL again and again.
  */
 import { Clockwork, JobStore, Scheduler } from "@clockwork/core"
-import { SqlClient } from "@effect/sql"
-import { PgClient } from "@effect/sql-pg"
 import { describe, expect, it } from "@effect/vitest"
-import { type Duration, Effect, Layer, Ref, type Scope } from "effect"
-import { type ChildProcess, spawn } from "node:child_process"
-import { fileURLToPath } from "node:url"
-import { PgStore } from "../src/index.js"
-import { createExecutions } from "./multiprocess/jobs.js"
-import { client, dropOnClose, freshSchema, hasDatabase } from "./utils.js"
-
-const script = fileURLToPath(new URL("./multiprocess/process.ts", import.meta.url))
-const repoRoot = fileURLToPath(new URL("../../../", import.meta.url))
-
-/** A worker process, started again whenever it exits, until the scope closes. */
-interface Supervised {
-  /** what every incarnation printed so far */
-  readonly output: () => string
-  /** how many times it exited and was started again */
-  readonly restarts: () => number
-  /** SIGKILLs the current incarnation (the supervisor starts the next) */
-  readonly kill: () => void
-}
-
-const supervise = (schema: string, workerId: string, ...args: Array<string>) =>
-  Effect.acquireRelease(
-    Effect.sync(() => {
-      let output = ""
-      let restarts = 0
-      let stopped = false
-      let current: ChildProcess | undefined
-      const launch = () => {
-        const child = spawn(
-          process.execPath,
-          ["--import", "tsx", "--conditions=source", script, "worker", schema, workerId, ...args],
-          { cwd: repoRoot, env: process.env, stdio: ["ignore", "pipe", "pipe"] }
-        )
-        current = child
-        child.stdout!.on("data", (chunk) => (output += String(chunk)))
-        child.stderr!.on("data", (chunk) => (output += String(chunk)))
-        child.once("exit", () => {
-          if (stopped) return
-          restarts += 1
-          launch()
-        })
-      }
-      launch()
-      const supervised: Supervised & { stop: () => void } = {
-        output: () => output,
-        restarts: () => restarts,
-        kill: () => current?.kill("SIGKILL"),
-        stop: () => {
-          stopped = true
-          current?.kill("SIGKILL")
-        }
-      }
-      return supervised
-    }),
-    (supervised) => Effect.sync(() => supervised.stop())
-  )
-
-/** Polls `check` until it holds, failing after `within`. */
-const until = <E, R>(what: string, check: Effect.Effect<boolean, E, R>, within: Duration.DurationInput) =>
-  Effect.gen(function*() {
-    while (!(yield* check)) yield* Effect.sleep("250 millis")
-  }).pipe(Effect.timeoutFail({ duration: within, onTimeout: () => new Error(`timed out waiting for ${what}`) }))
+import { Effect, Layer, Ref } from "effect"
+import { live, scalar, setup, supervise, type Supervised, until } from "./support/processes.js"
+import { hasDatabase } from "./utils.js"
 
 /** How many incarnations printed `ready`. */
 const readies = (supervised: Supervised) => supervised.output().match(/^ready$/gm)?.length ?? 0
 
 const waitReady = (supervised: Supervised) =>
   until("the worker to be ready", Effect.sync(() => readies(supervised) > 0), "120 seconds")
-
-const setup = Effect.gen(function*() {
-  const schema = freshSchema()
-  yield* dropOnClose(schema)
-  yield* PgStore.migrate({ schema })
-  yield* createExecutions(schema)
-  const store = yield* PgStore.make({ schema, migrate: false })
-  const sql = yield* SqlClient.SqlClient
-  return { schema, store, sql }
-})
-
-const scalar = (rows: ReadonlyArray<unknown>) => Number((rows[0] as { n: string | number }).n)
-
-const live = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient | PgClient.PgClient | Scope.Scope>) =>
-  effect.pipe(Effect.scoped, Effect.provide(client))
 
 const enqueueNow = (store: JobStore.JobStore, jobName: string, payloads: ReadonlyArray<unknown>) => {
   const now = Date.now()
