@@ -52,8 +52,8 @@ export const command = Command.make("status", { store: Store.options }, ({ store
         }
       }
       const queue = [...byJob.values()].sort((a, b) => a.job.localeCompare(b.job))
-      const active_ = schedules.filter((s) => !s.paused && s.nextFireAt !== undefined)
-      const next = active_.reduce<typeof active_[number] | undefined>(
+      const firing = schedules.filter((s) => !s.paused && s.nextFireAt !== undefined)
+      const next = firing.reduce<typeof firing[number] | undefined>(
         (first, s) =>
           first === undefined || DateTime.lessThan(s.nextFireAt!, first.nextFireAt!) ? s : first,
         undefined
