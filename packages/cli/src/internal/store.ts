@@ -138,7 +138,7 @@ const dataDirError = (dataDir: string) => (error: unknown) => {
   if (inUse !== null) {
     return new DataDirInUse({ dataDir, ...(inUse[1] === undefined ? {} : { pid: Number(inUse[1]) }) })
   }
-  return new NoDatabase({ dataDir, reason: text })
+  return new CannotConnect({ url: `PGlite in ${dataDir}`, reason: text })
 }
 
 const describe = (error: unknown): string =>
