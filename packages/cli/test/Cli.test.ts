@@ -12,13 +12,14 @@ const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.
 describe("clockwork", () => {
   it.live("prints its package's version, lists its commands, and exits 2 on a usage error", () =>
     Effect.gen(function*() {
+      // one process after another (the default): the machine has 2 cores, shared with the other suites
       const [version, help, noStore, unknown, badChoice] = yield* Effect.all([
         clockwork(["--version"]),
         clockwork(["--help"]),
         clockwork(["status"], { DATABASE_URL: undefined }),
         clockwork(["stauts"]),
         clockwork(["runs", "--status", "lost", "--data-dir", "/nonexistent"])
-      ], { concurrency: "unbounded" })
+      ])
       expect(version.stdout.trim()).toBe(manifest.version)
       for (const command of ["migrate", "prune", "status", "schedules", "pause", "resume", "trigger", "remove", "runs", "run", "enqueue", "cancel", "retry"]) {
         expect(help.stdout).toMatch(new RegExp(`- (schedules .*)?${command} `))

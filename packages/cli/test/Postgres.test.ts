@@ -44,6 +44,7 @@ describe.runIf(hasDatabase)("clockwork on PostgreSQL", () => {
       const noDatabase = variant((u) => (u.pathname = "/clockwork_no_such_db"))
       const refused = variant((u) => (u.port = "1"))
       const noRole = variant((u) => (u.username = "clockwork_no_such_role"))
+      // one process after another (the default): the machine has 2 cores, shared with the other suites
       const [database, connection, role, mysql, garbage, both, unmigrated] = yield* Effect.all([
         clockwork(["status", "--database-url", noDatabase]),
         clockwork(["status"], { DATABASE_URL: refused }),
@@ -52,7 +53,7 @@ describe.runIf(hasDatabase)("clockwork on PostgreSQL", () => {
         clockwork(["status", "--database-url", "not a url"]),
         clockwork(["status", "--database-url", url, "--data-dir", "/tmp/x"]),
         clockwork(["status", "--schema", "cw_cli_never_migrated"])
-      ], { concurrency: "unbounded" })
+      ])
 
       expect([database.code, connection.code, role.code, mysql.code, garbage.code, both.code, unmigrated.code])
         .toEqual([3, 3, 3, 3, 3, 2, 3])
@@ -122,7 +123,7 @@ describe.runIf(hasDatabase)("clockwork on PostgreSQL", () => {
         clockwork(["enqueue", "send-email", "--payload", "{to:", ...store]),
         clockwork(["run", "0190a0a0-0000-7000-8000-000000000000", ...store]),
         clockwork(["retry", enqueued.id, ...store])
-      ], { concurrency: "unbounded" })
+      ])
       expect(typo.code).toBe(4)
       expect(typo.stderr).toContain(`no job is named "send-emial"`)
       expect(typo.stderr).toContain("known jobs: charge-card, send-email, slow-report")
