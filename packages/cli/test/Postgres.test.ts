@@ -1,0 +1,184 @@
+/**
+ * The built binary against PostgreSQL: the reasons a connection fails, and
+ * the commands on a fresh schema while a worker of the test process runs the
+ * jobs (a run enqueued from the shell is executed with its payload).
+ */
+import { Scheduler, Trigger } from "@clockwork/core"
+import { PgStore } from "@clockwork/pg"
+import { SqlClient } from "@effect/sql"
+import { PgClient } from "@effect/sql-pg"
+import { describe, expect, it } from "@effect/vitest"
+import { Config, Duration, Effect, Layer } from "effect"
+import { clockwork, hasDatabase, sendEmail, worker } from "./utils.js"
+
+const url = process.env.DATABASE_URL ?? ""
+const client = PgClient.layerConfig({ url: Config.redacted("DATABASE_URL") })
+
+/** A URL to the same server with another path or user. */
+const variant = (change: (url: URL) => void) => {
+  const u = new URL(url)
+  change(u)
+  return u.toString()
+}
+
+const freshSchema = () => `cw_cli_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`
+
+/** Polls until `check` holds. */
+const until = <A, E, R>(what: string, effect: Effect.Effect<A, E, R>, check: (a: A) => boolean) =>
+  Effect.gen(function*() {
+    for (;;) {
+      const value = yield* effect
+      if (check(value)) return value
+      yield* Effect.sleep("100 millis")
+    }
+  }).pipe(Effect.timeoutFail({ duration: "60 seconds", onTimeout: () => new Error(`timed out waiting for ${what}`) }))
+
+describe.runIf(hasDatabase)("clockwork on PostgreSQL", () => {
+  it.live("says why a store cannot be opened", () =>
+    Effect.gen(function*() {
+      // the URL as messages show it: without its password
+      const shown = (u: string) => {
+        const parsed = new URL(u)
+        return `${parsed.protocol}//${parsed.username === "" ? "" : `${parsed.username}@`}${parsed.host}${parsed.pathname}`
+      }
+      const noDatabase = variant((u) => (u.pathname = "/clockwork_no_such_db"))
+      const refused = variant((u) => (u.port = "1"))
+      const noRole = variant((u) => (u.username = "clockwork_no_such_role"))
+      // one process after another (the default): the machine has 2 cores, shared with the other suites
+      const [database, connection, role, mysql, garbage, both, unmigrated] = yield* Effect.all([
+        clockwork(["status", "--database-url", noDatabase]),
+        clockwork(["status"], { DATABASE_URL: refused }),
+        clockwork(["runs", "--database-url", noRole]),
+        clockwork(["status", "--database-url", "mysql://root@127.0.0.1/app"]),
+        clockwork(["status", "--database-url", "not a url"]),
+        clockwork(["status", "--database-url", url, "--data-dir", "/tmp/x"]),
+        clockwork(["status", "--schema", "cw_cli_never_migrated"])
+      ])
+
+      expect([database.code, connection.code, role.code, mysql.code, garbage.code, both.code, unmigrated.code])
+        .toEqual([3, 3, 3, 3, 3, 2, 3])
+      expect(database.stderr).toBe(
+        `clockwork: cannot connect to ${shown(noDatabase)}: database "clockwork_no_such_db" does not exist\n`
+      )
+      expect(connection.stderr).toContain(`cannot connect to ${shown(refused)}: connection refused`)
+      expect(role.stderr).toContain(`role "clockwork_no_such_role" does not exist`)
+      expect(mysql.stderr).toContain("the database URL mysql://root@127.0.0.1/app is a mysql URL")
+      expect(garbage.stderr).toContain("does not parse as a URL")
+      expect(both.stderr).toContain("give --database-url or --data-dir, not both")
+      expect(unmigrated.stderr).toContain(`the schema "cw_cli_never_migrated" has no clockwork tables`)
+      // the password never shows
+      const withPassword = yield* clockwork(["status", "--database-url", variant((u) => {
+        u.password = "hunter2"
+        u.pathname = "/clockwork_no_such_db"
+      })])
+      expect(withPassword.stderr).not.toContain("hunter2")
+    }))
+
+  it.live("shows and steers the jobs of a schema that a worker runs", () =>
+    Effect.gen(function*() {
+      const schema = freshSchema()
+      const sql = yield* SqlClient.SqlClient
+      yield* Effect.addFinalizer(() => Effect.orDie(sql`drop schema if exists ${sql(schema)} cascade`))
+      const store = ["--schema", schema]
+
+      const migrated = yield* clockwork(["migrate", ...store])
+      expect(migrated.code).toBe(0)
+      expect(migrated.stdout).toMatch(new RegExp(`^schema ${schema}: applied 1 create_tables`))
+      const again = yield* clockwork(["migrate", ...store, "--json"])
+      expect(again.json().applied).toEqual([])
+
+      // a worker in this process, sharing the schema with the CLI's processes
+      const context = yield* Layer.build(worker("test-worker").pipe(Layer.provide(PgStore.layer({ schema, migrate: false }))))
+      const inApp = <A, E>(effect: Effect.Effect<A, E, Scheduler.Scheduler>) => Effect.provide(effect, context)
+
+      const status = (yield* clockwork(["status", ...store, "--json"])).json()
+      expect(status.workers).toMatchObject([
+        { id: "test-worker", concurrency: 4, jobs: ["charge-card", "send-email", "slow-report"] }
+      ])
+
+      // enqueued from the shell, run by the worker with the payload as given
+      const enqueued = (yield* clockwork([
+        "enqueue",
+        "send-email",
+        "--payload",
+        `{"to":"grace@example.com"}`,
+        ...store,
+        "--json"
+      ])).json()
+      expect(enqueued).toMatchObject({ job: "send-email", state: "queued", payload: { to: "grace@example.com" } })
+      const done = yield* until("the enqueued run", inApp(Scheduler.getRun(enqueued.id)), (r) => r.state === "succeeded")
+      expect(done.result).toEqual({ sentTo: "grace@example.com" })
+
+      const detail = yield* clockwork(["run", enqueued.id, ...store])
+      expect(detail.stdout).toContain("state:    succeeded")
+      expect(detail.stdout).toContain(`result:   {"sentTo":"grace@example.com"}`)
+      expect(detail.stdout).toMatch(/\n1\s+succeeded\s+\d{4}-\d\d-\d\d [\d:.]+Z\s+\d+ms\s+test-worker/)
+
+      // before the forced run below makes the name known
+      const typo = yield* clockwork(["enqueue", "send-emial", ...store])
+      const [forced, delayed, badDelay, badPayload, unknownRun, succeededAgain] = yield* Effect.all([
+        clockwork(["enqueue", "send-emial", "--force", ...store, "--json"]),
+        clockwork(["enqueue", "send-email", "--payload", `{"to":"later@example.com"}`, "--delay", "10 minutes", ...store, "--json"]),
+        clockwork(["enqueue", "send-email", "--delay", "soon", ...store]),
+        clockwork(["enqueue", "send-email", "--payload", "{to:", ...store]),
+        clockwork(["run", "0190a0a0-0000-7000-8000-000000000000", ...store]),
+        clockwork(["retry", enqueued.id, ...store])
+      ])
+      expect(typo.code).toBe(4)
+      expect(typo.stderr).toContain(`no job is named "send-emial"`)
+      expect(typo.stderr).toContain("known jobs: charge-card, send-email, slow-report")
+      expect(forced.code).toBe(0)
+      expect(forced.json()).toMatchObject({ job: "send-emial", state: "queued" })
+      const runAt = Date.parse(delayed.json().runAt)
+      expect(runAt - Date.parse(delayed.json().createdAt)).toBe(Duration.toMillis("10 minutes"))
+      expect(badDelay.code).toBe(2)
+      expect(badDelay.stderr).toContain("delay: soon is not a valid interval")
+      expect(badPayload.code).toBe(2)
+      expect(badPayload.stderr).toContain(`--payload: "{to:" is not JSON`)
+      expect(unknownRun.code).toBe(4)
+      expect(unknownRun.stderr).toContain(`no run has the id "0190a0a0-0000-7000-8000-000000000000"`)
+      expect(succeededAgain.code).toBe(5)
+      expect(succeededAgain.stderr).toContain("is succeeded: only a run that ended dead, failed, timed_out or cancelled")
+
+      // a running run belongs to its worker's process
+      const slow = (yield* clockwork(["enqueue", "slow-report", ...store, "--json"])).json()
+      yield* until("the slow run to start", inApp(Scheduler.getRun(slow.id)), (r) => r.state === "running")
+      const cancel = yield* clockwork(["cancel", slow.id, ...store])
+      expect(cancel.code).toBe(5)
+      expect(cancel.stderr).toContain(`run ${slow.id} is running on worker test-worker`)
+
+      // schedules: listed, triggered now (the worker runs it), removed
+      yield* inApp(Scheduler.schedule("nightly-digest", sendEmail, {
+        trigger: Trigger.cron("0 3 * * *", { timeZone: "Europe/Berlin" }),
+        payload: { to: "night@example.com" }
+      }))
+      const schedules = yield* clockwork(["schedules", ...store])
+      expect(schedules.stdout).toMatch(/nightly-digest\s+send-email\s+cron 0 3 \* \* \* \(Europe\/Berlin\)\s+\d{4}-/)
+      const triggered = (yield* clockwork(["schedules", "trigger", "nightly-digest", ...store, "--json"])).json()
+      expect(triggered).toMatchObject({ job: "send-email", scheduleId: "nightly-digest", payload: { to: "night@example.com" } })
+      const ran = yield* until("the triggered run", inApp(Scheduler.getRun(triggered.id)), (r) => r.state === "succeeded")
+      expect(ran.result).toEqual({ sentTo: "night@example.com" })
+      const removed = yield* clockwork(["schedules", "--json", ...store, "remove", "nightly-digest"])
+      expect(removed.json()).toEqual({ removed: "nightly-digest" })
+      const gone = yield* clockwork(["schedules", "pause", "nightly-digest", ...store])
+      expect(gone.code).toBe(4)
+      expect(gone.stderr).toBe(`clockwork: no schedule has the id "nightly-digest"\n`)
+
+      const succeeded = (yield* clockwork([
+        "runs",
+        "--job",
+        "send-email",
+        "--status",
+        "succeeded",
+        "--since",
+        "1 hour",
+        ...store,
+        "--json"
+      ])).json()
+      expect(succeeded.runs.map((r: any) => r.id)).toEqual([triggered.id, enqueued.id])
+      const table = yield* clockwork(["runs", "--status", "queued", "--status", "running", ...store])
+      expect(table.stdout.split("\n").slice(0, 2).join("\n")).toMatch(/^id\s+job\s+state\s+attempt\s+run at \(UTC\)\s+error\n-+/)
+      expect(table.stdout).toContain(slow.id)
+      expect(table.stdout).not.toContain(enqueued.id)
+    }).pipe(Effect.scoped, Effect.provide(client)))
+})
