@@ -140,12 +140,15 @@ describe.runIf(hasDatabase)("clockwork on PostgreSQL", () => {
       expect(succeededAgain.code).toBe(5)
       expect(succeededAgain.stderr).toContain("is succeeded: only a run that ended dead, failed, timed_out or cancelled")
 
-      // a running run belongs to its worker's process
+      // a running run is interrupted by the worker that holds it, here the test process's
       const slow = (yield* clockwork(["enqueue", "slow-report", ...store, "--json"])).json()
       yield* until("the slow run to start", inApp(Scheduler.getRun(slow.id)), (r) => r.state === "running")
-      const cancel = yield* clockwork(["cancel", slow.id, ...store])
-      expect(cancel.code).toBe(5)
-      expect(cancel.stderr).toContain(`run ${slow.id} is running on worker test-worker`)
+      const cancel = yield* clockwork(["cancel", slow.id, ...store, "--json"])
+      expect(cancel.code).toBe(0)
+      expect(cancel.json()).toMatchObject({ id: slow.id, state: "cancelled" })
+      expect((yield* inApp(Scheduler.getRun(slow.id))).state).toBe("cancelled")
+      const running = (yield* clockwork(["enqueue", "slow-report", ...store, "--json"])).json()
+      yield* until("the second slow run to start", inApp(Scheduler.getRun(running.id)), (r) => r.state === "running")
 
       // schedules: listed, triggered now (the worker runs it), removed
       yield* inApp(Scheduler.schedule("nightly-digest", sendEmail, {
@@ -178,7 +181,8 @@ describe.runIf(hasDatabase)("clockwork on PostgreSQL", () => {
       expect(succeeded.runs.map((r: any) => r.id)).toEqual([triggered.id, enqueued.id])
       const table = yield* clockwork(["runs", "--status", "queued", "--status", "running", ...store])
       expect(table.stdout.split("\n").slice(0, 2).join("\n")).toMatch(/^id\s+job\s+state\s+attempt\s+run at \(UTC\)\s+error\n-+/)
-      expect(table.stdout).toContain(slow.id)
+      expect(table.stdout).toContain(running.id)
+      expect(table.stdout).not.toContain(slow.id)
       expect(table.stdout).not.toContain(enqueued.id)
     }).pipe(Effect.scoped, Effect.provide(client)))
 })

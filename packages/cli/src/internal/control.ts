@@ -87,15 +87,14 @@ const cancel = Command.make("cancel", {
         const run = yield* Scheduler.getRun(runId(id))
         return yield* new Refused({
           reason: outcome === "running"
-            ? `run ${run.id} is running${run.workerId === undefined ? "" : ` on worker ${run.workerId}`}: ` +
-              `only a queued run can be cancelled from here (the process running it cancels it with ` +
-              `Scheduler.cancel, or its timeout stops it)`
+            ? `run ${run.id} is still running${run.workerId === undefined ? "" : ` on worker ${run.workerId}`}: ` +
+              `its cancellation is requested, and that worker interrupts it when it hears of it`
             : `run ${run.id} has already ended: ${run.state}`
         })
       }
       const run = yield* Scheduler.getRun(runId(id))
       yield* print(store.json, Json.run(run), () => `cancelled run ${run.id} of ${run.jobName}`)
-    }))).pipe(Command.withDescription("cancels a queued run"))
+    }))).pipe(Command.withDescription("cancels a run: a queued one at once, a running one through the worker that holds it"))
 
 const retryable = new Set(["dead", "failed", "timed_out", "cancelled"])
 
