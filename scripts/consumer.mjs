@@ -161,8 +161,8 @@ try {
   const tested = step("node testing.mjs (README: Testing.layer outside @effect/vitest)", "node", ["testing.mjs"])
   expectThat("testing.mjs moved the TestClock a day: 24 hourly runs", tested.stdout.includes("24 runs"), tested.output)
 
-  // the conformance suite needs vitest's runner: it runs under vitest below
-  const imports = entryPoints.filter((specifier) => !specifier.endsWith("/conformance")).map((specifier) => `await import(${JSON.stringify(specifier)})`).join("\n")
+  // the conformance suites need vitest's runner: they run under vitest below
+  const imports = entryPoints.filter((specifier) => !/\/conformance(\/|$)/.test(specifier)).map((specifier) => `await import(${JSON.stringify(specifier)})`).join("\n")
   writeFileSync(join(app, "imports.mjs"), `${imports}\n`)
   step(`node: import each entry point of each package`, "node", ["imports.mjs"])
 
