@@ -277,9 +277,9 @@ export const make = (
 
     // -------------------------------------------------------------------
     // suspects: runs that lost their lease twice or more may be what crashed or blocked their
-    // workers. Only an idle runner takes one, alone (a claim of one run), and claims nothing more
-    // until it ends, so a suspect cannot take innocent runs down with it a third time. A busy
-    // runner's claims leave suspects to the others
+    // workers. A runner's claims leave them out; only a runner that is idle, with no ordinary run
+    // due, takes one (a claim of one run), and claims nothing more until it ends, so a suspect
+    // cannot take innocent runs down with it a third time
     // -------------------------------------------------------------------
     const suspectAfter = 2
     let alone: Active | undefined = undefined
@@ -549,26 +549,33 @@ export const make = (
         const free = unrecorded.size >= config.concurrency || alone !== undefined ? 0 : config.concurrency - active.size
         const now = yield* Clock.currentTimeMillis
         if (free > 0 && !stopping) {
-          const idle = active.size === 0
-          const limit = idle ? 1 : Math.min(free, config.batchSize)
-          const claimed = yield* store.claim({
+          const limit = Math.min(free, config.batchSize)
+          const request = {
             now,
             limit,
             workerId: config.workerId,
             jobNames,
-            maxLeaseExpiries: idle ? undefined : suspectAfter - 1,
             jobCapacity: limited.length === 0 ? undefined : jobCapacity(),
             leaseMs: config.leaseMs
-          })
-          yield* outage.answered
-          for (const claim of claimed) {
-            if (claim.leaseExpiries >= suspectAfter) alone = start(claim, now)
-            else start(claim, now)
           }
+          const claimed = yield* store.claim({ ...request, maxLeaseExpiries: suspectAfter - 1 })
+          yield* outage.answered
+          for (const claim of claimed) start(claim, now)
           if (claimed.length > 0) started.unsafeOffer(undefined)
           if (claimed.length === limit) {
             yield* Effect.yieldNow()
             continue
+          }
+          if (claimed.length === 0 && active.size === 0) {
+            // idle, and no ordinary run is due: a suspect waits for an idle runner, and runs alone
+            const [first] = yield* store.claim({ ...request, limit: 1 })
+            if (first !== undefined) {
+              if (first.leaseExpiries >= suspectAfter) alone = start(first, now)
+              else start(first, now)
+              started.unsafeOffer(undefined)
+              yield* Effect.yieldNow()
+              continue
+            }
           }
         }
         starved = free === 0 || limited.some((job) => (perJob.get(job.name) ?? 0) >= job.concurrency!)
