@@ -158,6 +158,7 @@ export const make = (
       })
     )
     const clock = yield* Effect.clock
+    const tracing = yield* Telemetry.tracing
     const appAnnotations = FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentLogAnnotations)
     const codecs = new Map(Array.from(jobs.values(), (job) => [job.name, compile(job, appAnnotations)] as const))
     const deadlines = yield* Deadlines.make
@@ -514,7 +515,7 @@ export const make = (
             })
             : attempt(a, now))
         : attempt(a, now)
-      const traced = Effect.withSpan(
+      const traced = !tracing ? body : Effect.withSpan(
         Effect.zipLeft(body, Effect.suspend(() => Effect.annotateCurrentSpan("clockwork.status", a.status ?? "lost"))),
         Telemetry.runSpanName,
         {

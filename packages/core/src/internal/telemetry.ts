@@ -1,7 +1,17 @@
-import { Metric, MetricBoundaries, MetricLabel, Option, Tracer } from "effect"
+import { Effect, Metric, MetricBoundaries, MetricLabel, Option, Tracer } from "effect"
 import type { RunStatus } from "../Run.js"
 
 export const runSpanName = "clockwork.run"
+
+// Effect's own tracer, the one in place when no other is installed: its spans go nowhere
+const defaultTracer = Effect.runSync(Effect.tracer)
+
+/**
+ * Whether spans are worth making: a tracer other than Effect's default is
+ * installed (an OpenTelemetry layer, `Effect.withTracer`). A span per run
+ * otherwise costs a drain a tenth of its throughput for nothing.
+ */
+export const tracing: Effect.Effect<boolean> = Effect.map(Effect.tracer, (tracer) => tracer !== defaultTracer)
 
 export const runsFinished = Metric.counter("clockwork_runs_finished", {
   description: "attempts that ended, by job and status",
