@@ -1,12 +1,28 @@
 import { JobStore, Scheduler } from "@clockwork/core"
-import { PgliteStore } from "@clockwork/pg"
-import { Effect, type Layer } from "effect"
+import { PgliteStore, PgStore } from "@clockwork/pg"
+import { SqlClient } from "@effect/sql"
+import { PgClient } from "@effect/sql-pg"
+import { Config, Effect, Layer } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type App, eventually, hello, hostile, scheduleHello, slow, start, token, urlOf } from "./support.js"
 
+/** A store in a schema of its own on the server DATABASE_URL names, dropped at the end. */
+const postgres = () =>
+  Layer.scoped(
+    JobStore.JobStore,
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const schema = `cw_dashboard_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`
+      yield* Effect.addFinalizer(() => Effect.orDie(sql`drop schema if exists ${sql(schema)} cascade`))
+      return yield* PgStore.make({ schema })
+    })
+  ).pipe(Layer.provide(PgClient.layerConfig({ url: Config.redacted("DATABASE_URL"), ...PgStore.clientConfig })))
+
+// PostgreSQL when DATABASE_URL names a server (as in CI), so that `npm test` needs none
 const stores: ReadonlyArray<readonly [string, () => Layer.Layer<JobStore.JobStore, unknown>]> = [
   ["memory", () => JobStore.layerMemory],
-  ["PGlite", () => PgliteStore.layer({ schema: "dashboard_api" })]
+  ["PGlite", () => PgliteStore.layer({ schema: "dashboard_api" })],
+  ...(process.env.DATABASE_URL ? [["PostgreSQL", postgres] as const] : [])
 ]
 
 describe.each(stores)("the JSON API on the %s store", (_, store) => {
