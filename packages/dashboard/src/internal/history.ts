@@ -5,9 +5,8 @@
  * order (finish time, run id, attempt), so each page fetches the whole group
  * of rows sharing its boundary millisecond and sorts it.
  */
-import type { Run } from "@clockwork/core"
+import type { JobStore, Run } from "@clockwork/core"
 import { DateTime, Effect } from "effect"
-import type { StoreError } from "@clockwork/core/JobStore"
 import * as Cursor from "./cursor.js"
 
 /** How many rows finishing in one millisecond a page can tell apart. */
@@ -27,7 +26,7 @@ export interface PageQuery {
   readonly limit: number
 }
 
-type History = (query: Run.HistoryQuery) => Effect.Effect<ReadonlyArray<Run.RunRecord>, StoreError>
+type History = (query: Run.HistoryQuery) => Effect.Effect<ReadonlyArray<Run.RunRecord>, JobStore.StoreError>
 
 const key = (record: Run.RunRecord) => `${record.runId}\u0000${record.attempt}`
 
@@ -35,7 +34,7 @@ const key = (record: Run.RunRecord) => `${record.runId}\u0000${record.attempt}`
 export const page = (
   history: History,
   query: PageQuery
-): Effect.Effect<{ readonly runs: ReadonlyArray<Run.RunRecord>; readonly next: string | undefined }, StoreError> =>
+): Effect.Effect<{ readonly runs: ReadonlyArray<Run.RunRecord>; readonly next: string | undefined }, JobStore.StoreError> =>
   Effect.gen(function*() {
     const filters = {
       ...(query.jobName === undefined ? {} : { jobName: query.jobName }),

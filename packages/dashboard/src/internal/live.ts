@@ -5,7 +5,6 @@
  */
 import type { JobStore, Run, Scheduler } from "@clockwork/core"
 import { DateTime, Effect, Option, Queue, Stream } from "effect"
-import type { StoreError } from "@clockwork/core/JobStore"
 
 /** A part of the dashboard that changed. */
 export type Topic = "runs" | "queue" | "schedules" | "workers"
@@ -23,7 +22,7 @@ const keyOf = (record: Run.RunRecord) => `${record.runId}:${record.attempt}`
 export const finishedAttempts = (
   scheduler: Scheduler.Scheduler,
   wake: Effect.Effect<void>
-): Stream.Stream<ReadonlyArray<Run.RunRecord>, StoreError> =>
+): Stream.Stream<ReadonlyArray<Run.RunRecord>, JobStore.StoreError> =>
   Stream.unwrap(Effect.gen(function*() {
     const head = yield* scheduler.history({ limit: 1 })
     let since = head[0] === undefined ? 0 : DateTime.toEpochMillis(head[0].finishedAt)
@@ -56,7 +55,7 @@ const waker = (store: JobStore.JobStore) =>
 export const updates = (
   scheduler: Scheduler.Scheduler,
   store: JobStore.JobStore
-): Stream.Stream<ReadonlyArray<Topic>, StoreError> =>
+): Stream.Stream<ReadonlyArray<Topic>, JobStore.StoreError> =>
   Stream.unwrapScoped(Effect.gen(function*() {
     const wake = yield* waker(store)
     const views = Effect.all({
