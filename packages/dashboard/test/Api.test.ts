@@ -181,6 +181,7 @@ describe.each(stores)("the JSON API on the %s store", (_, store) => {
     expect(text).toContain(`clockwork_attempts_last_hour{job="hello",status="succeeded"}`)
     // the failed run was retried above, and fails again
     expect(text).toMatch(/^clockwork_attempts_last_hour\{job="<img src=x onerror=alert\(1\)>",status="failed"\} [12]$/m)
+    expect(text).toMatch(/^clockwork_final_failures_last_hour\{job="<img src=x onerror=alert\(1\)>"\} [12]$/m)
     expect(text).toMatch(/^clockwork_workers_alive 1$/m)
     expect(text).toContain(`clockwork_schedules{paused="false"} 1`)
   })

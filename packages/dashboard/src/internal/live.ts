@@ -1,47 +1,31 @@
 /**
- * What the page hears live: which views changed (finished attempts, the
- * queue, schedules, workers), as server-sent events. The page fetches the
- * views it shows again when it hears of them.
+ * What the page hears live: which views changed, as server-sent events. The
+ * page fetches the views it shows again when it hears of them.
+ *
+ * Finished attempts and schedule changes come from the run feed, so an
+ * attempt that ends in any process sharing the store shows at once. The
+ * queue, the workers and the schedules' fire times are not in the feed: they
+ * are compared whenever the store announces a change, and every second.
  */
-import type { JobStore, Run, Scheduler } from "@clockwork/core"
-import { DateTime, Effect, Option, Queue, Stream } from "effect"
+import type { JobStore, Scheduler } from "@clockwork/core"
+import { Chunk, Effect, Option, Queue, Stream } from "effect"
 
 /** A part of the dashboard that changed. */
 export type Topic = "runs" | "queue" | "schedules" | "workers"
 
-/** How often the views are compared when the store's change feed stays quiet. */
+/** How often the views outside the feed are compared when the store stays quiet. */
 const pollEvery = "1 second"
 
-const keyOf = (record: Run.RunRecord) => `${record.runId}:${record.attempt}`
-
-/**
- * Attempts that finish from now on, in batches: the history read again from
- * the newest finish time seen. The one place to switch to the store's run
- * feed, which also reports attempts that finish in other processes at once.
- */
-export const finishedAttempts = (
-  scheduler: Scheduler.Scheduler,
-  wake: Effect.Effect<void>
-): Stream.Stream<ReadonlyArray<Run.RunRecord>, JobStore.StoreError> =>
-  Stream.unwrap(Effect.gen(function*() {
-    const head = yield* scheduler.history({ limit: 1 })
-    let since = head[0] === undefined ? 0 : DateTime.toEpochMillis(head[0].finishedAt)
-    // rows at `since` already reported: the next read starts at `since` again, as more may finish in that millisecond
-    let seen = new Set(head.map(keyOf))
-    return Stream.repeatEffectOption(Effect.gen(function*() {
-      for (;;) {
-        yield* wake
-        const rows = yield* Effect.mapError(scheduler.history({ from: since, limit: 500 }), Option.some)
-        const fresh = rows.filter((row) => !seen.has(keyOf(row)))
-        if (fresh.length === 0) continue
-        const newest = Math.max(...rows.map((row) => DateTime.toEpochMillis(row.finishedAt)))
-        const atNewest = rows.filter((row) => DateTime.toEpochMillis(row.finishedAt) === newest).map(keyOf)
-        seen = newest === since ? new Set([...seen, ...atNewest]) : new Set(atNewest)
-        since = newest
-        return fresh
-      }
-    }))
-  }))
+/** The feed's entries from now on, as the topics they touch, a batch at a time. */
+const fromFeed = (scheduler: Scheduler.Scheduler): Stream.Stream<ReadonlyArray<Topic>, JobStore.StoreError> =>
+  scheduler.feed({ after: "now" }).pipe(
+    // "now" is always a valid start: there is no cursor to be malformed
+    Stream.catchTag("InvalidFeedCursor", (error) => Stream.die(error)),
+    Stream.groupedWithin(500, "100 millis"),
+    Stream.map((entries) =>
+      [...new Set(Chunk.toReadonlyArray(entries).map((entry): Topic => entry._tag === "Attempt" ? "runs" : "schedules"))]
+    )
+  )
 
 /** Wakes on each change the store announces (this process, or others through the store) and at least every second. */
 const waker = (store: JobStore.JobStore) =>
@@ -51,8 +35,8 @@ const waker = (store: JobStore.JobStore) =>
       Effect.sleep(pollEvery)
     )))
 
-/** The views that changed, as they change; a connection's lifetime. */
-export const updates = (
+/** The views outside the feed, as they change. */
+const fromViews = (
   scheduler: Scheduler.Scheduler,
   store: JobStore.JobStore
 ): Stream.Stream<ReadonlyArray<Topic>, JobStore.StoreError> =>
@@ -65,7 +49,7 @@ export const updates = (
       workers: Effect.map(scheduler.workers, (all) => JSON.stringify(all.map((w) => [w.id, w.info.running])))
     })
     let last = yield* views
-    const viewChanges = Stream.repeatEffectOption(Effect.gen(function*() {
+    return Stream.repeatEffectOption(Effect.gen(function*() {
       for (;;) {
         yield* wake
         const now = yield* Effect.mapError(views, Option.some)
@@ -74,6 +58,11 @@ export const updates = (
         if (topics.length > 0) return topics as ReadonlyArray<Topic>
       }
     }))
-    const runs = Stream.as(finishedAttempts(scheduler, yield* waker(store)), ["runs"] as ReadonlyArray<Topic>)
-    return Stream.merge(runs, viewChanges)
   }))
+
+/** The views that changed, as they change; a connection's lifetime. */
+export const updates = (
+  scheduler: Scheduler.Scheduler,
+  store: JobStore.JobStore
+): Stream.Stream<ReadonlyArray<Topic>, JobStore.StoreError> =>
+  Stream.merge(fromFeed(scheduler), fromViews(scheduler, store))

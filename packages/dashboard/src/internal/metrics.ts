@@ -5,7 +5,7 @@
  * kept in this process), every dashboard reports the same figures for all
  * processes sharing it.
  */
-import type { Scheduler } from "@clockwork/core"
+import { Run, type Scheduler } from "@clockwork/core"
 import { Clock, DateTime, Effect } from "effect"
 import * as History from "./history.js"
 
@@ -42,16 +42,23 @@ export const text = (scheduler: Scheduler.Scheduler) =>
       scheduler.schedules
     ])
     const expiries = new Map<string, number>()
+    const finalFailures = new Map<string, number>()
     for (const record of counts.records) {
       if (record.status === "interrupted" && record.error?.tag === "LeaseExpired") {
         expiries.set(record.jobName, (expiries.get(record.jobName) ?? 0) + 1)
       }
+      if (Run.isFinalFailure(record)) finalFailures.set(record.jobName, (finalFailures.get(record.jobName) ?? 0) + 1)
     }
     return render([
       {
         name: "clockwork_attempts_last_hour",
         help: "Attempts that finished in the last hour, by job and status.",
         samples: counts.byJob.map((c) => [{ job: c.jobName, status: c.status }, c.count])
+      },
+      {
+        name: "clockwork_final_failures_last_hour",
+        help: "Runs that ended without success and will not be retried, in the last hour, by job.",
+        samples: [...finalFailures].map(([job, count]) => [{ job }, count])
       },
       {
         name: "clockwork_lease_expiries_last_hour",
