@@ -122,9 +122,11 @@ describe.each(stores)("the JSON API on the %s store", (_, store) => {
 
   it("shows the queue, workers and counts", async () => {
     const running = await app.runPromise(Scheduler.enqueue(slow, {}))
+    // the per-job depths are read just before the runs: wait until both see it running
     const queue = await eventually(async () => {
       const { body } = await get("/api/queue")
-      return body.running.some((r: any) => r.id === running.id) ? body : undefined
+      const slowJob = body.jobs.find((j: any) => j.jobName === "slow")
+      return body.running.some((r: any) => r.id === running.id) && slowJob?.running === 1 ? body : undefined
     })
     expect(queue.jobs).toEqual(expect.arrayContaining([expect.objectContaining({ jobName: "slow", running: 1, workers: ["worker-1"] })]))
     const workers = await get("/api/workers")
