@@ -167,8 +167,8 @@ describe.runIf(hasDatabase)("PgStore", () => {
 
         yield* sql`select pg_terminate_backend(${before!.pid})`
         // a new LISTEN connection, then the wake-up for what may have been missed meanwhile
-        const woken = yield* Queue.takeBetween(changes, 3, 3).pipe(Effect.timeout("10 seconds"))
-        expect(Array.from(woken).sort()).toEqual(["cancels", "runs", "schedules"])
+        const woken = yield* Queue.takeBetween(changes, 4, 4).pipe(Effect.timeout("10 seconds"))
+        expect(Array.from(woken).sort()).toEqual(["cancels", "feed", "runs", "schedules"])
         const after = yield* listenBackends
         expect(after.map((row) => row.pid)).not.toContain(before!.pid)
         expect(after).toHaveLength(1)
