@@ -186,6 +186,10 @@ describe.each(stores)("the JSON API on the %s store", (_, store) => {
     expect(text).toMatch(/^clockwork_final_failures_last_hour\{job="<img src=x onerror=alert\(1\)>"\} [12]$/m)
     expect(text).toMatch(/^clockwork_workers_alive 1$/m)
     expect(text).toContain(`clockwork_schedules{paused="false"} 1`)
+    // this process ran the runs: its own counters and histograms follow
+    expect(text).toMatch(/^# TYPE clockwork_run_duration_ms histogram$/m)
+    expect(text).toMatch(/^clockwork_run_duration_ms_bucket\{job="hello",le="\+Inf"\} \d+$/m)
+    expect(text).toMatch(/^clockwork_runs_finished\{job="hello",status="succeeded"\} \d+$/m)
   })
 
   it("sends a strict Content-Security-Policy with the page", async () => {

@@ -3,10 +3,13 @@
  * each scrape: attempts per job and status over the last hour, the queue per
  * job, lease expiries, schedules and live workers. Read from the store (not
  * kept in this process), every dashboard reports the same figures for all
- * processes sharing it.
+ * processes sharing it. Then this process's own clockwork metrics
+ * (`Telemetry`: attempts, durations and lateness of the runs it ran, its
+ * reaper's queue count), which are non-zero where the dashboard runs inside
+ * a worker's app.
  */
 import { Run, type Scheduler } from "@clockwork/core"
-import { Clock, DateTime, Effect } from "effect"
+import { Clock, DateTime, Effect, Metric, MetricState, Option } from "effect"
 import * as History from "./history.js"
 
 const windowMs = 60 * 60_000
@@ -31,6 +34,47 @@ const render = (families: ReadonlyArray<Family>): string =>
     ].join("\n")
   ).join("\n") + "\n"
 
+const labelsOf = (pairs: ReadonlyArray<readonly [string, string]>) =>
+  pairs.length === 0 ? "" : `{${pairs.map(([k, v]) => `${k}="${label(v)}"`).join(",")}}`
+
+/** This process's clockwork metrics (counters, gauges, histograms), in the exposition format. */
+const processMetrics = Effect.map(Metric.snapshot, (pairs) => {
+  const families = new Map<string, { type: string; help: string; lines: Array<string> }>()
+  for (const { metricKey, metricState } of pairs) {
+    const name = metricKey.name
+    if (!name.startsWith("clockwork_")) continue
+    const tags = metricKey.tags.map((t) => [t.key, t.value] as const)
+    const type = MetricState.isCounterState(metricState)
+      ? "counter"
+      : MetricState.isGaugeState(metricState)
+      ? "gauge"
+      : MetricState.isHistogramState(metricState)
+      ? "histogram"
+      : undefined
+    if (type === undefined) continue
+    let family = families.get(name)
+    if (family === undefined) {
+      family = { type, help: Option.getOrElse(metricKey.description, () => name), lines: [] }
+      families.set(name, family)
+    }
+    if (MetricState.isCounterState(metricState)) family.lines.push(`${name}${labelsOf(tags)} ${Number(metricState.count)}`)
+    else if (MetricState.isGaugeState(metricState)) family.lines.push(`${name}${labelsOf(tags)} ${Number(metricState.value)}`)
+    else if (MetricState.isHistogramState(metricState)) {
+      for (const [boundary, count] of metricState.buckets) {
+        const le = Number.isFinite(boundary) ? String(boundary) : "+Inf"
+        family.lines.push(`${name}_bucket${labelsOf([...tags, ["le", le]])} ${count}`)
+      }
+      if (metricState.buckets.every(([boundary]) => Number.isFinite(boundary))) {
+        family.lines.push(`${name}_bucket${labelsOf([...tags, ["le", "+Inf"]])} ${metricState.count}`)
+      }
+      family.lines.push(`${name}_sum${labelsOf(tags)} ${metricState.sum}`)
+      family.lines.push(`${name}_count${labelsOf(tags)} ${metricState.count}`)
+    }
+  }
+  return [...families].map(([name, f]) => [`# HELP ${name} ${f.help}`, `# TYPE ${name} ${f.type}`, ...f.lines].join("\n"))
+    .join("\n")
+})
+
 /** The exposition text. */
 export const text = (scheduler: Scheduler.Scheduler) =>
   Effect.gen(function*() {
@@ -49,6 +93,7 @@ export const text = (scheduler: Scheduler.Scheduler) =>
       }
       if (Run.isFinalFailure(record)) finalFailures.set(record.jobName, (finalFailures.get(record.jobName) ?? 0) + 1)
     }
+    const own = yield* processMetrics
     return render([
       {
         name: "clockwork_attempts_last_hour",
@@ -101,5 +146,5 @@ export const text = (scheduler: Scheduler.Scheduler) =>
           [{ paused: "true" }, schedules.filter((s) => s.paused).length]
         ]
       }
-    ])
+    ]) + (own === "" ? "" : `${own}\n`)
   })
