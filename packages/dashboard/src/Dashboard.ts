@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import { JobStore, Scheduler } from "@clockwork/core"
-import { HttpApiBuilder, HttpServer, HttpServerResponse } from "@effect/platform"
+import { HttpApiBuilder, type HttpApp, HttpServer, HttpServerResponse } from "@effect/platform"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Config, type ConfigError, Context, Effect, Layer, Option, type Redacted, Stream } from "effect"
@@ -139,7 +139,8 @@ export const layer = (
       return { url }
     })
   )
-  return Layer.merge(HttpApiBuilder.serve(Assets.withSecurityHeaders), dashboard).pipe(
+  const middleware = <E, R>(app: HttpApp.Default<E, R>) => Assets.withSecurityHeaders(Assets.loopbackHostOnly(host)(app))
+  return Layer.merge(HttpApiBuilder.serve(middleware), dashboard).pipe(
     Layer.provide(routes),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/openapi.json" })),
     Layer.provide(api),

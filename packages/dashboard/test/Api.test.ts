@@ -1,3 +1,4 @@
+import * as Http from "node:http"
 import { JobStore, Scheduler } from "@clockwork/core"
 import { PgliteStore, PgStore } from "@clockwork/pg"
 import { SqlClient } from "@effect/sql"
@@ -190,6 +191,22 @@ describe.each(stores)("the JSON API on the %s store", (_, store) => {
     expect(text).toMatch(/^# TYPE clockwork_run_duration_ms histogram$/m)
     expect(text).toMatch(/^clockwork_run_duration_ms_bucket\{job="hello",le="\+Inf"\} \d+$/m)
     expect(text).toMatch(/^clockwork_runs_finished\{job="hello",status="succeeded"\} \d+$/m)
+  })
+
+  it("answers 421 to a request for another host name (DNS rebinding), with the security headers", async () => {
+    const response = await new Promise<{ status: number; body: string; csp: string | undefined }>((resolve, reject) => {
+      const request = Http.request(new URL("/api/schedules", url), { headers: { host: "attacker.example:80" } }, (res) => {
+        let body = ""
+        res.on("data", (chunk) => (body += String(chunk)))
+        res.on("end", () =>
+          resolve({ status: res.statusCode!, body, csp: res.headers["content-security-policy"] as string | undefined }))
+      })
+      request.on("error", reject)
+      request.end()
+    })
+    expect(response.status).toBe(421)
+    expect(response.body).toContain(`not for "attacker.example:80"`)
+    expect(response.csp).toContain("default-src 'none'")
   })
 
   it("sends a strict Content-Security-Policy with the page", async () => {

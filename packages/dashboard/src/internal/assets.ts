@@ -4,7 +4,7 @@
  * Content-Security-Policy that allows only this origin's script and style
  * files, so nothing a job name or an error holds can run.
  */
-import { HttpApp, HttpServerResponse } from "@effect/platform"
+import { HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect } from "effect"
 import * as Fs from "node:fs"
 import { fileURLToPath } from "node:url"
@@ -57,3 +57,25 @@ export const withSecurityHeaders = <E, R>(app: HttpApp.Default<E, R>): HttpApp.D
     ),
     app
   )
+
+const loopback = new Set(["127.0.0.1", "localhost", "::1", "[::1]"])
+
+/** The host name of a Host header (`127.0.0.1:8080`, `[::1]:8080`, `localhost`). */
+const hostnameOf = (header: string | undefined) =>
+  header === undefined ? undefined : header.startsWith("[") ? header.slice(0, header.indexOf("]") + 1) : header.split(":")[0]
+
+/**
+ * On a dashboard bound to this machine only, answers 421 to a request that
+ * names another host: a page on another site whose name resolves to
+ * 127.0.0.1 (DNS rebinding) cannot read the dashboard through the browser.
+ */
+export const loopbackHostOnly = (boundTo: string) => <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
+  !loopback.has(boundTo) ? app : Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+    loopback.has(hostnameOf(request.headers["host"]) ?? "")
+      ? app
+      : Effect.succeed(
+        HttpServerResponse.text(
+          `this dashboard answers requests for 127.0.0.1 or localhost only, not for "${request.headers["host"] ?? ""}"`,
+          { status: 421, headers: securityHeaders }
+        )
+      ))
