@@ -17,6 +17,7 @@ import * as internalMaintenance from "./internal/maintenance.js"
 import * as internalRuns from "./internal/runs.js"
 import * as internalSchedules from "./internal/schedules.js"
 import * as internalStatus from "./internal/status.js"
+import * as internalTail from "./internal/tail.js"
 
 /**
  * The exit codes, stable across versions: 0 done; 1 the store failed during
@@ -67,7 +68,8 @@ export const command = Command.make("clockwork").pipe(
     internalStatus.command,
     internalSchedules.command,
     ...internalRuns.commands,
-    ...internalControl.commands
+    ...internalControl.commands,
+    internalTail.command
   ])
 )
 

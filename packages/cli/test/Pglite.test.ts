@@ -60,6 +60,26 @@ describe("clockwork on PGlite", () => {
       const paused = yield* clockwork(["schedules", "pause", "hourly-digest", ...store])
       expect(paused.stdout).toMatch(/^paused\nschedule: +hourly-digest\n/)
 
+      // the run feed from its start, once: the schedule's creation, every attempt, the cancel, the pause
+      const tail = yield* clockwork(["tail", "--from", "start", "--once", ...store])
+      expect(tail.code).toBe(0)
+      const lines = tail.stdout.trim().split("\n")
+      expect(lines[0]).toMatch(/ schedule hourly-digest \(send-email\) created  @\d+\.\d+$/)
+      expect(tail.stdout).toContain(`  send-email  succeeded  run ${ids.succeeded} #1  @`)
+      expect(tail.stdout).toContain(
+        `  charge-card  failed, retried  run ${ids.dead} #1  CardDeclined: the card for order 42 was declined  @`
+      )
+      expect(tail.stdout).toContain(`  charge-card  dead  run ${ids.dead} #2  CardDeclined:`)
+      expect(tail.stdout).toContain(`  send-email  cancelled  run ${ids.later} #0  @`)
+      expect(lines.at(-1)).toMatch(/ schedule hourly-digest \(send-email\) paused  @/)
+      // from the cursor a line printed, as JSON lines: what came after it
+      const cursor = lines.at(-2)!.split("@").at(-1)!
+      const after = yield* clockwork(["tail", "--from", cursor, "--once", "--json", ...store])
+      expect(after.stdout.trim().split("\n").map((l) => JSON.parse(l))).toEqual([
+        expect.objectContaining({ type: "schedule", scheduleId: "hourly-digest", change: "paused" })
+      ])
+      expect((yield* clockwork(["tail", "--from", "yesterday", ...store])).code).toBe(2)
+
       // a data directory this process holds is refused, naming the process
       yield* Effect.scoped(Effect.gen(function*() {
         yield* Layer.build(PgliteStore.layer({ dataDir }))
