@@ -13,7 +13,7 @@
  * @since 0.1.0
  */
 import type { Scheduler } from "@clockwork/core"
-import { Clock, Context, Duration, Effect, Either, Layer, Queue, Schedule, Schema } from "effect"
+import { Clock, Context, Duration, Effect, Either, Layer, Option, Queue, Schedule, Schema } from "effect"
 import * as Alert from "./Alert.js"
 import * as Channel from "./Channel.js"
 import { DeliveryStore } from "./DeliveryStore.js"
@@ -162,14 +162,21 @@ export const layer = <const Channels extends ReadonlyArray<Channel.Tag>>(
       if (claimed.length === 0) yield* Effect.race(Queue.take(wake), Effect.sleep(pollInterval))
     }).pipe(Effect.forever)
 
+    // sleeps until the next throttle or digest window ends; an offer may open an earlier one
+    const windowOpened = yield* Queue.sliding<void>(1)
     const windows = Effect.gen(function*() {
       yield* record(yield* engine.due)
-      yield* Effect.sleep(Duration.seconds(1))
+      const next = yield* engine.nextDue
+      const now = yield* Clock.currentTimeMillis
+      yield* Option.match(next, {
+        onNone: () => Queue.take(windowOpened),
+        onSome: (at) => Effect.race(Queue.take(windowOpened), Effect.sleep(Duration.millis(Math.max(0, at - now))))
+      })
     }).pipe(Effect.forever)
 
     const consumer = consume(
       { name: `notify:${name}`, startAt: options.startAt ?? "now" },
-      (entries) => Effect.flatMap(engine.offer(entries), record)
+      (entries) => Effect.flatMap(engine.offer(entries), record).pipe(Effect.zipRight(Queue.offer(windowOpened, undefined)))
     )
 
     // the notifier's own failures are logged, then it starts over (from the stored cursor)

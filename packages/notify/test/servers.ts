@@ -50,7 +50,10 @@ export const smtpServer = (options?: { readonly user?: string; readonly password
         resume(Effect.succeed(state))
       })
     }),
-    ({ server }) => Effect.async<void>((resume) => server.close(() => resume(Effect.void)))
+    ({ server }) =>
+    Effect.async<void>((resume) => {
+      server.close(() => resume(Effect.void))
+    })
   )
 
 /** A request as the HTTP server received it. */
@@ -79,7 +82,10 @@ export const httpServer = Effect.acquireRelease(
       resume(Effect.succeed(state))
     })
   }),
-  ({ server }) => Effect.async<void>((resume) => server.close(() => resume(Effect.void)))
+  ({ server }) =>
+    Effect.async<void>((resume) => {
+      server.close(() => resume(Effect.void))
+    })
 )
 
 /** The receiver's side of the signature, written from the documented scheme (not with the package's code). */
