@@ -68,6 +68,8 @@ type Identifiers<Channels extends ReadonlyArray<Channel.Tag>> = Channels[number]
 
 const maxBackoff = Duration.minutes(5)
 
+const decodeAlert = Schema.decodeUnknown(Alert.Alert)
+
 /**
  * Runs a notifier while the layer lives. Fails at start-up with
  * `InvalidRules` or `DuplicateChannel`; later failures (the store, the feed)
@@ -124,7 +126,9 @@ export const layer = <const Channels extends ReadonlyArray<Channel.Tag>>(
 
     const deliver = (delivery: { readonly alertId: string; readonly channel: string; readonly alert: unknown; readonly attempts: number }) => {
       const channel = byName.get(delivery.channel)!
-      return channel.send(Alert.decode(delivery.alert)).pipe(
+      return decodeAlert(delivery.alert).pipe(
+        Effect.mapError(() => new Channel.ChannelError({ channel: channel.name, reason: "the stored alert cannot be read" })),
+        Effect.flatMap(channel.send),
         Effect.timeoutFail({
           duration: sendTimeout,
           onTimeout: () =>
@@ -182,7 +186,8 @@ export const layer = <const Channels extends ReadonlyArray<Channel.Tag>>(
     // the notifier's own failures are logged, then it starts over (from the stored cursor)
     const resilient = <E, R>(what: string, effect: Effect.Effect<never, E, R>) =>
       effect.pipe(
-        Effect.tapErrorCause((cause) => Effect.logError(`notifier "${name}": the ${what} failed; starting over`, cause)),
+        Effect.sandbox,
+        Effect.tapError((cause) => Effect.logError(`notifier "${name}": the ${what} failed; starting over`, cause)),
         Effect.retry(Schedule.exponential("1 second").pipe(Schedule.union(Schedule.spaced("30 seconds"))))
       )
 

@@ -6,10 +6,11 @@
  */
 import { Job, Scheduler, Testing, Trigger } from "@clockwork/core"
 import { describe, expect, it } from "@effect/vitest"
-import { DateTime, type Duration, Effect, Layer, Logger, Ref, Schema } from "effect"
-import { DeliveryStore, Email, Notify } from "../src/index.js"
+import { FetchHttpClient } from "@effect/platform"
+import { Context, DateTime, type Duration, Effect, Layer, Logger, Redacted, Ref, Schema } from "effect"
+import { Channel, DeliveryStore, Email, Log, Notify, Webhook } from "../src/index.js"
 import { layerFeed } from "./feedAdapter.js"
-import { smtpServer } from "./servers.js"
+import { httpServer, smtpServer } from "./servers.js"
 
 class ScrapeFailed extends Schema.TaggedError<ScrapeFailed>()("ScrapeFailed", { page: Schema.String }) {
   override get message() {
@@ -41,11 +42,15 @@ const waitUntil = (check: Effect.Effect<boolean, unknown, DeliveryStore.Delivery
 
 const deliveries = Effect.flatMap(DeliveryStore.DeliveryStore, (store) => store.list("ops"))
 
-const app = (port: number, options?: Partial<Notify.Options<[typeof Email.Email]>>) =>
+const app = (
+  port: number,
+  options?: Partial<Notify.Options<[typeof Email.Email]>>,
+  feed?: { readonly replayAfter?: Duration.DurationInput; readonly handed?: { count: number } }
+) =>
   Notify.layer({ name: "ops", channels: [Email.Email], ...options }).pipe(
     Layer.provide(Email.layer({ host: "127.0.0.1", port, from: "cw@example.com", to: "ops@example.com" })),
     Layer.provideMerge(DeliveryStore.layerMemory),
-    Layer.provideMerge(layerFeed),
+    Layer.provideMerge(layerFeed(feed)),
     Layer.provideMerge(Testing.layer([scrape]))
   )
 
@@ -122,4 +127,69 @@ describe("Notify", () => {
         Effect.provide(Logger.replace(Logger.defaultLogger, logger))
       )
     }), 90_000)
+
+  it.scoped("a batch handed again after its alert was delivered sends nothing more", () =>
+    Effect.gen(function*() {
+      const smtp = yield* smtpServer()
+      const handed = { count: 0 }
+      yield* Effect.gen(function*() {
+        yield* Scheduler.enqueue(scrape, { page: "x" })
+        yield* Testing.advance("1 second")
+        yield* waitUntil(Effect.sync(() => smtp.received.length === 1))
+        expect(handed.count).toBe(1)
+        yield* Testing.advance("2 minutes")
+        expect(handed.count).toBe(2)
+        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 300)))
+        yield* Testing.advance("1 minute")
+        expect(smtp.received).toHaveLength(1)
+        expect((yield* deliveries).map((d) => [d.status, d.attempts])).toEqual([["delivered", 1]])
+      }).pipe(Effect.provide(app(smtp.port, {}, { replayAfter: "1 minute", handed })))
+    }), 90_000)
+
+  it.scoped("several channels at once: a webhook that is down holds back neither the email nor the next alerts", () =>
+    Effect.gen(function*() {
+      const smtp = yield* smtpServer()
+      const hook = yield* httpServer
+      hook.status = 500
+      const secret = Redacted.make("s")
+      yield* Effect.gen(function*() {
+        yield* Scheduler.enqueue(scrape, { page: "one" })
+        yield* Testing.advance("1 second")
+        yield* Scheduler.enqueue(scrape, { page: "two" })
+        yield* Testing.advance("1 second")
+        yield* waitUntil(Effect.sync(() => smtp.received.length === 2), "1 second")
+        const byChannel = (yield* deliveries).filter((d) => d.channel === "webhook")
+        expect(byChannel.every((d) => d.status === "pending")).toBe(true)
+        hook.status = 200
+        yield* waitUntil(Effect.sync(() => hook.requests.filter((r) => r.headers["clockwork-signature"] !== undefined).length >= 2 &&
+          new Set(hook.requests.slice(-2).map((r) => r.headers["clockwork-alert-id"])).size === 2), "5 seconds")
+        expect((yield* deliveries).every((d) => d.status === "delivered")).toBe(true)
+        expect(smtp.received).toHaveLength(2)
+      }).pipe(
+        Effect.provide(
+          Notify.layer({ name: "ops", channels: [Email.Email, Webhook.Webhook] }).pipe(
+            Layer.provide(Email.layer({ host: "127.0.0.1", port: smtp.port, from: "cw@example.com", to: "ops@example.com" })),
+            Layer.provide(Webhook.layer({ url: hook.url, secret }).pipe(Layer.provide(FetchHttpClient.layer))),
+            Layer.provideMerge(DeliveryStore.layerMemory),
+            Layer.provideMerge(layerFeed()),
+            Layer.provideMerge(Testing.layer([scrape]))
+          )
+        )
+      )
+    }), 90_000)
+
+  it.effect("refuses invalid rules and two channels of one name at start-up", () =>
+    Effect.gen(function*() {
+      const start = (layer: Layer.Layer<never, unknown, never>) => Effect.flip(Effect.scoped(Layer.build(layer)))
+      const base = Layer.mergeAll(DeliveryStore.layerMemory, Log.layer, layerFeed().pipe(Layer.provideMerge(Testing.layer([scrape]))))
+      const invalid = yield* start(Notify.layer({ name: "ops", channels: [Log.Log], rules: { on: ["sometimes" as never] } }).pipe(Layer.provide(base)))
+      expect(invalid).toMatchObject({ _tag: "InvalidRules", path: "on.0" })
+      class Other extends Context.Tag("Other")<Other, Channel.Channel>() {}
+      const twice = yield* start(
+        Notify.layer({ name: "ops", channels: [Log.Log, Other] }).pipe(
+          Layer.provide(Layer.merge(base, Layer.succeed(Other, Log.channel)))
+        )
+      )
+      expect(twice).toMatchObject({ _tag: "DuplicateChannel", name: "log" })
+    }))
 })
