@@ -7,8 +7,8 @@
  * @since 0.1.0
  */
 import { assert, describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Either, Layer, Logger, Queue, Schedule, Schema } from "effect"
-import { Clockwork, Events, Job, JobStore, Run, Scheduler, Trigger } from "../src/index.js"
+import { Chunk, Context, Effect, Either, Fiber, Layer, Logger, Queue, Schedule, Schema, Stream } from "effect"
+import { Clockwork, Events, Feed, Job, JobStore, Run, Scheduler, Trigger } from "../src/index.js"
 
 /** Log lines at info level and above, as "LEVEL message". */
 const captureLogs = (lines: Array<string>) =>
@@ -294,6 +294,123 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect(childRuns).toBe(0)
           expect(Either.isRight(Schema.decodeUnknownEither(Events.Event)(cancelled[0]))).toBe(true)
         }).pipe(Effect.provide(appOn([child, fails, timesOut, dies], context, lines)))
+      }), 60_000)
+
+    it.scopedLive("a run that fails for good without a retry is final in its event, its history row and the feed", () =>
+      Effect.gen(function*() {
+        const once = Job.make({
+          name: "fails-once-for-good",
+          payload: Schema.Struct({}),
+          retry: Job.noRetry,
+          run: () => Effect.fail(new Error("no retry"))
+        })
+        const twice = Job.make({
+          name: "fails-then-dies",
+          payload: Schema.Struct({}),
+          retry: Schedule.recurs(1),
+          run: () => Effect.fail(new Error("again"))
+        })
+        const lines: Array<string> = []
+        const context = yield* Layer.build(layer)
+        yield* Effect.gen(function*() {
+          const subscription = yield* Effect.flatMap(Events.Events, (events) => events.subscribe)
+          const start = yield* Effect.flatMap(JobStore.JobStore, (store) => store.feedEnd)
+          const a = yield* Scheduler.enqueue(once, {})
+          const b = yield* Scheduler.enqueue(twice, {})
+          // the README's alert: every run that ends without success for good, once
+          const alerts: Array<Events.Event> = []
+          while (alerts.length < 2) {
+            const event = yield* Queue.take(subscription).pipe(Effect.timeout("30 seconds"))
+            if (Events.isFinalFailure(event)) alerts.push(event)
+          }
+          expect(alerts.map((e) => [e._tag, "runId" in e ? e.runId : ""]).sort()).toEqual(
+            [["DeadLettered", b.id], ["Failed", a.id]].sort()
+          )
+          const rowsA = yield* Scheduler.history({ runId: a.id })
+          expect(rowsA.map((r) => [r.status, r.final])).toEqual([["failed", true]])
+          const rowsB = yield* Scheduler.history({ runId: b.id })
+          expect(rowsB.map((r) => [r.status, r.final])).toEqual([["dead", true], ["failed", false]])
+          const entries = yield* Scheduler.feed({ after: start, follow: false }).pipe(Stream.runCollect)
+          const finalFailures = Chunk.toArray(entries).flatMap((e) =>
+            e._tag === "Attempt" && Feed.isFinalFailure(e.record) ? [e.record.runId] : []
+          )
+          expect(finalFailures.sort()).toEqual([a.id, b.id].sort())
+        }).pipe(Effect.provide(appOn([once, twice], context, lines)))
+      }), 60_000)
+
+    it.scopedLive("the feed follows runs of another app on the store; a named consumer resumes after a restart", () =>
+      Effect.gen(function*() {
+        const greet = Job.make({ name: "greet", payload: Schema.Struct({ n: Schema.Number }), run: () => Effect.void })
+        const lines: Array<string> = []
+        const context = yield* Layer.build(layer)
+        const seen: Array<string> = []
+        const consumer = Scheduler.consume({ name: "audit", startAt: "start", pollInterval: "100 millis" }, (entries) =>
+          Effect.sync(() => {
+            for (const e of entries) {
+              if (e._tag === "Attempt" && e.record.jobName === "greet") seen.push(e.record.runId)
+            }
+          }))
+        const runs = (from: number, to: number) =>
+          Effect.forEach(
+            Array.from({ length: to - from }, (_, i) => from + i),
+            (n) => Effect.flatMap(Scheduler.enqueue(greet, { n }), Scheduler.result)
+          )
+        yield* Effect.gen(function*() {
+          // a reader following from now sees the runs made after it started
+          const followed = yield* Scheduler.feed({ pollInterval: "100 millis" }).pipe(
+            Stream.filter((e) => e._tag === "Attempt"),
+            Stream.take(3),
+            Stream.runCollect,
+            Effect.fork
+          )
+          yield* Effect.sleep("200 millis")
+          const first = yield* consumer.pipe(Effect.fork)
+          yield* runs(0, 3)
+          expect(Chunk.size(yield* Fiber.join(followed).pipe(Effect.timeout("30 seconds")))).toBe(3)
+          yield* eventually(Effect.suspend(() => seen.length >= 3 ? Effect.void : Effect.fail("waiting")))
+          yield* Fiber.interrupt(first)
+          // stopped: runs happen meanwhile; a consumer started again under the name resumes after the 3
+          yield* runs(3, 5)
+          yield* consumer.pipe(Effect.forkScoped)
+          yield* eventually(Effect.suspend(() => seen.length >= 5 ? Effect.void : Effect.fail("waiting")))
+          yield* Effect.sleep("300 millis")
+          // each run once: none handed again after the restart, none missed while stopped
+          expect(seen).toHaveLength(5)
+          expect(new Set(seen).size).toBe(5)
+        }).pipe(Effect.provide(appOn([greet], context, lines)))
+      }), 60_000)
+
+    it.scopedLive("two consumers under one name: one handles each batch; when it stops the other goes on from its cursor", () =>
+      Effect.gen(function*() {
+        const tick = Job.make({ name: "tick", payload: Schema.Struct({ n: Schema.Number }), run: () => Effect.void })
+        const lines: Array<string> = []
+        const context = yield* Layer.build(layer)
+        const handled: Array<{ readonly by: string; readonly runId: string }> = []
+        const consumer = (by: string) =>
+          Scheduler.consume({ name: "shared", lease: "2 seconds", pollInterval: "100 millis" }, (entries) =>
+            Effect.sync(() => {
+              for (const e of entries) {
+                if (e._tag === "Attempt") handled.push({ by, runId: e.record.runId })
+              }
+            }))
+        yield* Effect.gen(function*() {
+          const a = yield* Effect.fork(consumer("a"))
+          yield* Effect.sleep("300 millis")
+          const b = yield* Effect.fork(consumer("b"))
+          yield* Effect.sleep("300 millis")
+          for (let n = 0; n < 4; n++) yield* Scheduler.enqueue(tick, { n })
+          yield* eventually(Effect.suspend(() => handled.length >= 4 ? Effect.void : Effect.fail("waiting")))
+          expect(new Set(handled.map((h) => h.by))).toEqual(new Set(["a"]))
+          // a stops (its name is let go): b takes over with the cursor a stored
+          yield* Fiber.interrupt(a)
+          for (let n = 4; n < 6; n++) yield* Scheduler.enqueue(tick, { n })
+          yield* eventually(Effect.suspend(() => handled.length >= 6 ? Effect.void : Effect.fail("waiting")))
+          yield* Effect.sleep("300 millis")
+          expect(handled).toHaveLength(6)
+          expect(new Set(handled.map((h) => h.runId)).size).toBe(6)
+          expect(handled.slice(4).map((h) => h.by)).toEqual(["b", "b"])
+          yield* Fiber.interrupt(b)
+        }).pipe(Effect.provide(appOn([tick], context, lines)))
       }), 60_000)
   })
 }

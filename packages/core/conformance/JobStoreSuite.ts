@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Duration, Effect, type Layer, Queue, type Scope } from "effect"
-import { JobStore, Policy, Run, Trigger } from "../src/index.js"
+import { Feed, JobStore, Policy, Run, Trigger } from "../src/index.js"
 
 const second = 1000
 const minute = 60 * second
@@ -68,6 +68,10 @@ const outcomeOf = (
 const restart = { firstFireAt: t0 + 10 * minute, now: t0 + 9 * minute }
 
 const sorted = (ids: ReadonlyArray<string>) => [...ids].sort()
+
+function assertAttempt(entry: Feed.FeedEntry): asserts entry is Extract<Feed.FeedEntry, { _tag: "Attempt" }> {
+  expect(entry._tag).toBe("Attempt")
+}
 
 /**
  * Declares the conformance suite for one store layer.
@@ -231,7 +235,7 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
         Effect.gen(function*() {
           yield* store.upsertSchedule(scheduleInput())
           yield* store.upsertSchedule(scheduleInput({ id: "other" }))
-          yield* store.removeSchedule("digest")
+          yield* store.removeSchedule("digest", t0)
           expect((yield* store.listSchedules).map((s) => s.id)).toEqual(["other"])
           expect(yield* Effect.flip(store.getSchedule("digest"))).toMatchObject({
             _tag: "ScheduleNotFound",
@@ -248,7 +252,7 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           })
           expect(fired).toEqual({ fired: false, runIds: [], skipped: 0 })
           expect(yield* store.listRuns({})).toEqual([])
-          expect(yield* Effect.flip(store.removeSchedule("digest"))).toMatchObject({
+          expect(yield* Effect.flip(store.removeSchedule("digest", t0))).toMatchObject({
             _tag: "ScheduleNotFound",
             id: "digest"
           })
@@ -1250,6 +1254,198 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect(yield* store.pruneHistory(t0 + second)).toBe(0)
           expect((yield* store.history({})).map((r) => r.runId)).toEqual([id])
         }))
+    })
+
+    describe("feed", () => {
+      const attempts = (entries: ReadonlyArray<Feed.FeedEntry>) =>
+        entries.flatMap((e) => e._tag === "Attempt" ? [[e.record.runId, e.record.status, e.record.final] as const] : [])
+      const describeEntry = (e: Feed.FeedEntry) =>
+        e._tag === "Attempt" ? `${e.record.jobName}:${e.record.status}` : `${e.scheduleId}:${e.change}`
+
+      // every kind of entry: schedule changes, a success, a retried failure, a final failure, a cancelled
+      // queued run, a dependent cancelled with its parent
+      const seed = (store: JobStore.JobStore) =>
+        Effect.gen(function*() {
+          yield* store.upsertSchedule(scheduleInput())
+          const [ok, flaky, doomed, idle] = (yield* store.enqueue([
+            newRun({ jobName: "ok" }),
+            newRun({ jobName: "flaky" }),
+            newRun({ jobName: "doomed", then: ["cleanup"] }),
+            newRun({ jobName: "idle", runAt: t0 + minute })
+          ], t0)) as [Run.RunId, Run.RunId, Run.RunId, Run.RunId]
+          const claimed = new Map((yield* store.claim(claimRequest())).map((c) => [c.id, c]))
+          yield* store.complete([outcomeOf(claimed.get(ok)!)])
+          yield* store.complete([
+            outcomeOf(claimed.get(flaky)!, { status: "failed", retryAt: t0 + minute, error: boom })
+          ])
+          yield* store.setPaused("digest", true, undefined, t0 + second)
+          yield* store.complete([outcomeOf(claimed.get(doomed)!, { status: "failed", error: boom })])
+          expect(yield* store.cancel(idle, t0 + 2 * second)).toBe("cancelled")
+          yield* store.removeSchedule("digest", t0 + 3 * second)
+          return { ok, flaky, doomed, idle }
+        })
+
+      const boom = new Run.RunError({ tag: "Boom", message: "boom", cause: "Error: boom" })
+
+      test("readFeed hands out attempts and schedule changes in commit order, marking final attempts", (store) =>
+        Effect.gen(function*() {
+          const { doomed, flaky, idle, ok } = yield* seed(store)
+          const entries = yield* store.readFeed(Feed.start, 100)
+          const described = entries.map(describeEntry)
+          // a run and its cancelled dependent are committed together, in either order
+          expect([...described.slice(0, 4), ...described.slice(4, 6).sort(), ...described.slice(6)]).toEqual([
+            "digest:created",
+            "ok:succeeded",
+            "flaky:failed",
+            "digest:paused",
+            "cleanup:cancelled",
+            "doomed:failed",
+            "idle:cancelled",
+            "digest:removed"
+          ])
+          const rows = attempts(entries)
+          expect(rows).toContainEqual([ok, "succeeded", true])
+          expect(rows).toContainEqual([flaky, "failed", false])
+          expect(rows).toContainEqual([doomed, "failed", true])
+          expect(rows).toContainEqual([idle, "cancelled", true])
+          const dependent = entries.find((e) => e._tag === "Attempt" && e.record.jobName === "cleanup")!
+          assertAttempt(dependent)
+          expect(dependent.record.error?.tag).toBe("ParentFailed")
+          expect(dependent.record.final).toBe(true)
+          expect(entries.filter((e) => e._tag === "Attempt" && Feed.isFinalFailure(e.record)).map(describeEntry))
+            .toEqual(["doomed:failed"])
+          const changed = entries[0]!
+          expect(changed).toMatchObject({ _tag: "ScheduleChanged", scheduleId: "digest", jobName: "send-digest", at: t0 })
+          expect(entries[7]).toMatchObject({ _tag: "ScheduleChanged", change: "removed", at: t0 + 3 * second })
+          // each attempt entry is the row the history holds
+          const history = yield* store.history({ runId: ok })
+          const okEntry = entries[1]!
+          assertAttempt(okEntry)
+          expect(okEntry.record).toEqual(history[0])
+        }))
+
+      test("a reader that goes on from the cursor of the last entry it read sees each entry once", (store) =>
+        Effect.gen(function*() {
+          yield* seed(store)
+          const all = yield* store.readFeed(Feed.start, 100)
+          const seen: Array<string> = []
+          let cursor = Feed.start
+          for (let round = 0; round < 20; round++) {
+            const batch = yield* store.readFeed(cursor, 3)
+            expect(batch.length).toBeLessThanOrEqual(3)
+            if (batch.length === 0) break
+            seen.push(...batch.map((e) => e.cursor))
+            cursor = batch[batch.length - 1]!.cursor
+          }
+          expect(seen).toEqual(all.map((e) => e.cursor))
+          expect(new Set(seen).size).toBe(all.length)
+          expect(yield* store.readFeed(cursor, 100)).toEqual([])
+        }))
+
+      test("feedEnd is after every entry so far: a reader from there sees only what comes next", (store) =>
+        Effect.gen(function*() {
+          yield* seed(store)
+          const end = yield* store.feedEnd
+          expect(yield* store.readFeed(end, 100)).toEqual([])
+          const [id] = yield* store.enqueue([newRun({ jobName: "late" })], t0)
+          const [claim] = yield* store.claim(claimRequest())
+          yield* store.complete([outcomeOf(claim!)])
+          const next = yield* store.readFeed(end, 100)
+          expect(attempts(next)).toEqual([[id, "succeeded", true]])
+        }))
+
+      test("an interrupted attempt and a lease expiry are in the feed, not final", (store) =>
+        Effect.gen(function*() {
+          const [id] = yield* store.enqueue([newRun()], t0)
+          yield* store.claim(claimRequest())
+          yield* store.reapExpired(t0 + minute)
+          const [claim] = yield* store.claim(claimRequest({ now: t0 + 10 * minute }))
+          yield* store.complete([outcomeOf(claim!, { status: "interrupted", retryAt: t0 + 11 * minute })])
+          const entries = yield* store.readFeed(Feed.start, 100)
+          expect(attempts(entries)).toEqual([[id, "interrupted", false], [id, "interrupted", false]])
+        }))
+
+      test("a subscriber hears that the feed grew when an attempt is recorded", (store) =>
+        Effect.gen(function*() {
+          yield* store.enqueue([newRun()], t0)
+          const [claim] = yield* store.claim(claimRequest())
+          const changes = yield* store.changes
+          yield* store.complete([outcomeOf(claim!)])
+          const heard = yield* Queue.take(changes).pipe(
+            Effect.repeat({ until: (change) => change === "feed" }),
+            Effect.timeoutOption("10 seconds")
+          )
+          expect(heard._tag).toBe("Some")
+        }))
+
+      test("pruneHistory takes the feed's old entries with it", (store) =>
+        Effect.gen(function*() {
+          yield* seed(store)
+          yield* store.pruneHistory(t0 + 10 * minute)
+          // what is left: the retried run's attempt (its run is still queued)
+          expect((yield* store.readFeed(Feed.start, 100)).map(describeEntry)).toEqual(["flaky:failed"])
+        }))
+
+      describe("consumers", () => {
+      const hold = (fields: Partial<JobStore.ConsumerHold> = {}): JobStore.ConsumerHold => ({
+        name: "alerts",
+        holder: "a",
+        now: t0,
+        leaseUntil: t0 + 30 * second,
+        startAt: "start",
+        ...fields
+      })
+
+      test("one holder at a time: another gets the name when the lease runs out, and the first then cannot commit", (store) =>
+        Effect.gen(function*() {
+          expect(yield* store.holdConsumer(hold())).toBe(Feed.start)
+          expect(yield* store.holdConsumer(hold({ holder: "b", now: t0 + second }))).toBeUndefined()
+          // renewing by the holder itself
+          expect(yield* store.holdConsumer(hold({ now: t0 + 20 * second, leaseUntil: t0 + 50 * second })))
+            .toBe(Feed.start)
+          expect(yield* store.holdConsumer(hold({ holder: "b", now: t0 + 40 * second }))).toBeUndefined()
+          const taken = yield* store.holdConsumer(
+            hold({ holder: "b", now: t0 + 50 * second, leaseUntil: t0 + 80 * second })
+          )
+          expect(taken).toBe(Feed.start)
+          const cursor = Feed.FeedCursor.make("0.5")
+          expect(yield* store.commitConsumer({ name: "alerts", holder: "a", cursor, now: t0, leaseUntil: t0 })).toBe(false)
+          expect(
+            yield* store.commitConsumer({ name: "alerts", holder: "b", cursor, now: t0 + 51 * second, leaseUntil: t0 + 90 * second })
+          ).toBe(true)
+          expect(yield* store.holdConsumer(hold({ holder: "b", now: t0 + 52 * second }))).toBe(cursor)
+        }))
+
+      test("the stored cursor only moves forward, and survives a release", (store) =>
+        Effect.gen(function*() {
+          yield* store.holdConsumer(hold())
+          const commit = (cursor: string) =>
+            store.commitConsumer({
+              name: "alerts",
+              holder: "a",
+              cursor: Feed.FeedCursor.make(cursor),
+              now: t0,
+              leaseUntil: t0 + 30 * second
+            })
+          expect(yield* commit("0.7")).toBe(true)
+          expect(yield* commit("0.3")).toBe(true)
+          yield* store.releaseConsumer("alerts", "a")
+          // released: another holder takes it at once, with the cursor as it was
+          expect(yield* store.holdConsumer(hold({ holder: "b", now: t0 + second }))).toBe("0.7")
+          // a release by someone who does not hold it changes nothing
+          yield* store.releaseConsumer("alerts", "a")
+          expect(yield* store.holdConsumer(hold({ holder: "c", now: t0 + 2 * second }))).toBeUndefined()
+        }))
+
+      test("a new consumer starts at the feed's start or its end, as asked; names are independent", (store) =>
+        Effect.gen(function*() {
+          yield* seed(store)
+          const fromStart = yield* store.holdConsumer(hold({ name: "all" }))
+          const fromNow = yield* store.holdConsumer(hold({ name: "new-only", startAt: "now" }))
+          expect((yield* store.readFeed(fromStart!, 100)).length).toBe(8)
+          expect(yield* store.readFeed(fromNow!, 100)).toEqual([])
+        }))
+      })
     })
 
     describe("workers", () => {

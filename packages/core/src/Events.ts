@@ -42,8 +42,9 @@ export const Event = Schema.Union(
   Schema.TaggedStruct("Started", runFields),
   Schema.TaggedStruct("Progress", { ...runFields, value: Schema.Number }),
   Schema.TaggedStruct("Succeeded", { ...runFields, durationMs: Schema.Number }),
-  Schema.TaggedStruct("Failed", { ...runFields, durationMs: Schema.Number, error: RunError }),
-  Schema.TaggedStruct("TimedOut", { ...runFields, durationMs: Schema.Number, error: RunError }),
+  /** `final`: no attempt follows (no retry allowed or left); `DeadLettered` follows only an exhausted retry policy */
+  Schema.TaggedStruct("Failed", { ...runFields, durationMs: Schema.Number, error: RunError, final: Schema.Boolean }),
+  Schema.TaggedStruct("TimedOut", { ...runFields, durationMs: Schema.Number, error: RunError, final: Schema.Boolean }),
   Schema.TaggedStruct("Retrying", { ...runFields, retryAt: Schema.Number }),
   Schema.TaggedStruct("Cancelled", runFields),
   Schema.TaggedStruct("Interrupted", runFields),
@@ -67,6 +68,22 @@ export const Event = Schema.Union(
  * @category models
  */
 export type Event = typeof Event.Type
+
+/**
+ * Whether an event ends its run without success for good: a failure or
+ * timeout with no attempt to follow, or a dead-lettered run. This is the
+ * event to alert on.
+ *
+ * @example
+ * ```ts
+ * Stream.filter(events.stream, Events.isFinalFailure)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const isFinalFailure = (event: Event): boolean =>
+  event._tag === "DeadLettered" || ((event._tag === "Failed" || event._tag === "TimedOut") && event.final)
 
 /**
  * The events service.

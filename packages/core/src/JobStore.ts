@@ -13,6 +13,7 @@
  * @since 0.1.0
  */
 import { Context, type Effect, Layer, type Queue, Schema, type Scope } from "effect"
+import type { FeedCursor, FeedEntry } from "./Feed.js"
 import * as internal from "./internal/memoryStore.js"
 import { Misfire, Overlap } from "./Policy.js"
 import type { HistoryQuery, Metrics, Run, RunError, RunId, RunRecord, RunState, RunStatus } from "./Run.js"
@@ -409,13 +410,14 @@ export interface RunOutcome {
 export type CancelResult = "cancelled" | "running" | "finished" | "not_found"
 
 /**
- * What the change feed says changed: new or re-queued runs, schedules, or a
- * cancellation requested for a running run.
+ * What the change feed says changed: new or re-queued runs, schedules, a
+ * cancellation requested for a running run, or new entries in the run feed
+ * (attempts recorded).
  *
  * @since 0.1.0
  * @category models
  */
-export type Change = "runs" | "schedules" | "cancels"
+export type Change = "runs" | "schedules" | "cancels" | "feed"
 
 /**
  * When a run whose lease expired is due again: after `min(1 s × 2^(n−1), 5
@@ -443,6 +445,38 @@ export interface RunQuery {
   readonly limit?: number
 }
 
+/**
+ * A request to hold a feed consumer's name: granted when no other holder's
+ * lease is live (or this holder has it already), and renewed until
+ * `leaseUntil`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConsumerHold {
+  readonly name: string
+  readonly holder: string
+  readonly now: number
+  readonly leaseUntil: number
+  /** the cursor of a consumer seen for the first time: the feed's start, or its end now */
+  readonly startAt: "start" | "now"
+}
+
+/**
+ * A consumer's progress: its cursor moves to `cursor` (never back) and its
+ * lease is renewed, only while `holder` holds the name.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConsumerCommit {
+  readonly name: string
+  readonly holder: string
+  readonly cursor: FeedCursor
+  readonly now: number
+  readonly leaseUntil: number
+}
+
 // ---------------------------------------------------------------------------
 // service
 // ---------------------------------------------------------------------------
@@ -465,7 +499,7 @@ export interface JobStore {
     nextFireAt: number | undefined,
     now: number
   ) => Effect.Effect<ScheduleRecord, ScheduleNotFound | StoreError>
-  readonly removeSchedule: (id: string) => Effect.Effect<void, ScheduleNotFound | StoreError>
+  readonly removeSchedule: (id: string, now: number) => Effect.Effect<void, ScheduleNotFound | StoreError>
   /** active schedules whose next fire time is at or before `now`, earliest first */
   readonly dueSchedules: (now: number, limit: number) => Effect.Effect<ReadonlyArray<ScheduleRecord>, StoreError>
   readonly fire: (fire: ScheduleFire) => Effect.Effect<FireResult, StoreError>
@@ -524,6 +558,22 @@ export interface JobStore {
    * their earlier attempts' rows); returns how many history rows went
    */
   readonly pruneHistory: (before: number) => Effect.Effect<number, StoreError>
+
+  // the run feed
+  /**
+   * up to `limit` entries after `after`, in the order they were committed:
+   * an entry is read only once every entry before it is (so a reader that
+   * stores the last cursor it read never skips one committed later)
+   */
+  readonly readFeed: (after: FeedCursor, limit: number) => Effect.Effect<ReadonlyArray<FeedEntry>, StoreError>
+  /** a cursor after every entry committed so far: a reader starting there sees what comes next */
+  readonly feedEnd: Effect.Effect<FeedCursor, StoreError>
+  /** holds (or renews) a consumer's name; its stored cursor, or undefined while another holder's lease is live */
+  readonly holdConsumer: (hold: ConsumerHold) => Effect.Effect<FeedCursor | undefined, StoreError>
+  /** stores a consumer's cursor and renews its lease; false when `holder` no longer holds the name */
+  readonly commitConsumer: (commit: ConsumerCommit) => Effect.Effect<boolean, StoreError>
+  /** lets the name go (its cursor stays), if `holder` holds it */
+  readonly releaseConsumer: (name: string, holder: string) => Effect.Effect<void, StoreError>
 
   // workers
   /** records that a runner is alive (creates or updates its row) */

@@ -83,7 +83,11 @@ export const Metrics = Schema.Record({ key: Schema.String, value: Schema.Unknown
 export type Metrics = typeof Metrics.Type
 
 /**
- * One attempt of one run, as recorded in the history.
+ * One attempt of one run, as recorded in the history. `final` is true on the
+ * last attempt of a run (no attempt of it will follow: it succeeded, was
+ * cancelled, is dead, or failed or timed out with no retry left or allowed)
+ * and false when another attempt follows (`retryAt` is set, or the attempt was
+ * interrupted and the run queued again).
  *
  * @since 0.1.0
  * @category models
@@ -102,8 +106,31 @@ export class RunRecord extends Schema.Class<RunRecord>("RunRecord")({
   result: Schema.optional(Schema.Unknown),
   metrics: Schema.optional(Metrics),
   retryAt: Schema.optional(Schema.DateTimeUtcFromNumber),
-  workerId: Schema.optional(Schema.String)
+  workerId: Schema.optional(Schema.String),
+  final: Schema.Boolean
 }) {}
+
+/**
+ * Whether an attempt with this status and retry instant is its run's last:
+ * an interrupted attempt is always followed by another, any other without a
+ * `retryAt` is not. Every store derives `RunRecord.final` with it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const isFinalAttempt = (status: RunStatus, retryAt: unknown): boolean =>
+  status !== "interrupted" && (retryAt === undefined || retryAt === null)
+
+/**
+ * Whether an attempt ended its run without success: it failed, timed out or
+ * is dead, and no attempt follows. This is what an alert waits for; a
+ * cancellation (by a user, or of a dependent whose parent failed) is not one.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const isFinalFailure = (record: RunRecord): boolean =>
+  record.final && (record.status === "failed" || record.status === "timed_out" || record.status === "dead")
 
 /**
  * A run as the queue knows it: its job, payload, when it is due and where it is.

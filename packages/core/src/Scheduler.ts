@@ -21,10 +21,12 @@ import {
   Queue,
   type Schedule,
   Schema,
-  type Scope
+  type Scope,
+  Stream
 } from "effect"
 import type { ParseError } from "effect/ParseResult"
 import { Events } from "./Events.js"
+import type { ConsumerOptions, FeedEntry, FeedOptions, InvalidConsumer, InvalidFeedCursor } from "./Feed.js"
 import type { Job } from "./Job.js"
 import { InvalidPayload } from "./Job.js"
 import {
@@ -39,6 +41,7 @@ import {
   type WorkerRecord,
   type StoreError
 } from "./JobStore.js"
+import * as FeedInternal from "./internal/feed.js"
 import * as Storable from "./internal/storable.js"
 import { dueTicks } from "./internal/ticker.js"
 import type { Misfire, Overlap } from "./Policy.js"
@@ -195,6 +198,13 @@ export interface Scheduler {
    * worker that has the job)
    */
   readonly queue: Effect.Effect<ReadonlyArray<JobQueue>, StoreError>
+  /** the run feed from a cursor, in commit order, following new entries (see `Feed`) */
+  readonly feed: (options?: FeedOptions) => Stream.Stream<FeedEntry, StoreError | InvalidFeedCursor>
+  /** runs a named consumer of the run feed until interrupted or its handler fails (see `Feed`) */
+  readonly consume: <E, R>(
+    options: ConsumerOptions,
+    handle: (entries: ReadonlyArray<FeedEntry>) => Effect.Effect<void, E, R>
+  ) => Effect.Effect<never, E | StoreError | InvalidConsumer, R>
 }
 
 /**
@@ -394,7 +404,7 @@ export const make: Effect.Effect<Scheduler, never, JobStore | Events> = Effect.g
         return ended.value.state === "cancelled" ? "cancelled" : "finished"
       }),
 
-    unschedule: (id) => store.removeSchedule(id),
+    unschedule: (id) => Effect.flatMap(Clock.currentTimeMillis, (now) => store.removeSchedule(id, now)),
 
     pause: (id) => Effect.flatMap(Clock.currentTimeMillis, (now) => store.setPaused(id, true, undefined, now)),
 
@@ -410,7 +420,9 @@ export const make: Effect.Effect<Scheduler, never, JobStore | Events> = Effect.g
     history: (query) => store.history(query ?? {}),
     workers: Effect.flatMap(Clock.currentTimeMillis, store.listWorkers),
     queue: Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Effect.zipWith(store.queueDepth(now), store.listWorkers(now), jobQueues))
+      Effect.zipWith(store.queueDepth(now), store.listWorkers(now), jobQueues)),
+    feed: (options) => FeedInternal.follow(store, options),
+    consume: (options, handle) => FeedInternal.consume(store, options, handle)
   })
 })
 
@@ -649,6 +661,54 @@ export const queue: Effect.Effect<ReadonlyArray<JobQueue>, StoreError, Scheduler
   Scheduler,
   (s) => s.queue
 )
+
+/**
+ * The run feed: every attempt's outcome (as `history` records it) and every
+ * schedule change, in the order the store committed them, from any process
+ * sharing the store. Starts after `options.after` (a cursor an entry carried,
+ * `"start"`, or by default `"now"`) and follows new entries, woken by the
+ * store's notifications (on PostgreSQL, from every process) and polling.
+ *
+ * @example
+ * ```ts
+ * yield* Scheduler.feed({ after: "start" }).pipe(
+ *   Stream.filter((entry) => entry._tag === "Attempt" && Feed.isFinalFailure(entry.record)),
+ *   Stream.runForEach((entry) => Effect.log(entry)),
+ *   Effect.forkScoped
+ * )
+ * ```
+ * @since 0.1.0
+ * @category queries
+ */
+export const feed = (options?: FeedOptions): Stream.Stream<FeedEntry, StoreError | InvalidFeedCursor, Scheduler> =>
+  Stream.unwrap(Effect.map(Scheduler, (s) => s.feed(options)))
+
+/**
+ * Runs a named consumer of the run feed, forever: one instance at a time, in
+ * any process sharing the store, holds the name (a lease renewed every third
+ * of `lease`); it hands each batch after the stored cursor to `handle`, then
+ * stores the cursor after the batch. Each entry is handled at least once: a
+ * batch whose handler did not finish (its process died) is handed to the
+ * next holder. A new consumer starts at `startAt` (default `"now"`). Fails with
+ * the handler's error (the batch's cursor is not stored); waits out store
+ * outages.
+ *
+ * @example
+ * ```ts
+ * yield* Scheduler.consume({ name: "alerts" }, (entries) =>
+ *   Effect.forEach(entries, (entry) =>
+ *     entry._tag === "Attempt" && Feed.isFinalFailure(entry.record) ? page(entry.record) : Effect.void
+ *   )
+ * ).pipe(Effect.forkScoped)
+ * ```
+ * @since 0.1.0
+ * @category queries
+ */
+export const consume = <E, R>(
+  options: ConsumerOptions,
+  handle: (entries: ReadonlyArray<FeedEntry>) => Effect.Effect<void, E, R>
+): Effect.Effect<never, E | StoreError | InvalidConsumer, R | Scheduler> =>
+  Effect.flatMap(Scheduler, (s) => s.consume(options, handle))
 
 /**
  * Drives a job from any Effect `Schedule`, in this process only (nothing is

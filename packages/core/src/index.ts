@@ -15,6 +15,11 @@ export * as Events from "./Events.js"
 /**
  * @since 0.1.0
  */
+export * as Feed from "./Feed.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Job from "./Job.js"
 
 /**

@@ -1,9 +1,9 @@
-import { JobStore, Policy, Trigger } from "@clockwork/core"
+import { Feed, JobStore, Policy, Trigger } from "@clockwork/core"
 import { run } from "@clockwork/core/conformance"
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Config, DateTime, Duration, Effect, Layer, Logger, Queue, String } from "effect"
+import { Clock, Config, DateTime, Deferred, Duration, Effect, Fiber, Layer, Logger, Queue, String } from "effect"
 import { PgStore } from "../src/index.js"
 import * as ClockSkew from "../src/internal/clockSkew.js"
 import * as Tables from "../src/internal/tables.js"
@@ -59,22 +59,27 @@ describe.runIf(hasDatabase)("PgStore", () => {
           { concurrency: "unbounded" }
         )
         // one process applied the migrations; the others waited for it, then found nothing to do
-        expect(applied.flat()).toEqual([[1, "create_tables"], [2, "runs_finished_index"], [3, "workers_expiry"], [
-          4,
-          "lease_expiries_and_cancel_requests"
-        ]])
+        expect(applied.flat()).toEqual([
+          [1, "create_tables"],
+          [2, "runs_finished_index"],
+          [3, "workers_expiry"],
+          [4, "lease_expiries_and_cancel_requests"],
+          [5, "run_feed"]
+        ])
 
         const tables = yield* sql<{ table_name: string }>`
           select table_name from information_schema.tables where table_schema = ${schema} order by table_name`
         expect(tables.map((t) => t.table_name)).toEqual([
           "clockwork_migrations",
+          "feed_consumers",
           "run_history",
           "runs",
+          "schedule_changes",
           "schedules",
           "workers"
         ])
         const migrations = yield* sql`select migration_id from ${sql(`${schema}.clockwork_migrations`)}`
-        expect(migrations).toHaveLength(4)
+        expect(migrations).toHaveLength(5)
         expect(yield* PgStore.migrate({ schema }).pipe(Effect.provide(contexts[0]!))).toEqual([])
       }))
 
@@ -162,8 +167,8 @@ describe.runIf(hasDatabase)("PgStore", () => {
 
         yield* sql`select pg_terminate_backend(${before!.pid})`
         // a new LISTEN connection, then the wake-up for what may have been missed meanwhile
-        const woken = yield* Queue.takeBetween(changes, 3, 3).pipe(Effect.timeout("10 seconds"))
-        expect(Array.from(woken).sort()).toEqual(["cancels", "runs", "schedules"])
+        const woken = yield* Queue.takeBetween(changes, 4, 4).pipe(Effect.timeout("10 seconds"))
+        expect(Array.from(woken).sort()).toEqual(["cancels", "feed", "runs", "schedules"])
         const after = yield* listenBackends
         expect(after.map((row) => row.pid)).not.toContain(before!.pid)
         expect(after).toHaveLength(1)
@@ -302,6 +307,51 @@ describe.runIf(hasDatabase)("PgStore", () => {
         // the rolled-back enqueue's notification was never sent; the committed one's was
         expect(yield* Queue.take(changes).pipe(Effect.timeout("5 seconds"))).toBe("runs")
         expect(yield* Queue.size(changes)).toBe(0)
+      }))
+
+    it.scopedLive("the feed holds back entries committed after an older transaction still open, never skipping it", () =>
+      Effect.gen(function*() {
+        const { schema } = yield* freshSchemaWithClient
+        const context = yield* Layer.build(client)
+        const store = yield* PgStore.make({ schema, pollInterval: 0 }).pipe(Effect.provide(context))
+        const sql = yield* SqlClient.SqlClient.pipe(Effect.provide(context))
+        const [early, late] = yield* store.enqueue([newRun({ jobName: "early" }), newRun({ jobName: "late" })], t0)
+        const claimed = new Map((yield* store.claim({ now: t0, limit: 2, workerId: "w", leaseMs: 60_000 })).map((c) => [
+          c.id,
+          c
+        ]))
+        const outcome = (id: typeof early) => {
+          const c = claimed.get(id!)!
+          return {
+            runId: c.id,
+            jobName: c.jobName,
+            attempt: c.attempt,
+            status: "succeeded" as const,
+            scheduledFor: t0,
+            scheduleId: undefined,
+            startedAt: t0,
+            finishedAt: t0 + 1000,
+            workerId: "w"
+          }
+        }
+        // the early outcome's transaction is written first and stays open; the late one commits meanwhile
+        const release = yield* Deferred.make<void>()
+        const written = yield* Deferred.make<void>()
+        const open = yield* Effect.fork(sql.withTransaction(
+          Effect.zipRight(
+            Effect.zipRight(store.complete([outcome(early)]), Deferred.succeed(written, undefined)),
+            Deferred.await(release)
+          )
+        ))
+        yield* Deferred.await(written)
+        yield* store.complete([outcome(late)])
+        expect(yield* store.history({ jobName: "late" })).toHaveLength(1)
+        // a reader now must not be handed the late entry: its cursor would pass the early one
+        expect(yield* store.readFeed(Feed.start, 10)).toEqual([])
+        yield* Deferred.succeed(release, undefined)
+        yield* Fiber.join(open)
+        const entries = yield* store.readFeed(Feed.start, 10)
+        expect(entries.map((e) => e._tag === "Attempt" ? e.record.jobName : e._tag)).toEqual(["early", "late"])
       }))
   })
 

@@ -24,8 +24,9 @@ import {
   ScheduleRecord,
   WorkerRecord
 } from "../JobStore.js"
+import { FeedCursor, type FeedEntry, type ScheduleChange } from "../Feed.js"
 import type { HistoryQuery, RunId, RunState } from "../Run.js"
-import { ParentFailed, Run, RunError, RunRecord } from "../Run.js"
+import { isFinalAttempt, ParentFailed, Run, RunError, RunRecord } from "../Run.js"
 import { Trigger } from "../Trigger.js"
 import { Schema } from "effect"
 import { Heap } from "./heap.js"
@@ -64,6 +65,29 @@ interface Node {
 
 /** The runner's outcome is kept as the history row as it is (no copy per run). */
 type HistoryRow = RunOutcome
+
+/** An entry of the run feed, made into a `FeedEntry` when read. */
+type FeedItem =
+  | { readonly seq: number; readonly row: HistoryRow }
+  | {
+    readonly seq: number
+    readonly row?: undefined
+    readonly scheduleId: string
+    readonly jobName: string
+    readonly change: ScheduleChange
+    readonly at: number
+  }
+
+/** A feed consumer's name: its cursor (a feed seq) and who holds it until when. */
+interface Consumer {
+  cursor: number
+  holder: string | undefined
+  leaseUntil: number
+}
+
+// this store's cursors are "0.<seq>": one process commits in seq order
+const cursorOf = (seq: number) => FeedCursor.make(`0.${seq}`)
+const seqOf = (cursor: FeedCursor) => Number(cursor.slice(cursor.indexOf(".") + 1))
 
 interface ScheduleEntry {
   input: ScheduleInput
@@ -106,6 +130,9 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
   const runningSerial = new Set<string>()
   const schedules = new Map<string, ScheduleEntry>()
   let history: Array<HistoryRow> = []
+  let feed: Array<FeedItem> = []
+  let feedSeq = 0
+  const consumers = new Map<string, Consumer>()
   const workers = new Map<string, WorkerBeat>()
   let seq = 0
 
@@ -151,10 +178,44 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
     }
   }
 
+  const appendToFeed = (item: FeedItem) => {
+    feed.push(item)
+    if (feed.length > defaultRetention * 1.1) feed = feed.slice(feed.length - defaultRetention)
+    notify("feed")
+  }
+
   const record = (row: HistoryRow) => {
     history.push(row)
     if (history.length > defaultRetention * 1.1) history = history.slice(history.length - defaultRetention)
+    appendToFeed({ seq: ++feedSeq, row })
   }
+
+  const scheduleChanged = (scheduleId: string, jobName: string, change: ScheduleChange, at: number) =>
+    appendToFeed({ seq: ++feedSeq, scheduleId, jobName, change, at })
+
+  // the first item after `seq` (items are in seq order)
+  const firstAfter = (seq: number) => {
+    let low = 0
+    let high = feed.length
+    while (low < high) {
+      const mid = (low + high) >>> 1
+      if (feed[mid]!.seq <= seq) low = mid + 1
+      else high = mid
+    }
+    return low
+  }
+
+  const toFeedEntry = (item: FeedItem): FeedEntry =>
+    item.row !== undefined
+      ? { _tag: "Attempt", cursor: cursorOf(item.seq), record: toRecord(item.row) }
+      : {
+        _tag: "ScheduleChanged",
+        cursor: cursorOf(item.seq),
+        scheduleId: item.scheduleId,
+        jobName: item.jobName,
+        change: item.change,
+        at: item.at
+      }
 
   const newEntry = (run: NewRun, now: number): Entry => ({
     id: `${idPrefix}${(nextId++).toString(36)}` as RunId,
@@ -253,7 +314,8 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
       ...(r.result === undefined ? {} : { result: r.result }),
       ...(r.metrics === undefined ? {} : { metrics: r.metrics }),
       ...(r.retryAt === undefined ? {} : { retryAt: utc(r.retryAt) }),
-      ...(r.workerId === "" ? {} : { workerId: r.workerId })
+      ...(r.workerId === "" ? {} : { workerId: r.workerId }),
+      final: isFinalAttempt(r.status, r.retryAt)
     }, true)
 
   const toSchedule = (id: string, s: ScheduleEntry) =>
@@ -298,6 +360,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
           }
           schedules.set(input.id, created)
           notify("schedules")
+          scheduleChanged(input.id, input.jobName, "created", input.now)
           return { outcome: "created", schedule: toSchedule(input.id, created) }
         }
         const sameTrigger = existing.triggerJson === triggerJson
@@ -313,6 +376,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
           existing.nextFireAt = input.firstFireAt
         }
         notify("schedules")
+        scheduleChanged(input.id, input.jobName, "updated", input.now)
         return { outcome: "updated", schedule: toSchedule(input.id, existing) }
       }),
 
@@ -328,13 +392,15 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
         if (!paused) s.nextFireAt = nextFireAt
         s.updatedAt = now
         notify("schedules")
+        scheduleChanged(id, s.input.jobName, paused ? "paused" : "resumed", now)
         return toSchedule(id, s)
       }),
 
-    removeSchedule: (id) =>
-      Effect.map(findSchedule(id), () => {
+    removeSchedule: (id, now) =>
+      Effect.map(findSchedule(id), (s) => {
         schedules.delete(id)
         notify("schedules")
+        scheduleChanged(id, s.input.jobName, "removed", now)
       }),
 
     dueSchedules: (now, limit) =>
@@ -623,6 +689,9 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
         const kept = history.filter((r) => r.finishedAt >= before || isActive(runs.get(r.runId)))
         const pruned = history.length - kept.length
         history = kept
+        feed = feed.filter((item) =>
+          item.row === undefined ? item.at >= before : item.row.finishedAt >= before || isActive(runs.get(item.row.runId))
+        )
         finished = finished.filter(({ at, id }) => {
           if (at >= before) return true
           // a run re-queued since it was recorded final is no longer in the final list's charge
@@ -631,6 +700,43 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
           return false
         })
         return pruned
+      }),
+
+    readFeed: (after, limit) =>
+      Effect.sync(() => feed.slice(firstAfter(seqOf(after))).slice(0, Math.max(0, limit)).map(toFeedEntry)),
+
+    feedEnd: Effect.sync(() => cursorOf(feedSeq)),
+
+    holdConsumer: (hold) =>
+      Effect.sync(() => {
+        let consumer = consumers.get(hold.name)
+        if (consumer === undefined) {
+          consumer = { cursor: hold.startAt === "start" ? 0 : feedSeq, holder: undefined, leaseUntil: 0 }
+          consumers.set(hold.name, consumer)
+        }
+        if (consumer.holder !== hold.holder && consumer.leaseUntil > hold.now) return undefined
+        consumer.holder = hold.holder
+        consumer.leaseUntil = hold.leaseUntil
+        return cursorOf(consumer.cursor)
+      }),
+
+    commitConsumer: (commit) =>
+      Effect.sync(() => {
+        const consumer = consumers.get(commit.name)
+        // a holder whose lease ran out keeps the name until another takes it: nobody else read meanwhile
+        if (consumer === undefined || consumer.holder !== commit.holder) return false
+        consumer.cursor = Math.max(consumer.cursor, seqOf(commit.cursor))
+        consumer.leaseUntil = commit.leaseUntil
+        return true
+      }),
+
+    releaseConsumer: (name, holder) =>
+      Effect.sync(() => {
+        const consumer = consumers.get(name)
+        if (consumer !== undefined && consumer.holder === holder) {
+          consumer.holder = undefined
+          consumer.leaseUntil = 0
+        }
       }),
 
     workerBeat: (beat) =>

@@ -423,9 +423,9 @@ export const make = (
         case "succeeded":
           return { _tag: "Succeeded", ...common, durationMs }
         case "failed":
-          return { _tag: "Failed", ...common, durationMs, error: o.error! }
+          return { _tag: "Failed", ...common, durationMs, error: o.error!, final: o.retryAt === undefined }
         case "timed_out":
-          return { _tag: "TimedOut", ...common, durationMs, error: o.error! }
+          return { _tag: "TimedOut", ...common, durationMs, error: o.error!, final: o.retryAt === undefined }
         case "dead":
           return { _tag: "DeadLettered", ...common, error: o.error! }
         case "cancelled":

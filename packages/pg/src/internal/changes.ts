@@ -6,7 +6,7 @@ import type { Tables } from "./tables.js"
 
 const ping = "listening"
 // after LISTEN was lost, everything may have changed meanwhile (a cancellation included)
-const everything: ReadonlyArray<Change> = ["runs", "schedules", "cancels"]
+const everything: ReadonlyArray<Change> = ["runs", "schedules", "cancels", "feed"]
 
 /**
  * Where notifications come from: the store's own LISTEN connection on
@@ -91,7 +91,7 @@ export const make = (
             ? Effect.void
             : payload.startsWith("runs")
             ? PubSub.publish(hub, "runs")
-            : payload === "schedules" || payload === "cancels"
+            : payload === "schedules" || payload === "cancels" || payload === "feed"
             ? PubSub.publish(hub, payload)
             : Effect.void
         )

@@ -128,7 +128,40 @@ const migrations = (t: Tables): Record<string, Effect.Effect<void, unknown, SqlC
     t.sql`alter table ${t.runs}
       add column lease_expiries integer not null default 0,
       add column cancel_requested boolean not null default false`
-  )
+  ),
+
+  // the run feed: rows are read in (xact, seq) order below the oldest transaction still running, so a
+  // reader never passes a row that commits later (seq alone is taken in insert order, not commit order).
+  // Rows recorded before this migration count as one old transaction ('0'), without rewriting the table.
+  "0005_run_feed": Effect.gen(function*() {
+    const sql = t.sql
+    yield* sql`alter table ${t.history} add column xact xid8 not null default '0'`
+    yield* sql`alter table ${t.history} alter column xact set default pg_current_xact_id()`
+    yield* sql`create index run_history_feed on ${t.history} (xact, seq)`
+    // schedule changes take their seq from the history's sequence: one order across the two tables
+    const [sequence] = yield* sql<{ readonly name: string }>`
+      select pg_get_serial_sequence(${`${t.schema}.run_history`}, 'seq') as name`
+    yield* sql`
+      create table ${t.scheduleChanges} (
+        seq bigint primary key default nextval(${sql.literal(`'${sequence!.name}'`)}::regclass),
+        xact xid8 not null default pg_current_xact_id(),
+        schedule_id text not null,
+        job_name text not null,
+        change text not null check (change in ('created', 'updated', 'paused', 'resumed', 'removed')),
+        at timestamptz not null
+      )`
+    yield* sql`create index schedule_changes_feed on ${t.scheduleChanges} (xact, seq)`
+    yield* sql`create index schedule_changes_at on ${t.scheduleChanges} (at)`
+    yield* sql`
+      create table ${t.feedConsumers} (
+        name text primary key,
+        cursor_xact xid8 not null,
+        cursor_seq bigint not null,
+        holder text,
+        lease_until timestamptz,
+        updated_at timestamptz not null
+      )`
+  })
 })
 
 /**

@@ -12,7 +12,7 @@ import type { ClaimedRun } from "@clockwork/core/JobStore"
 import { ScheduleRecord, StoreError } from "@clockwork/core/JobStore"
 import { Misfire, type Overlap } from "@clockwork/core/Policy"
 import type { Metrics, RunId, RunState, RunStatus } from "@clockwork/core/Run"
-import { Run, RunError, RunRecord } from "@clockwork/core/Run"
+import { isFinalAttempt, Run, RunError, RunRecord } from "@clockwork/core/Run"
 import { Trigger } from "@clockwork/core/Trigger"
 import { DateTime, Effect, Either, ParseResult, Schema } from "effect"
 
@@ -188,7 +188,8 @@ export const toRecord = (row: HistoryRow): RunRecord => {
     ...(result === undefined ? {} : { result }),
     ...(metrics === undefined ? {} : { metrics }),
     ...(retryAt === undefined ? {} : { retryAt: DateTime.unsafeMake(retryAt) }),
-    ...(row.worker_id === null ? {} : { workerId: row.worker_id })
+    ...(row.worker_id === null ? {} : { workerId: row.worker_id }),
+    final: isFinalAttempt(row.status, retryAt)
   }, true)
 }
 

@@ -10,6 +10,7 @@ import { cancel } from "./sql/cancel.js"
 import { claim } from "./sql/claim.js"
 import { complete } from "./sql/complete.js"
 import { insertRuns } from "./sql/enqueue.js"
+import * as Feed from "./sql/feed.js"
 import { fire } from "./sql/fire.js"
 import { heartbeat, reapExpired } from "./sql/leases.js"
 import * as Queries from "./sql/queries.js"
@@ -83,7 +84,7 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
       listSchedules: call("listSchedules")(Schedules.list(t)),
       setPaused: (id, paused, nextFireAt, now) =>
         call("setPaused")(Schedules.setPaused(t, id, paused, nextFireAt, now)),
-      removeSchedule: (id) => call("removeSchedule")(Schedules.remove(t, id)),
+      removeSchedule: (id, now) => call("removeSchedule")(Schedules.remove(t, id, now)),
       dueSchedules: (now, limit) => call("dueSchedules")(Schedules.due(t, now, limit)),
       fire: (tick) => call("fire")(fire(t, tick)),
       nextFireAt: call("nextFireAt")(Schedules.nextFireAt(t)),
@@ -120,6 +121,12 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
       // a large prune takes many batches: each batch's wait is bounded, not the whole
       pruneHistory: (before) =>
         storeError("pruneHistory")(pruneHistory(t, before, (statement) => call("pruneHistory")(statement))),
+
+      readFeed: (after, limit) => call("readFeed")(Feed.read(t, after, limit)),
+      feedEnd: call("feedEnd")(Feed.end(t)),
+      holdConsumer: (request) => call("holdConsumer")(Feed.hold(t, request)),
+      commitConsumer: (request) => call("commitConsumer")(Feed.commit(t, request)),
+      releaseConsumer: (name, holder) => call("releaseConsumer")(Feed.release(t, name, holder)),
 
       workerBeat: (worker) => call("workerBeat")(Workers.beat(t, worker)),
       removeWorker: (id) => call("removeWorker")(Workers.remove(t, id)),

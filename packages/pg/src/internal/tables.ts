@@ -15,6 +15,10 @@ export interface Tables {
   readonly runs: Identifier
   readonly history: Identifier
   readonly workers: Identifier
+  /** the run feed's schedule entries (its attempt entries are the history's rows) */
+  readonly scheduleChanges: Identifier
+  /** the run feed's named consumers: cursor and lease */
+  readonly feedConsumers: Identifier
   /** "schema.clockwork_migrations", as the Migrator takes it */
   readonly migrations: string
   /** the LISTEN/NOTIFY channel: per schema, so two schemas never wake each other */
@@ -38,6 +42,8 @@ export const make = (sql: SqlClient, schema: string): Tables => ({
   runs: sql(`${schema}.runs`),
   history: sql(`${schema}.run_history`),
   workers: sql(`${schema}.workers`),
+  scheduleChanges: sql(`${schema}.schedule_changes`),
+  feedConsumers: sql(`${schema}.feed_consumers`),
   migrations: `${schema}.clockwork_migrations`,
   channel: `clockwork:${schema}`
 })

@@ -4,6 +4,8 @@
  *   node --import tsx --conditions=source process.ts worker <schema> <workerId> <concurrency> <leaseMs>
  *     [--jobs=a,b] (register only these jobs) [--watchdog=<ms>] (kill the process when its loop blocks)
  *   node --import tsx --conditions=source process.ts scheduler <schema> [cron]
+ *   node --import tsx --conditions=source process.ts consumer <schema> <name> <consumerId> [--pause=<ms>]
+ *     (a feed consumer that writes each entry to `<schema>.consumed`, pausing that long after each)
  *
  * Prints `ready` when its layers are built, and runs until killed (SIGTERM
  * shuts down gracefully). Its client is the documented one (with
@@ -11,7 +13,8 @@
  * CLOCKWORK_SHUTDOWN_GRACE (durations, e.g. "1500 millis") set the store's
  * `statementTimeout` and the runner's `shutdownGrace`.
  */
-import { Clockwork, Scheduler, Trigger } from "@clockwork/core"
+import { Clockwork, Events, type Feed, Scheduler, Trigger } from "@clockwork/core"
+import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Watchdog } from "@clockwork/node"
 import { Config, Duration, Effect, Fiber, Layer, Option } from "effect"
@@ -72,7 +75,25 @@ const scheduler = () => {
   )
 }
 
-const app: Effect.Effect<never, unknown> = role === "worker" ? worker() : scheduler()
+// each entry is written as it is handled, so a consumer killed mid-batch leaves the entries it got to
+const consumer = () => {
+  const [name = "audit", consumerId = "c"] = args
+  const pause = Number(flag("pause") ?? "0")
+  const handle = (entries: ReadonlyArray<Feed.FeedEntry>) =>
+    Effect.flatMap(SqlClient.SqlClient, (sql) =>
+      Effect.forEach(entries, (entry) =>
+        Effect.zipRight(
+          sql`insert into ${sql(schema)}.consumed (consumer, cursor, run_id)
+            values (${consumerId}, ${entry.cursor}, ${entry._tag === "Attempt" ? entry.record.runId : null})`,
+          Effect.sleep(pause)
+        ), { discard: true })).pipe(Effect.orDie)
+  return Effect.zipRight(
+    ready,
+    Scheduler.consume({ name, startAt: "start", batchSize: 10, lease: "3 seconds", pollInterval: "200 millis" }, handle)
+  ).pipe(Effect.provide(Scheduler.layer.pipe(Layer.provideMerge(Events.layer), Layer.provideMerge(Store))))
+}
+
+const app: Effect.Effect<never, unknown> = role === "worker" ? worker() : role === "consumer" ? consumer() : scheduler()
 const fiber = Effect.runFork(app)
 fiber.addObserver((exit) => {
   if (exit._tag === "Failure") process.stderr.write(`${String(exit.cause)}\n`)

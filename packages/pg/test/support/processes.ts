@@ -32,7 +32,7 @@ export interface Started extends ChildProcess {
 }
 
 /** Starts a clockwork process; resolves once it prints `ready`; SIGKILLs it when the scope closes. */
-export const start = (role: "worker" | "scheduler", schema: string, ...args: Array<string>) =>
+export const start = (role: "worker" | "scheduler" | "consumer", schema: string, ...args: Array<string>) =>
   startWith({}, role, schema, ...args)
 
 /**
@@ -41,7 +41,7 @@ export const start = (role: "worker" | "scheduler", schema: string, ...args: Arr
  */
 export const startWith = (
   env: Record<string, string>,
-  role: "worker" | "scheduler",
+  role: "worker" | "scheduler" | "consumer",
   schema: string,
   ...args: Array<string>
 ) =>

@@ -121,7 +121,8 @@ const moveRuns = (t: Tables, c: ReturnType<typeof toColumns>) =>
       order by o.ord
     ),
     ${dependents(t)}
-    select ord, requeued from moved`
+    -- the run feed grew: readers in every process wake at the commit (no row moved, no notification)
+    select m.ord, m.requeued from moved m, (select pg_notify(${t.channel}, 'feed')) notified`
 
 /**
  * The dependents of the runs `moved` that ended without success: each of their

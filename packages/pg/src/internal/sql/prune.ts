@@ -9,7 +9,7 @@ const batch = 5_000
 /**
  * Deletes, in batches, the history rows that finished before `before` (except
  * those of runs still queued or running) and then the runs that reached a
- * final state before it. Returns how many history rows went. `each` wraps
+ * final state before it, and the schedule changes made before it. Returns how many history rows went. `each` wraps
  * every batch's statement (the store bounds each wait, not the whole prune).
  */
 export const pruneHistory = <E = never>(
@@ -35,10 +35,17 @@ export const pruneHistory = <E = never>(
     ),
     deleted as (delete from ${t.runs} r using doomed d where r.id = d.id returning 1)
     select count(*)::int as n from deleted`
+  const scheduleChanges = t.sql<{ readonly n: number }>`
+    with doomed as (select seq from ${t.scheduleChanges} where at < ${at} limit ${batch}),
+    deleted as (delete from ${t.scheduleChanges} c using doomed d where c.seq = d.seq returning 1)
+    select count(*)::int as n from deleted`
   const drain = (statement: typeof history, total: number): Effect.Effect<number, SqlError | E> =>
     Effect.flatMap(each(statement), ([row]) => {
       const n = row?.n ?? 0
       return n === batch ? drain(statement, total + n) : Effect.succeed(total + n)
     })
-  return Effect.flatMap(drain(history, 0), (pruned) => Effect.as(drain(runs, 0), pruned))
+  return Effect.flatMap(
+    drain(history, 0),
+    (pruned) => Effect.as(Effect.zipRight(drain(runs, 0), drain(scheduleChanges, 0)), pruned)
+  )
 }

@@ -20,6 +20,7 @@ import {
   toSchedule
 } from "../rows.js"
 import type { Tables } from "../tables.js"
+import { scheduleChanged } from "./feed.js"
 import { notify } from "./notify.js"
 
 /**
@@ -52,6 +53,7 @@ export const upsert = (t: Tables, input: ScheduleInput): Effect.Effect<UpsertRes
         returning ${columns}`
       if (created !== undefined) {
         yield* notify(t, "schedules")
+        yield* scheduleChanged(t, input.id, input.jobName, "created", input.now)
         return { outcome: "created", row: created } as const
       }
       const [existing] = yield* sql<ScheduleRow & { readonly same_trigger: boolean; readonly same_rest: boolean }>`
@@ -77,6 +79,7 @@ export const upsert = (t: Tables, input: ScheduleInput): Effect.Effect<UpsertRes
         where s.id = ${input.id}
         returning ${columns}`
       yield* notify(t, "schedules")
+      yield* scheduleChanged(t, input.id, input.jobName, "updated", input.now)
       return { outcome: "updated", row: updated! } as const
     }))
     for (let round = 0; round < 3; round++) {
@@ -123,14 +126,17 @@ export const setPaused = (
       returning ${t.sql.literal(scheduleColumns("s"))}`
     if (row === undefined) return yield* new ScheduleNotFound({ id })
     yield* notify(t, "schedules")
+    yield* scheduleChanged(t, id, row.job_name, paused ? "paused" : "resumed", now)
     return yield* toSchedule("setPaused")(row)
   }))
 
-export const remove = (t: Tables, id: string): Effect.Effect<void, ScheduleNotFound | SqlError> =>
+export const remove = (t: Tables, id: string, now: number): Effect.Effect<void, ScheduleNotFound | SqlError> =>
   t.sql.withTransaction(Effect.gen(function*() {
-    const deleted = yield* t.sql`delete from ${t.schedules} where id = ${id} returning id`
-    if (deleted.length === 0) return yield* new ScheduleNotFound({ id })
+    const [deleted] = yield* t.sql<{ readonly job_name: string }>`
+      delete from ${t.schedules} where id = ${id} returning job_name`
+    if (deleted === undefined) return yield* new ScheduleNotFound({ id })
     yield* notify(t, "schedules")
+    yield* scheduleChanged(t, id, deleted.job_name, "removed", now)
   }))
 
 export const due = (
