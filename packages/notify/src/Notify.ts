@@ -12,12 +12,11 @@
  *
  * @since 0.1.0
  */
-import type { Scheduler } from "@clockwork/core"
+import { Feed, Scheduler } from "@clockwork/core"
 import { Clock, Context, Duration, Effect, Either, Layer, Option, Queue, Schedule, Schema } from "effect"
 import * as Alert from "./Alert.js"
 import * as Channel from "./Channel.js"
 import { DeliveryStore } from "./DeliveryStore.js"
-import { consume } from "./internal/feed.js"
 import * as Rules from "./Rules.js"
 
 /**
@@ -72,7 +71,8 @@ const decodeAlert = Schema.decodeUnknown(Alert.Alert)
 
 /**
  * Runs a notifier while the layer lives. Fails at start-up with
- * `InvalidRules` or `DuplicateChannel`; later failures (the store, the feed)
+ * `InvalidRules`, `DuplicateChannel` or `InvalidConsumer` (a name the feed
+ * cannot hold); later failures (the store, the feed)
  * are logged and the notifier starts over after a pause.
  *
  * @example
@@ -91,10 +91,13 @@ export const layer = <const Channels extends ReadonlyArray<Channel.Tag>>(
   options: Options<Channels>
 ): Layer.Layer<
   never,
-  Rules.InvalidRules | DuplicateChannel,
+  Rules.InvalidRules | DuplicateChannel | Feed.InvalidConsumer,
   Scheduler.Scheduler | DeliveryStore | Identifiers<Channels>
 > =>
   Layer.scopedDiscard(Effect.gen(function*() {
+    if (options.name.length === 0 || options.name.length > 190 || options.name.includes("\u0000")) {
+      return yield* new Feed.InvalidConsumer({ name: options.name, reason: "a notifier's name is 1 to 190 characters, without NUL" })
+    }
     const rules = yield* Either.match(Rules.validate(options.rules ?? {}), { onLeft: Effect.fail, onRight: Effect.succeed })
     const channels: Array<Channel.Channel> = []
     for (const tag of options.channels) {
@@ -178,7 +181,7 @@ export const layer = <const Channels extends ReadonlyArray<Channel.Tag>>(
       })
     }).pipe(Effect.forever)
 
-    const consumer = consume(
+    const consumer = Scheduler.consume(
       { name: `notify:${name}`, startAt: options.startAt ?? "now" },
       (entries) => Effect.flatMap(engine.offer(entries), record).pipe(Effect.zipRight(Queue.offer(windowOpened, undefined)))
     )

@@ -7,10 +7,10 @@
  *
  * @since 0.1.0
  */
+import type { Feed } from "@clockwork/core"
 import { Clock, Duration, Effect, Either, Option, ParseResult, Schema } from "effect"
 import type { Alert } from "./Alert.js"
 import * as Engine from "./internal/engine.js"
-import type { FeedEntry } from "./internal/feed.js"
 
 /**
  * An outcome that raises an alert:
@@ -168,7 +168,7 @@ export interface EngineOptions {
  */
 export interface RulesEngine {
   /** the alerts these entries raise now (and those whose window has ended) */
-  readonly offer: (entries: ReadonlyArray<FeedEntry>) => Effect.Effect<ReadonlyArray<Alert>>
+  readonly offer: (entries: ReadonlyArray<Feed.FeedEntry>) => Effect.Effect<ReadonlyArray<Alert>>
   /** the digests and throttle summaries whose window has ended */
   readonly due: Effect.Effect<ReadonlyArray<Alert>>
   /** when the next window ends (epoch ms), if one is open */

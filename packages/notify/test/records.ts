@@ -1,6 +1,5 @@
-import { Run } from "@clockwork/core"
+import { Feed, Run } from "@clockwork/core"
 import { DateTime } from "effect"
-import type { FeedEntry } from "../src/internal/feed.js"
 
 let cursor = 0
 
@@ -9,12 +8,12 @@ export const attempt = (
   jobName: string,
   status: Run.RunStatus,
   options?: { readonly runId?: string; readonly attempt?: number; readonly retry?: boolean; readonly error?: string }
-): FeedEntry => {
+): Feed.FeedEntry => {
   const at = DateTime.unsafeMake(Date.UTC(2026, 10, 29, 12))
   const failed = status !== "succeeded"
   return {
     _tag: "Attempt",
-    cursor: String(++cursor),
+    cursor: Feed.FeedCursor.make(`1.${++cursor}`),
     record: new Run.RunRecord({
       runId: Run.RunId.make(options?.runId ?? `run-${cursor}`),
       jobName,
@@ -26,6 +25,7 @@ export const attempt = (
       finishedAt: DateTime.add(at, { millis: 1250 }),
       durationMs: 1200,
       workerId: "worker-1",
+      final: status !== "interrupted" && options?.retry !== true,
       ...(failed
         ? { error: new Run.RunError({ tag: "ScrapeFailed", message: options?.error ?? "boom", cause: "Error: boom\n    at scrape" }) }
         : {}),

@@ -1,8 +1,8 @@
+import { Feed } from "@clockwork/core"
 import type { RunRecord } from "@clockwork/core/Run"
 import { Duration } from "effect"
 import { Alert, Occurrence, type Reason } from "../Alert.js"
 import type { Condition, Policy, Rules } from "../Rules.js"
-import { type FeedEntry, isFinalFailure } from "./feed.js"
 
 interface Effective {
   readonly on: ReadonlyArray<Condition>
@@ -32,7 +32,7 @@ const failed = (record: RunRecord) =>
 
 /** The reason an attempt is reported under, the most telling first; undefined when no condition holds. */
 const reasonFor = (on: ReadonlyArray<Condition>, record: RunRecord, streak: number, recovered: boolean): Reason | undefined => {
-  const final = isFinalFailure(record)
+  const final = Feed.isFinalFailure(record)
   if (final && on.some((c) => typeof c === "object" && c.consecutiveFailures === streak)) return "consecutive_failures"
   if (final && on.includes("final_failure")) return "final_failure"
   if (record.status === "timed_out" && on.includes("timeout")) return "timeout"
@@ -131,7 +131,7 @@ export const make = (rules: Rules, dashboardUrl: string | undefined) => {
   const offerRecord = (record: RunRecord, now: number, alerts: Array<Alert>) => {
     const policy = policyOf(record.jobName)
     const before = streaks.get(record.jobName) ?? 0
-    const streak = isFinalFailure(record) ? before + 1 : record.status === "succeeded" ? 0 : before
+    const streak = Feed.isFinalFailure(record) ? before + 1 : record.status === "succeeded" ? 0 : before
     if (streak !== before) streaks.set(record.jobName, streak)
     const recovered = record.status === "succeeded" && before > 0
     const reason = reasonFor(policy.on, record, recovered ? before : streak, recovered)
@@ -161,7 +161,7 @@ export const make = (rules: Rules, dashboardUrl: string | undefined) => {
   }
 
   return {
-    offer: (entries: ReadonlyArray<FeedEntry>, now: number): Array<Alert> => {
+    offer: (entries: ReadonlyArray<Feed.FeedEntry>, now: number): Array<Alert> => {
       // windows that ended before these entries close first, so an entry opens a new one
       const alerts = due(now)
       for (const entry of entries) {
