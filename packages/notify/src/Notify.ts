@@ -50,9 +50,14 @@ export interface Options<Channels extends ReadonlyArray<Channel.Tag>> {
   readonly dashboardUrl?: string | undefined
   /** where a notifier with no stored cursor begins in the feed (default "now") */
   readonly startAt?: "start" | "now" | undefined
+  /** how long the name stays held by an instance that stopped renewing it (default 30 seconds) */
+  readonly lease?: Duration.DurationInput | undefined
   /** the quick retries of one send (default: 2 more, 200 ms then 400 ms apart) */
   readonly retry?: Schedule.Schedule<unknown, Channel.ChannelError> | undefined
-  /** how long one send may take (default 15 seconds) */
+  /**
+   * how long one send may take (default 15 seconds); a claimed delivery is
+   * held for three of them and 5 seconds, then another instance may take it
+   */
   readonly sendTimeout?: Duration.DurationInput | undefined
   /** rounds of sends before a delivery is given up (default 8) */
   readonly rounds?: number | undefined
@@ -115,8 +120,8 @@ export const layer = <const Channels extends ReadonlyArray<Channel.Tag>>(
     const rounds = options.rounds ?? 8
     const backoff = Duration.decode(options.backoff ?? Duration.seconds(10))
     const pollInterval = options.pollInterval ?? Duration.seconds(5)
-    // a claim outlives every retry of one send, so no other instance takes it meanwhile
-    const claimFor = Duration.sum(Duration.times(sendTimeout, 4), Duration.seconds(30))
+    // a claim outlives the default retries of one send, so no other instance takes it meanwhile
+    const claimFor = Duration.sum(Duration.times(sendTimeout, 3), Duration.seconds(5))
     const wake = yield* Queue.sliding<void>(1)
 
     const record = (alerts: ReadonlyArray<Alert.Alert>) =>
@@ -182,7 +187,7 @@ export const layer = <const Channels extends ReadonlyArray<Channel.Tag>>(
     }).pipe(Effect.forever)
 
     const consumer = Scheduler.consume(
-      { name: `notify:${name}`, startAt: options.startAt ?? "now" },
+      { name: `notify:${name}`, startAt: options.startAt ?? "now", ...(options.lease === undefined ? {} : { lease: options.lease }) },
       (entries) => Effect.flatMap(engine.offer(entries), record).pipe(Effect.zipRight(Queue.offer(windowOpened, undefined)))
     )
 
