@@ -45,6 +45,8 @@ export interface Delivery {
   /** epoch ms: when a pending delivery is next tried (or its claim ends) */
   readonly nextAt: number
   readonly lastError?: string | undefined
+  /** epoch ms: when the alert was raised */
+  readonly createdAt: number
 }
 
 /**
@@ -88,6 +90,8 @@ export interface DeliveryStore {
     error: string,
     retryAt: number | undefined
   ) => Effect.Effect<void, DeliveryStoreError>
+  /** deletes the delivered and undelivered records of alerts raised before `before`; returns how many */
+  readonly prune: (notifier: string, before: number) => Effect.Effect<number, DeliveryStoreError>
   /** the notifier's deliveries, oldest first */
   readonly list: (notifier: string) => Effect.Effect<ReadonlyArray<Delivery>, DeliveryStoreError>
 }

@@ -65,6 +65,8 @@ export interface Options<Channels extends ReadonlyArray<Channel.Tag>> {
   readonly backoff?: Duration.DurationInput | undefined
   /** how often pending deliveries are looked for when nothing wakes the sender (default 5 seconds) */
   readonly pollInterval?: Duration.DurationInput | undefined
+  /** how long the records of delivered and undelivered alerts are kept (default 7 days; pruned hourly) */
+  readonly keep?: Duration.DurationInput | undefined
 }
 
 type Identifiers<Channels extends ReadonlyArray<Channel.Tag>> = Channels[number] extends Context.Tag<infer Id, any> ? Id
@@ -199,7 +201,14 @@ export const layer = <const Channels extends ReadonlyArray<Channel.Tag>>(
         Effect.retry(Schedule.exponential("1 second").pipe(Schedule.union(Schedule.spaced("30 seconds"))))
       )
 
+    const keep = Duration.toMillis(options.keep ?? Duration.days(7))
+    const pruner = Effect.gen(function*() {
+      yield* store.prune(name, (yield* Clock.currentTimeMillis) - keep)
+      yield* Effect.sleep(Duration.hours(1))
+    }).pipe(Effect.forever)
+
     yield* Effect.forkScoped(resilient("sender", sender))
+    yield* Effect.forkScoped(resilient("pruner", pruner))
     yield* Effect.forkScoped(resilient("window timer", windows))
     yield* Effect.forkScoped(resilient("feed consumer", consumer))
   }))

@@ -50,7 +50,25 @@ const suite = (name: string, store: () => Layer.Layer<DeliveryStore.DeliveryStor
         expect(yield* s.claim("ops", ["email"], 1_000_000, 2_000_000, 10)).toEqual([])
         expect((yield* s.list("ops")).map((d) => [d.status, d.attempts, d.lastError])).toEqual([["undelivered", 2, "451 still"]])
       }).pipe(Effect.provide(store())))
+
+    pruneTest(store)
   })
+
+const pruneTest = (store: () => Layer.Layer<DeliveryStore.DeliveryStore, unknown>) =>
+  it.scoped("prunes the finished records raised before an instant, never a pending one", () =>
+    Effect.gen(function*() {
+      const s = yield* DeliveryStore.DeliveryStore
+      yield* s.add("ops", [{ alertId: "old-done", channel: "email", alert: alert("a") }, { alertId: "old-given-up", channel: "email", alert: alert("b") }, { alertId: "old-pending", channel: "email", alert: alert("c") }], 1000)
+      yield* s.add("ops", [{ alertId: "new-done", channel: "email", alert: alert("d") }], 5000)
+      yield* s.add("other", [{ alertId: "old-done", channel: "email", alert: alert("a") }], 1000)
+      yield* s.delivered("ops", "old-done", "email")
+      yield* s.failed("ops", "old-given-up", "email", "refused", undefined)
+      yield* s.delivered("ops", "new-done", "email")
+      yield* s.delivered("other", "old-done", "email")
+      expect(yield* s.prune("ops", 5000)).toBe(2)
+      expect((yield* s.list("ops")).map((d) => [d.alertId, d.createdAt]).sort()).toEqual([["new-done", 5000], ["old-pending", 1000]])
+      expect((yield* s.list("other")).length).toBe(1)
+    }).pipe(Effect.provide(store())))
 
 suite("DeliveryStore.layerMemory", () => DeliveryStore.layerMemory)
 

@@ -12,7 +12,7 @@ export const make = (): DeliveryStore => {
       Effect.sync(() => {
         for (const d of deliveries) {
           const k = key(notifier, d.alertId, d.channel)
-          if (!rows.has(k)) rows.set(k, { notifier, ...d, status: "pending", attempts: 0, nextAt: now })
+          if (!rows.has(k)) rows.set(k, { notifier, ...d, status: "pending", attempts: 0, nextAt: now, createdAt: now })
         }
       }),
     claim: (notifier, channels, now, until, limit) =>
@@ -41,6 +41,17 @@ export const make = (): DeliveryStore => {
         row.lastError = error
         if (retryAt === undefined) row.status = "undelivered"
         else row.nextAt = retryAt
+      }),
+    prune: (notifier, before) =>
+      Effect.sync(() => {
+        let deleted = 0
+        for (const [k, row] of rows) {
+          if (row.notifier === notifier && row.status !== "pending" && row.createdAt < before) {
+            rows.delete(k)
+            deleted++
+          }
+        }
+        return deleted
       }),
     list: (notifier) => Effect.sync(() => [...rows.values()].filter((row) => row.notifier === notifier).map((row) => ({ ...row })))
   }

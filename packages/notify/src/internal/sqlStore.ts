@@ -15,6 +15,7 @@ interface Row {
   readonly attempts: number
   readonly next_at: string | number
   readonly last_error: string | null
+  readonly created_at: string | number
 }
 
 const toDelivery = (row: Row): Delivery => ({
@@ -25,7 +26,8 @@ const toDelivery = (row: Row): Delivery => ({
   status: row.status,
   attempts: Number(row.attempts),
   nextAt: Number(row.next_at),
-  ...(row.last_error === null ? {} : { lastError: row.last_error })
+  ...(row.last_error === null ? {} : { lastError: row.last_error }),
+  createdAt: Number(row.created_at)
 })
 
 const fail = (operation: string) => (cause: unknown) =>
@@ -46,7 +48,7 @@ export const make = (client: SqlClient, schema: string): Effect.Effect<DeliveryS
     }
     const sql = client.withoutTransforms()
     const table = sql(`${schema}.notify_delivery`)
-    const columns = sql.literal("notifier, alert_id, channel, alert::text as alert, status, attempts, next_at, last_error")
+    const columns = sql.literal("notifier, alert_id, channel, alert::text as alert, status, attempts, next_at, last_error, created_at")
     yield* sql.withTransaction(Effect.gen(function*() {
       yield* sql`select pg_advisory_xact_lock(hashtext('clockwork.notify'), hashtext(${schema}))`
       yield* sql`create schema if not exists ${sql(schema)}`
@@ -99,6 +101,13 @@ export const make = (client: SqlClient, schema: string): Effect.Effect<DeliveryS
           Effect.asVoid,
           Effect.mapError(fail("failed"))
         ),
+      prune: (notifier, before) =>
+        sql<{ readonly n: number }>`
+          with deleted as (
+            delete from ${table} where notifier = ${notifier} and status <> 'pending' and created_at < ${before}
+            returning 1
+          )
+          select count(*)::int as n from deleted`.pipe(Effect.map((rows) => rows[0]?.n ?? 0), Effect.mapError(fail("prune"))),
       list: (notifier) =>
         sql<Row>`select ${columns} from ${table} where notifier = ${notifier} order by created_at, alert_id, channel`.pipe(
           Effect.map((rows) => rows.map(toDelivery)),
