@@ -61,6 +61,8 @@ export interface Request {
   readonly path: string
   readonly headers: Http.IncomingHttpHeaders
   readonly body: string
+  /** the status it was answered */
+  readonly status: number
 }
 
 /** An HTTP server on 127.0.0.1 that keeps each request and answers `status` (200 by default). */
@@ -72,7 +74,7 @@ export const httpServer = Effect.acquireRelease(
       const chunks: Array<Buffer> = []
       req.on("data", (chunk: Buffer) => chunks.push(chunk))
       req.on("end", () => {
-        requests.push({ path: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") })
+        requests.push({ path: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), status: state.status })
         res.writeHead(state.status).end()
       })
     })
