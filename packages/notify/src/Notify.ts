@@ -122,9 +122,12 @@ export const layer = <const Channels extends ReadonlyArray<Channel.Tag>>(
     const rounds = options.rounds ?? 8
     const backoff = Duration.decode(options.backoff ?? Duration.seconds(10))
     const pollInterval = options.pollInterval ?? Duration.seconds(5)
-    // a claim outlives the default retries of one send, so no other instance takes it meanwhile
+    // a claim outlives the default retries of one send (its deliveries are sent at once, side by
+    // side), so no other instance takes it meanwhile
     const claimFor = Duration.sum(Duration.times(sendTimeout, 3), Duration.seconds(5))
-    const wake = yield* Queue.sliding<void>(1)
+    const claimSize = 10
+    const wakes = new Map<string, Queue.Queue<void>>()
+    for (const channel of names) wakes.set(channel, yield* Queue.sliding<void>(1))
 
     const record = (alerts: ReadonlyArray<Alert.Alert>) =>
       alerts.length === 0 ? Effect.void : Effect.flatMap(Clock.currentTimeMillis, (now) =>
@@ -132,7 +135,7 @@ export const layer = <const Channels extends ReadonlyArray<Channel.Tag>>(
           name,
           alerts.flatMap((alert) => names.map((channel) => ({ alertId: alert.id, channel, alert: Alert.encode(alert) }))),
           now
-        ).pipe(Effect.zipRight(Queue.offer(wake, undefined))))
+        ).pipe(Effect.zipRight(Effect.forEach(wakes.values(), (wake) => Queue.offer(wake, undefined)))))
 
     const deliver = (delivery: { readonly alertId: string; readonly channel: string; readonly alert: unknown; readonly attempts: number }) => {
       const channel = byName.get(delivery.channel)!
@@ -164,17 +167,14 @@ export const layer = <const Channels extends ReadonlyArray<Channel.Tag>>(
       )
     }
 
-    const sender = Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      const claimed = yield* store.claim(name, names, now, now + Duration.toMillis(claimFor), 50)
-      // each channel in its own fiber: a slow channel does not hold back the others
-      yield* Effect.forEach(names, (channel) =>
-        Effect.forEach(claimed.filter((d) => d.channel === channel), deliver, { discard: true }), {
-        concurrency: "unbounded",
-        discard: true
-      })
-      if (claimed.length === 0) yield* Effect.race(Queue.take(wake), Effect.sleep(pollInterval))
-    }).pipe(Effect.forever)
+    // one sender per channel: a slow or down channel holds back neither the others nor the feed
+    const sender = (channel: string) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const claimed = yield* store.claim(name, [channel], now, now + Duration.toMillis(claimFor), claimSize)
+        yield* Effect.forEach(claimed, deliver, { concurrency: claimSize, discard: true })
+        if (claimed.length === 0) yield* Effect.race(Queue.take(wakes.get(channel)!), Effect.sleep(pollInterval))
+      }).pipe(Effect.forever)
 
     // sleeps until the next throttle or digest window ends; an offer may open an earlier one
     const windowOpened = yield* Queue.sliding<void>(1)
@@ -207,7 +207,7 @@ export const layer = <const Channels extends ReadonlyArray<Channel.Tag>>(
       yield* Effect.sleep(Duration.hours(1))
     }).pipe(Effect.forever)
 
-    yield* Effect.forkScoped(resilient("sender", sender))
+    for (const channel of names) yield* Effect.forkScoped(resilient(`sender of ${channel}`, sender(channel)))
     yield* Effect.forkScoped(resilient("pruner", pruner))
     yield* Effect.forkScoped(resilient("window timer", windows))
     yield* Effect.forkScoped(resilient("feed consumer", consumer))

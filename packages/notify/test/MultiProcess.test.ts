@@ -95,16 +95,20 @@ describe.runIf(hasDatabase)("notifiers across processes on PostgreSQL", () => {
       )
       const mailedAtKill = received().length
 
-      yield* until("every alert", Effect.sync(() => [...first, ...second].every((id) => received().includes(id))), "90 seconds")
+      const statuses = sql<{ readonly status: string; readonly n: number }>`
+        select status, count(*)::int as n from ${sql(`${schema}.notify_delivery`)} group by status`
+      // a delivery the killed process had claimed is taken by the other once its claim ends (11 s here)
+      yield* until(
+        "every alert recorded delivered",
+        Effect.map(statuses, (rows) => rows.length === 1 && rows[0]!.status === "delivered" && rows[0]!.n === 20),
+        "90 seconds"
+      )
       yield* Effect.sleep("2 seconds")
       const ids = received()
       const twice = ids.filter((id, i) => ids.indexOf(id) !== i)
       // at least once: only a mail sent but not yet recorded delivered when the process died may come again
       expect(twice.filter((id) => deliveredAtKill.has(id))).toEqual([])
       expect(new Set(ids)).toEqual(new Set([...first, ...second]))
-      const rows = yield* sql<{ readonly status: string; readonly n: number }>`
-        select status, count(*)::int as n from ${sql(`${schema}.notify_delivery`)} group by status`
-      expect(rows.map((r) => [r.status, r.n])).toEqual([["delivered", 20]])
       console.log(
         `notify across processes: 20 alerts, ${mailedAtKill} mailed when ${sender.split("@")[0]} was killed, ` +
           `${twice.length} mailed twice (sent, not yet recorded)`
