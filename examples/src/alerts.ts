@@ -43,8 +43,14 @@ const mail = Layer.unwrapScoped(Effect.gen(function*() {
   return Email.layer({ host: "127.0.0.1", port, from: "clockwork@localhost", to: "on-call@localhost" })
 }))
 
-/** The notifier: one mail per run that fails for good (failed, timed out or dead, no retry to come). */
-export const layer = Notify.layer({ name: "demo", channels: [Email.Email] }).pipe(
+/**
+ * The notifier: one mail per run that fails for good (failed, timed out or
+ * dead, no retry to come), linking to the run in the demo's dashboard.
+ */
+export const layer = Layer.unwrapEffect(
+  Effect.map(Config.integer("CLOCKWORK_DASHBOARD_PORT").pipe(Config.withDefault(8080)), (port) =>
+    Notify.layer({ name: "demo", channels: [Email.Email], dashboardUrl: `http://127.0.0.1:${port}/#` }))
+).pipe(
   Layer.provide(mail),
   Layer.provide(DeliveryStore.layerSql())
 )

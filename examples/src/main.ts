@@ -6,10 +6,13 @@
  * PGlite in CLOCKWORK_DATA_DIR (`.clockwork-data` at the repository root when
  * unset), so schedules, history and the listener's batch id carry over from
  * one run of the demo to the next.
- * It stops by itself after 15 seconds (`--forever` keeps it running; Ctrl-C
- * shuts it down gracefully either way) and prints this session's run history.
+ * It serves the dashboard on http://127.0.0.1:8080/ (CLOCKWORK_DASHBOARD_PORT;
+ * actions with CLOCKWORK_DASHBOARD_TOKEN), stops by itself after 15 seconds
+ * (`--forever` keeps it running; Ctrl-C shuts it down gracefully either way)
+ * and prints this session's run history.
  */
 import { Clockwork, Events, JobStore, Scheduler, Trigger } from "@clockwork/core"
+import { Dashboard } from "@clockwork/dashboard"
 import { HttpJob } from "@clockwork/http"
 import { Listener, ListenerStore } from "@clockwork/listener"
 import { WorkerPool } from "@clockwork/node"
@@ -99,6 +102,14 @@ const App = Layer.merge(Listener.layer([uberReviews], { owner: "demo" }), Alerts
   ),
   Layer.provide(ListenerStore.layerSql())
 )
+
+// the dashboard over the app's scheduler; a demo whose port is taken runs without it
+const WithDashboard = Layer.unwrapEffect(
+  Effect.map(Config.integer("CLOCKWORK_DASHBOARD_PORT").pipe(Config.withDefault(8080)), (port) =>
+    Dashboard.layer({ port }).pipe(
+      Layer.catchAll((error) => Layer.effectDiscard(Effect.logWarning(`no dashboard: ${error.message}`)))
+    ))
+).pipe(Layer.provideMerge(App))
 
 // API_BASE_URL from the environment, else the demo's own stand-in backend
 const withBackend = <A, E, R>(self: Effect.Effect<A, E, R>) =>
@@ -190,7 +201,7 @@ const printHistory = (since: number) =>
 const main = Effect.gen(function*() {
   const since = yield* Clock.currentTimeMillis
   yield* intro
-  yield* demo.pipe(Effect.provide(App), withBackend, Effect.scoped, Effect.ensuring(printHistory(since)))
+  yield* demo.pipe(Effect.provide(WithDashboard), withBackend, Effect.scoped, Effect.ensuring(printHistory(since)))
 }).pipe(
   Effect.provide(Store),
   Effect.provide(DemoLog.layer)

@@ -12,108 +12,52 @@
  *
  * @since 0.1.0
  */
-import { Context, type Effect, Layer, type Queue, Schema, type Scope } from "effect"
+import { Context, type Effect, Layer, type Queue, type Scope } from "effect"
 import type { FeedCursor, FeedEntry } from "./Feed.js"
+import * as leaseExpiry from "./internal/leaseExpiry.js"
 import * as internal from "./internal/memoryStore.js"
-import { Misfire, Overlap } from "./Policy.js"
+import type { QueueDepth } from "./JobQueue.js"
+import type { Misfire, Overlap } from "./Policy.js"
 import type { HistoryQuery, Metrics, Run, RunError, RunId, RunRecord, RunState, RunStatus } from "./Run.js"
-import { Trigger } from "./Trigger.js"
+import type { ScheduleRecord } from "./ScheduleRecord.js"
+import type { RunNotFound, ScheduleNotFound, StoreError } from "./StoreError.js"
+import type { Trigger } from "./Trigger.js"
+import type { WorkerInfo, WorkerRecord } from "./Worker.js"
 
-// ---------------------------------------------------------------------------
-// errors
-// ---------------------------------------------------------------------------
-
-/**
- * Whether trying a failed store request again can help.
- * - `transient`: the store did not answer (connection lost or refused, a
- *   timeout, the server shutting down, too many connections, a serialization
- *   conflict); the same request may succeed later.
- * - `permanent`: the store refused the request's data (an encoding it cannot
- *   hold, a constraint, a value out of range); the same request fails again.
- * - `unknown`: anything else (a missing table, a permission); treated as
- *   transient.
- *
- * @since 0.1.0
- * @category models
- */
-export const StoreErrorKind = Schema.Literal("transient", "permanent", "unknown")
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type StoreErrorKind = typeof StoreErrorKind.Type
-
-/**
- * The store could not do what was asked (connection lost, constraint broken).
- * `kind` says whether trying again can help: the engine waits out a
- * transient error (holding outcomes until the store answers) and works around
- * a permanent one (an outcome the store refuses is recorded without its data).
- *
- * @since 0.1.0
- * @category errors
- */
-export class StoreError extends Schema.TaggedError<StoreError>()("StoreError", {
-  operation: Schema.String,
-  message: Schema.String,
-  kind: Schema.optionalWith(StoreErrorKind, { default: () => "unknown" }),
-  cause: Schema.optional(Schema.Defect)
-}) {}
-
-/**
- * No schedule has that id.
- *
- * @since 0.1.0
- * @category errors
- */
-export class ScheduleNotFound extends Schema.TaggedError<ScheduleNotFound>()("ScheduleNotFound", {
-  id: Schema.String
-}) {
-  override get message() {
-    return `no schedule has the id "${this.id}"`
-  }
-}
-
-/**
- * No run has that id.
- *
- * @since 0.1.0
- * @category errors
- */
-export class RunNotFound extends Schema.TaggedError<RunNotFound>()("RunNotFound", {
-  runId: Schema.String
-}) {
-  override get message() {
-    return `no run has the id "${this.runId}"`
-  }
-}
+// the models a store reads and returns live in their own modules (so the memory store imports
+// them, not this module); they are exported here too, as the store's vocabulary
+export {
+  /** @since 0.1.0 */
+  JobQueue,
+  /** @since 0.1.0 */
+  jobQueues,
+  /** @since 0.1.0 */
+  QueueDepth
+} from "./JobQueue.js"
+export {
+  /** @since 0.1.0 */
+  ScheduleRecord
+} from "./ScheduleRecord.js"
+export {
+  /** @since 0.1.0 */
+  RunNotFound,
+  /** @since 0.1.0 */
+  ScheduleNotFound,
+  /** @since 0.1.0 */
+  StoreError,
+  /** @since 0.1.0 */
+  StoreErrorKind
+} from "./StoreError.js"
+export {
+  /** @since 0.1.0 */
+  WorkerInfo,
+  /** @since 0.1.0 */
+  WorkerRecord
+} from "./Worker.js"
 
 // ---------------------------------------------------------------------------
 // models
 // ---------------------------------------------------------------------------
-
-/**
- * A stored schedule: which job runs with which payload, on which trigger.
- *
- * @since 0.1.0
- * @category models
- */
-export class ScheduleRecord extends Schema.Class<ScheduleRecord>("ScheduleRecord")({
-  id: Schema.String,
-  jobName: Schema.String,
-  payload: Schema.Unknown,
-  trigger: Trigger,
-  misfire: Misfire,
-  overlap: Overlap,
-  /** ticks later than this are "missed" for the `skip` misfire policy */
-  misfireGraceMs: Schema.Number,
-  paused: Schema.Boolean,
-  /** absent when a one-shot schedule has fired */
-  nextFireAt: Schema.optional(Schema.DateTimeUtcFromNumber),
-  lastFireAt: Schema.optional(Schema.DateTimeUtcFromNumber),
-  createdAt: Schema.DateTimeUtcFromNumber,
-  updatedAt: Schema.DateTimeUtcFromNumber
-}) {}
 
 /**
  * What `upsertSchedule` receives.
@@ -167,6 +111,8 @@ export interface NewRun {
   readonly serial?: boolean | undefined
   /** job names to enqueue, with this run's result as payload, when it succeeds */
   readonly then?: ReadonlyArray<string> | undefined
+  /** the trace the run continues (W3C traceparent of the span that enqueued it) */
+  readonly traceparent?: string | undefined
 }
 
 /**
@@ -200,85 +146,6 @@ export interface FireResult {
   /** runs dropped by the `skip` overlap policy */
   readonly skipped: number
 }
-
-/**
- * What a runner says about itself on each beat.
- *
- * @since 0.1.0
- * @category models
- */
-export class WorkerInfo extends Schema.Class<WorkerInfo>("WorkerInfo")({
-  /** runs it may execute at once */
-  concurrency: Schema.Number,
-  /** the jobs it has registered */
-  jobs: Schema.Array(Schema.String),
-  /** runs it was executing at the beat */
-  running: Schema.Number
-}) {}
-
-/**
- * A live runner, as the store last heard from it.
- *
- * @since 0.1.0
- * @category models
- */
-export class WorkerRecord extends Schema.Class<WorkerRecord>("WorkerRecord")({
-  id: Schema.String,
-  startedAt: Schema.DateTimeUtcFromNumber,
-  heartbeatAt: Schema.DateTimeUtcFromNumber,
-  /** gone unless it beats again before this */
-  expiresAt: Schema.DateTimeUtcFromNumber,
-  info: WorkerInfo
-}) {}
-
-/**
- * The queue of one job: how many of its runs wait, and how many run.
- *
- * @since 0.1.0
- * @category models
- */
-export class QueueDepth extends Schema.Class<QueueDepth>("QueueDepth")({
-  jobName: Schema.String,
-  /** queued runs that are due */
-  due: Schema.Number,
-  /** queued runs due later */
-  later: Schema.Number,
-  running: Schema.Number,
-  /** when the longest-waiting due run became due */
-  oldestDueAt: Schema.optional(Schema.DateTimeUtcFromNumber)
-}) {}
-
-/**
- * The queue of one job together with the live workers that can take its runs.
- * A job with due runs and no such worker waits for one (in a rolling deploy, a
- * job that only the new version has).
- *
- * @since 0.1.0
- * @category models
- */
-export class JobQueue extends Schema.Class<JobQueue>("JobQueue")({
-  ...QueueDepth.fields,
-  /** the ids of the live workers that register this job */
-  workers: Schema.Array(Schema.String)
-}) {}
-
-/**
- * Joins the queue depths with the live workers: which workers can take each
- * job's runs.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const jobQueues = (
-  depths: ReadonlyArray<QueueDepth>,
-  workers: ReadonlyArray<WorkerRecord>
-): ReadonlyArray<JobQueue> =>
-  depths.map((depth) =>
-    new JobQueue({
-      ...depth,
-      workers: workers.filter((worker) => worker.info.jobs.includes(depth.jobName)).map((worker) => worker.id)
-    }, true)
-  )
 
 /**
  * A runner's beat: it is alive until `expiresAt`.
@@ -330,6 +197,8 @@ export interface ClaimedRun {
   readonly then: ReadonlyArray<string>
   /** how many earlier attempts of this run ended with their lease expired (their worker crashed or blocked) */
   readonly leaseExpiries: number
+  /** the trace the run continues, as enqueued */
+  readonly traceparent?: string | undefined
 }
 
 /**
@@ -429,8 +298,7 @@ export type Change = "runs" | "schedules" | "cancels" | "feed"
  * @since 0.1.0
  * @category models
  */
-export const leaseExpiryBackoff = (expiries: number, random: number): number =>
-  Math.floor(Math.min(1_000 * 2 ** Math.max(0, expiries - 1), 300_000) * (0.5 + random))
+export const leaseExpiryBackoff: (expiries: number, random: number) => number = leaseExpiry.leaseExpiryBackoff
 
 /**
  * A filter over the queue.

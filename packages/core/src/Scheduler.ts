@@ -43,6 +43,7 @@ import {
 } from "./JobStore.js"
 import * as FeedInternal from "./internal/feed.js"
 import * as Storable from "./internal/storable.js"
+import * as Telemetry from "./internal/telemetry.js"
 import { dueTicks } from "./internal/ticker.js"
 import type { Misfire, Overlap } from "./Policy.js"
 import * as Policy from "./Policy.js"
@@ -271,6 +272,8 @@ export const make: Effect.Effect<Scheduler, never, JobStore | Events> = Effect.g
       yield* storable(job.name, Storable.text(job.name, "jobName"))
       if (options?.key !== undefined) yield* storable(job.name, Storable.text(options.key, "key"))
       if (options?.then !== undefined) yield* storable(job.name, Storable.text(options.then.name, "then"))
+      // the runs continue the caller's trace: each attempt's span is a child of the span enqueuing it
+      const traceparent = Telemetry.traceparentOf(yield* Effect.option(Effect.currentSpan))
       const runs: Array<NewRun> = []
       for (const payload of payloads) {
         runs.push({
@@ -280,7 +283,8 @@ export const make: Effect.Effect<Scheduler, never, JobStore | Events> = Effect.g
           scheduledFor: runAt,
           priority: options?.priority,
           key: options?.key,
-          then: options?.then === undefined ? undefined : [options.then.name]
+          then: options?.then === undefined ? undefined : [options.then.name],
+          traceparent
         })
       }
       const ids = yield* store.enqueue(runs, now)

@@ -50,6 +50,11 @@ export * as Scheduler from "./Scheduler.js"
 /**
  * @since 0.1.0
  */
+export * as Telemetry from "./Telemetry.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Testing from "./Testing.js"
 
 /**

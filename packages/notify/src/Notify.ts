@@ -46,7 +46,7 @@ export interface Options<Channels extends ReadonlyArray<Channel.Tag>> {
   readonly channels: Channels
   /** the rules, as data (validated at start-up; default: alert on final failures) */
   readonly rules?: typeof Rules.Rules.Encoded | undefined
-  /** the dashboard's base URL: alerts link to the run */
+  /** the dashboard's base URL: alerts link to `<url>/runs/<run id>` (`http://host:port/#` for @clockwork/dashboard) */
   readonly dashboardUrl?: string | undefined
   /** where a notifier with no stored cursor begins in the feed (default "now") */
   readonly startAt?: "start" | "now" | undefined

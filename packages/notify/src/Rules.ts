@@ -153,7 +153,10 @@ export const validate = (input: unknown): Either.Either<Rules, InvalidRules> =>
  * @category models
  */
 export interface EngineOptions {
-  /** the dashboard's base URL: alerts link to `<url>/runs/<run id>` */
+  /**
+   * the dashboard's base URL: alerts link to `<url>/runs/<run id>` (for
+   * @clockwork/dashboard, its address followed by `/#`)
+   */
   readonly dashboardUrl?: string | undefined
 }
 

@@ -64,7 +64,8 @@ describe.runIf(hasDatabase)("PgStore", () => {
           [2, "runs_finished_index"],
           [3, "workers_expiry"],
           [4, "lease_expiries_and_cancel_requests"],
-          [5, "run_feed"]
+          [5, "run_feed"],
+          [6, "run_traceparent"]
         ])
 
         const tables = yield* sql<{ table_name: string }>`
@@ -79,7 +80,7 @@ describe.runIf(hasDatabase)("PgStore", () => {
           "workers"
         ])
         const migrations = yield* sql`select migration_id from ${sql(`${schema}.clockwork_migrations`)}`
-        expect(migrations).toHaveLength(5)
+        expect(migrations).toHaveLength(6)
         expect(yield* PgStore.migrate({ schema }).pipe(Effect.provide(contexts[0]!))).toEqual([])
       }))
 

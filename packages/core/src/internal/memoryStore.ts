@@ -16,14 +16,11 @@ import type {
   UpsertResult,
   WorkerBeat
 } from "../JobStore.js"
-import {
-  leaseExpiryBackoff,
-  QueueDepth,
-  RunNotFound,
-  ScheduleNotFound,
-  ScheduleRecord,
-  WorkerRecord
-} from "../JobStore.js"
+import { QueueDepth } from "../JobQueue.js"
+import { ScheduleRecord } from "../ScheduleRecord.js"
+import { RunNotFound, ScheduleNotFound } from "../StoreError.js"
+import { WorkerRecord } from "../Worker.js"
+import { leaseExpiryBackoff } from "./leaseExpiry.js"
 import { FeedCursor, type FeedEntry, type ScheduleChange } from "../Feed.js"
 import type { HistoryQuery, RunId, RunState } from "../Run.js"
 import { isFinalAttempt, ParentFailed, Run, RunError, RunRecord } from "../Run.js"
@@ -41,6 +38,7 @@ interface Entry {
   readonly key: string | undefined
   readonly serial: boolean
   readonly then: ReadonlyArray<string>
+  readonly traceparent: string | undefined
   readonly scheduledFor: number
   readonly createdAt: number
   readonly seq: number
@@ -226,6 +224,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
     key: run.key,
     serial: run.serial ?? false,
     then: run.then ?? [],
+    traceparent: run.traceparent,
     scheduledFor: run.scheduledFor,
     createdAt: now,
     seq: seq++,
@@ -488,7 +487,8 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
             scheduledFor: e.scheduledFor,
             scheduleId: e.scheduleId,
             then: e.then,
-            leaseExpiries: e.leaseExpiries
+            leaseExpiries: e.leaseExpiries,
+            traceparent: e.traceparent
           })
         }
         for (const node of deferred) ready.push(node)

@@ -1,5 +1,6 @@
 import { Cause, Clock, Duration, Effect, Option, type Scope } from "effect"
-import { type JobStore, StoreError } from "../JobStore.js"
+import type { JobStore } from "../JobStore.js"
+import { StoreError } from "../StoreError.js"
 
 /**
  * One process's view of whether its store answers. When it stops answering
@@ -55,6 +56,8 @@ export const every = <E, R>(
     Effect.catchAllCause((cause) => outage.failed(operation, cause)),
     Effect.zipRight(Effect.sleep(interval)),
     Effect.forever,
+    // a background duty's store calls are not traced: each would be a root span, every interval
+    Effect.withTracerEnabled(false),
     Effect.forkScoped,
     Effect.asVoid
   )

@@ -1,20 +1,35 @@
 import { Clock, type Duration, Effect } from "effect"
-import { jobQueues, type JobStore } from "../JobStore.js"
+import { jobQueues } from "../JobQueue.js"
+import type { JobStore } from "../JobStore.js"
 import * as Outage from "./outage.js"
+import * as Telemetry from "./telemetry.js"
 
 /**
  * The reaper takes back the runs whose worker stopped renewing its lease (it
  * crashed, blocked its thread, or lost the store): `reapExpired` is one atomic
  * step, so any number of reapers can run against one store. It also says, once
  * per job until that changes, when a job's due runs wait because no live
- * worker registers the job.
+ * worker registers the job; and sets the queue depth gauges from the same count.
  */
 export const make = (store: JobStore, interval: Duration.Duration) =>
   Effect.gen(function*() {
     const waiting = new Set<string>()
+    // jobs whose queue depth gauges were set: set to 0 once their queue is empty
+    const counted = new Set<string>()
     const warnUnclaimable = (now: number) =>
       Effect.gen(function*() {
         const queues = jobQueues(yield* store.queueDepth(now), yield* store.listWorkers(now))
+        const present = new Set<string>()
+        for (const q of queues) {
+          present.add(q.jobName)
+          counted.add(q.jobName)
+          Telemetry.queueCounted(q.jobName, q.due, q.later, q.running)
+        }
+        for (const name of counted) {
+          if (present.has(name)) continue
+          Telemetry.queueCounted(name, 0, 0, 0)
+          counted.delete(name)
+        }
         const stuck = queues.filter((q) => q.due > 0 && q.workers.length === 0)
         for (const q of stuck) {
           if (waiting.has(q.jobName)) continue
@@ -34,6 +49,7 @@ export const make = (store: JobStore, interval: Duration.Duration) =>
         const now = yield* Clock.currentTimeMillis
         const reapedCount = yield* store.reapExpired(now)
         if (reapedCount > 0) {
+          Telemetry.leasesExpired(reapedCount)
           yield* Effect.logWarning(
             `clockwork: took back ${reapedCount} run(s) whose worker stopped renewing its lease; ` +
               `each is queued again after a backoff, and the lost attempt counts against its job's retry policy`

@@ -20,13 +20,15 @@ import type { Any, JobContext, Registry } from "../Job.js"
 import type { ParseError } from "effect/ParseResult"
 import { UnknownJob } from "../Job.js"
 import type { ClaimedRun, JobStore, NewRun, RunOutcome } from "../JobStore.js"
-import { StoreError, WorkerInfo } from "../JobStore.js"
+import { StoreError } from "../StoreError.js"
+import { WorkerInfo } from "../Worker.js"
 import type { Metrics, RunId, RunStatus } from "../Run.js"
 import { ParentFailed, RunError } from "../Run.js"
 import * as Deadlines from "./deadlines.js"
 import * as Outage from "./outage.js"
 import { nextAttemptAt } from "./retry.js"
 import * as Storable from "./storable.js"
+import * as Telemetry from "./telemetry.js"
 import { sleepAtMost } from "./timer.js"
 
 export interface RunnerConfig {
@@ -62,6 +64,8 @@ class Active implements JobContext {
   reason: StopReason | undefined = undefined
   deadline: Deadlines.Deadline | undefined = undefined
   reported: Metrics | undefined = undefined
+  /** how the attempt ended, once its outcome is recorded */
+  status: RunStatus | undefined = undefined
   constructor(
     readonly claim: ClaimedRun,
     /** until when this worker holds the run, as far as it knows (the lease it last set) */
@@ -154,6 +158,7 @@ export const make = (
       })
     )
     const clock = yield* Effect.clock
+    const tracing = yield* Telemetry.tracing
     const appAnnotations = FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentLogAnnotations)
     const codecs = new Map(Array.from(jobs.values(), (job) => [job.name, compile(job, appAnnotations)] as const))
     const deadlines = yield* Deadlines.make
@@ -301,6 +306,8 @@ export const make = (
 
     // the run's slot is free at once: the next claim overlaps the write of this outcome
     const record = (a: Active, outcome: RunOutcome) => {
+      a.status = outcome.status
+      Telemetry.attemptEnded(outcome.jobName, outcome.status, outcome.finishedAt - outcome.startedAt)
       release(a)
       unrecorded.set(a.claim.id, a)
       // what no store can hold is never sent: such an outcome is recorded as UnstorableOutcome
@@ -320,7 +327,8 @@ export const make = (
               outcome.result = result
               record(a, outcome)
             })
-            : Effect.map(
+            : Effect.flatMap(Effect.option(Effect.currentSpan), (span) =>
+            Effect.map(
               Effect.forEach(a.claim.then, (name) => {
                 // the follow-up's payload is this run's result, encoded with the follow-up's own Schema
                 const codec = codecs.get(name)
@@ -329,11 +337,18 @@ export const make = (
                   codec === undefined
                     ? Effect.succeed(result)
                     : Effect.orElseSucceed(codec.encodePayload(value), () => result),
-                  (payload): NewRun => ({ jobName: name, payload, runAt: now, scheduledFor: now })
+                  // the next step's span is a child of this attempt's
+                  (payload): NewRun => ({
+                    jobName: name,
+                    payload,
+                    runAt: now,
+                    scheduledFor: now,
+                    traceparent: Telemetry.traceparentOf(span)
+                  })
                 )
               }),
               (followUps) => record(a, { ...baseOf(a, startedAt), status: "succeeded", result, followUps })
-            )
+            ))
       })
 
     const failed = (a: Active, startedAt: number, cause: Cause.Cause<unknown>): Effect.Effect<void> =>
@@ -500,6 +515,22 @@ export const make = (
             })
             : attempt(a, now))
         : attempt(a, now)
+      const traced = !tracing ? body : Effect.withSpan(
+        Effect.zipLeft(body, Effect.suspend(() => Effect.annotateCurrentSpan("clockwork.status", a.status ?? "lost"))),
+        Telemetry.runSpanName,
+        {
+          kind: "consumer",
+          parent: Telemetry.parentOf(claim.traceparent),
+          attributes: {
+            "clockwork.job": claim.jobName,
+            "clockwork.run_id": claim.id,
+            "clockwork.attempt": claim.attempt,
+            "clockwork.worker_id": config.workerId,
+            ...(claim.scheduleId === undefined ? {} : { "clockwork.schedule_id": claim.scheduleId })
+          }
+        }
+      )
+      if (claim.attempt === 1) Telemetry.firstAttemptStarted(claim.jobName, now - claim.scheduledFor)
       const program = events.hasSubscribers()
         ? Effect.zipRight(
           events.publish({
@@ -510,9 +541,9 @@ export const make = (
             at: now,
             ...(claim.scheduleId === undefined ? {} : { scheduleId: claim.scheduleId })
           }),
-          body
+          traced
         )
-        : body
+        : traced
       // log lines of the run (and of fibers it forks) carry the job name and run id;
       // set when the fiber is made, which costs far less than Effect.annotateLogs
       const annotations = HashMap.set(a.codec?.annotations ?? appAnnotations, "runId", claim.id)
@@ -646,7 +677,8 @@ export const make = (
         yield* expireLocally
       }
     })
-    yield* Effect.forkScoped(heartbeatLoop)
+    // the runner's own store calls are not traced (each would be a root span): a run's span is its trace
+    yield* Effect.forkScoped(Effect.withTracerEnabled(heartbeatLoop, false))
 
     // the runner's own beat: it is listed as a live worker until a lease's length after its last one.
     // Paced by the live clock, as I/O is: a TestClock moved by years would otherwise step through
@@ -665,7 +697,8 @@ export const make = (
       beat.pipe(
         Effect.matchCauseEffect({ onFailure: (cause) => outage.failed("workerBeat", cause), onSuccess: () => outage.answered }),
         Effect.zipRight(Effect.withClock(Effect.sleep(config.leaseMs / 3), liveClock)),
-        Effect.forever
+        Effect.forever,
+        Effect.withTracerEnabled(false)
       )
     )
 
@@ -683,8 +716,8 @@ export const make = (
         )
       )
     )
-    yield* Effect.forkScoped(flushLoop)
-    yield* Effect.forkScoped(claimLoop)
+    yield* Effect.forkScoped(Effect.withTracerEnabled(flushLoop, false))
+    yield* Effect.forkScoped(Effect.withTracerEnabled(claimLoop, false))
 
     // graceful shutdown: stop claiming, let runs finish within the grace
     // period, interrupt the rest (re-queued), write every outcome. Bounded when

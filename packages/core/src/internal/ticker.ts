@@ -126,5 +126,6 @@ export const make = (store: JobStore, events: Events) =>
       Effect.catchAllCause((cause) => outage.failed("tick", cause)),
       Effect.forever
     )
-    yield* Effect.forkScoped(loop)
+    // its store calls are not traced: each would be a root span, every tick
+    yield* Effect.forkScoped(Effect.withTracerEnabled(loop, false))
   })

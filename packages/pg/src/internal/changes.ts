@@ -5,6 +5,7 @@ import { toTheEnd } from "./statements.js"
 import type { Tables } from "./tables.js"
 
 const ping = "listening"
+const feedNotifyInterval = Duration.millis(100)
 // after LISTEN was lost, everything may have changed meanwhile (a cancellation included)
 const everything: ReadonlyArray<Change> = ["runs", "schedules", "cancels", "feed"]
 
@@ -27,6 +28,11 @@ export interface Feed {
    * come back from the server (it still comes, and wakes them again)
    */
   readonly local: (change: Change) => Effect.Effect<boolean>
+  /**
+   * the run feed grew (committed): this process's readers wake now; other
+   * processes hear one NOTIFY for all the growth of the next 100 ms
+   */
+  readonly feedGrew: Effect.Effect<void>
 }
 
 /**
@@ -141,5 +147,18 @@ export const make = (
       if (Duration.greaterThan(pollInterval, Duration.zero)) yield* Effect.forkScoped(poll(queue))
       return queue
     })
-    return { subscribe, own, local: (change: Change) => PubSub.publish(hub, change) }
+    // at most one NOTIFY "feed" per interval: a drain completes a batch every few milliseconds, and
+    // every NOTIFY wakes every listening process
+    const grown = yield* Queue.sliding<void>(1)
+    yield* Effect.forkScoped(Effect.withClock(
+      Effect.forever(
+        Queue.take(grown).pipe(
+          Effect.zipRight(Effect.ignore(toTheEnd(t.sql`select pg_notify(${t.channel}, 'feed')`))),
+          Effect.zipRight(Effect.sleep(feedNotifyInterval))
+        )
+      ),
+      liveClock
+    ))
+    const feedGrew = Effect.zipRight(PubSub.publish(hub, "feed"), Queue.offer(grown, undefined))
+    return { subscribe, own, local: (change: Change) => PubSub.publish(hub, change), feedGrew }
   })

@@ -161,7 +161,10 @@ const migrations = (t: Tables): Record<string, Effect.Effect<void, unknown, SqlC
         lease_until timestamptz,
         updated_at timestamptz not null
       )`
-  })
+  }),
+
+  // the trace a run continues: the W3C traceparent of the span that enqueued it
+  "0006_run_traceparent": Effect.asVoid(t.sql`alter table ${t.runs} add column traceparent text`)
 })
 
 /**

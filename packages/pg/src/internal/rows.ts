@@ -120,7 +120,7 @@ export const toRun = (row: RunRow): Run => {
 
 export const claimedColumns = (a: string) =>
   `${a}.id::text as id, ${a}.job_name, ${a}.payload::text as payload, ${a}.attempt, ` +
-  `${millisOf(`${a}.scheduled_for`)} as scheduled_for, ${a}.schedule_id, ${a}.then_jobs, ${a}.lease_expiries`
+  `${millisOf(`${a}.scheduled_for`)} as scheduled_for, ${a}.schedule_id, ${a}.then_jobs, ${a}.lease_expiries, ${a}.traceparent`
 
 export interface ClaimedRow {
   readonly id: string
@@ -131,6 +131,7 @@ export interface ClaimedRow {
   readonly schedule_id: string | null
   readonly then_jobs: ReadonlyArray<string>
   readonly lease_expiries: number
+  readonly traceparent: string | null
 }
 
 export const toClaimed = (row: ClaimedRow): ClaimedRun => ({
@@ -141,7 +142,8 @@ export const toClaimed = (row: ClaimedRow): ClaimedRun => ({
   scheduledFor: millis(row.scheduled_for),
   scheduleId: row.schedule_id ?? undefined,
   then: row.then_jobs,
-  leaseExpiries: row.lease_expiries
+  leaseExpiries: row.lease_expiries,
+  ...(row.traceparent === null ? {} : { traceparent: row.traceparent })
 })
 
 export const historyColumns = (a: string) =>

@@ -109,7 +109,10 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
         }),
       claim: (request) => call("claim")(claim(t, request)),
       nextRunAt: (after) => call("nextRunAt")(Queries.nextRunAt(t, after)),
-      complete: (outcomes) => call("complete")(complete(t, outcomes)),
+      complete: (outcomes) =>
+        call("complete")(complete(t, outcomes)).pipe(
+          Effect.tap((result) => result.refused.length < outcomes.length ? feed.feedGrew : Effect.void)
+        ),
       cancel: (runId, now) => call("cancel")(cancel(t, runId, now)),
       heartbeat: (workerId, runIds, leaseUntil) => call("heartbeat")(heartbeat(t, workerId, runIds, leaseUntil)),
       reapExpired: (now) => call("reapExpired")(Effect.zipLeft(reapExpired(t, now), Workers.reap(t, now))),
