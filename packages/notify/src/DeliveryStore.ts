@@ -131,4 +131,8 @@ export interface SqlOptions {
  * @category layers
  */
 export const layerSql = (options?: SqlOptions): Layer.Layer<DeliveryStore, DeliveryStoreError, SqlClient.SqlClient> =>
-  Layer.effect(DeliveryStore, Effect.flatMap(SqlClient.SqlClient, (sql) => internalSql.make(sql, options?.schema ?? "clockwork")))
+  Layer.effect(
+    DeliveryStore,
+    Effect.flatMap(SqlClient.SqlClient, (sql) =>
+      internalSql.make(sql, options?.schema ?? "clockwork", (operation, reason) => new DeliveryStoreError({ operation, reason })))
+  )

@@ -1,7 +1,6 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
 import { Effect } from "effect"
-import type { Delivery, DeliveryStore } from "../DeliveryStore.js"
-import { DeliveryStoreError } from "../DeliveryStore.js"
+import type { Delivery, DeliveryStore, DeliveryStoreError } from "../DeliveryStore.js"
 
 // folded names only, so `schema.table` reads back the same everywhere (as the job store's schemas)
 const schemaPattern = /^[a-z_][a-z0-9_]{0,47}$/
@@ -30,21 +29,24 @@ const toDelivery = (row: Row): Delivery => ({
   createdAt: Number(row.created_at)
 })
 
-const fail = (operation: string) => (cause: unknown) =>
-  new DeliveryStoreError({ operation, reason: cause instanceof Error ? cause.message : String(cause) })
-
 /**
  * The store on an @effect/sql client, creating its table first (under an
  * advisory lock: processes starting at once take turns). Instants are kept as
- * epoch ms (`int8`): they only ever come from the callers' Clock.
+ * epoch ms (`int8`): they only ever come from the callers' Clock. `error`
+ * builds the facade's error (this module imports it as a type only).
  */
-export const make = (client: SqlClient, schema: string): Effect.Effect<DeliveryStore, DeliveryStoreError> =>
+export const make = (
+  client: SqlClient,
+  schema: string,
+  error: (operation: string, reason: string) => DeliveryStoreError
+): Effect.Effect<DeliveryStore, DeliveryStoreError> =>
   Effect.gen(function*() {
+    const fail = (operation: string) => (cause: unknown) =>
+      error(operation, cause instanceof Error ? cause.message : String(cause))
     if (!schemaPattern.test(schema)) {
-      return yield* new DeliveryStoreError({
-        operation: "make",
-        reason: `schema "${schema}" must be 1 to 48 characters of a-z, 0-9 and _, not starting with a digit`
-      })
+      return yield* Effect.fail(
+        error("make", `schema "${schema}" must be 1 to 48 characters of a-z, 0-9 and _, not starting with a digit`)
+      )
     }
     const sql = client.withoutTransforms()
     const table = sql(`${schema}.notify_delivery`)
