@@ -34,6 +34,7 @@ import {
 } from "effect"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
+import * as Alerts from "./alerts.js"
 import * as Backend from "./backend.js"
 import { breakingNews, scheduleBreakingNews } from "./jobs/breakingNews.js"
 import { cleanUpEmbeddings, EmbeddingIndex } from "./jobs/cleanUpEmbeddings.js"
@@ -71,18 +72,13 @@ const jobs = [
   uberReviews.job
 ] as const
 
-/** Prints a line per lifecycle event, and a warning where a team would be alerted. */
+/** Prints a line per lifecycle event (the notifier mails the failures). */
 const EventLog = Layer.scopedDiscard(Effect.gen(function*() {
   const events = yield* Events.Events
   const subscription = yield* events.subscribe
   const print = (event: Events.Event) => {
     const line = describeEvent(event)
-    const alert = event._tag === "TimedOut" || event._tag === "DeadLettered"
-      ? Effect.logWarning(`would alert on-call: ${event.jobName} ${event.error.message}`)
-      : Effect.void
-    return Effect.zipRight(line === undefined ? Effect.void : Effect.log(line), alert).pipe(
-      Effect.annotateLogs("job", event.jobName)
-    )
+    return line === undefined ? Effect.void : Effect.log(line).pipe(Effect.annotateLogs("job", event.jobName))
   }
   // registered first so it runs last: the runner's shutdown events are printed too
   yield* Effect.addFinalizer(() => Effect.flatMap(Queue.takeAll(subscription), Effect.forEach(print)))
@@ -91,8 +87,8 @@ const EventLog = Layer.scopedDiscard(Effect.gen(function*() {
 
 // EventLog gets the app's own Events (one build shares a layer given twice)
 // and is built before the runner, so it is closed after it and prints the
-// shutdown too; the listener runs on the app's scheduler
-const App = Listener.layer([uberReviews], { owner: "demo" }).pipe(
+// shutdown too; the listener and the notifier run on the app's scheduler
+const App = Layer.merge(Listener.layer([uberReviews], { owner: "demo" }), Alerts.layer).pipe(
   Layer.provideMerge(
     Clockwork.layer(jobs, { runner: { workerId: "demo", shutdownGrace } }).pipe(
       Layer.provide(Layer.mergeAll(
