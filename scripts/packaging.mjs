@@ -69,7 +69,7 @@ const sourceFiles = (dir) => {
 const importsOf = (/** @type {string} */ file) => {
   const text = readFileSync(file, "utf8")
   const found = new Set()
-  for (const match of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["']([^"']+)["']/g)) {
+  for (const match of text.matchAll(/(?:(?<=[\s}])from\s*|\bimport\s*\(\s*|\bimport\s+)["']([^"']+)["']/g)) {
     const specifier = match[1]
     if (specifier.startsWith(".") || specifier.startsWith("/") || specifier.startsWith("node:")) continue
     if (builtins.has(specifier)) continue
