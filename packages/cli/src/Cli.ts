@@ -12,6 +12,7 @@ import { Command, ValidationError } from "@effect/cli"
 import type { CliApp } from "@effect/cli/CliApp"
 import { Cause, Console, Effect, Logger, LogLevel } from "effect"
 import * as internalControl from "./internal/control.js"
+import * as internalDashboard from "./internal/dashboard.js"
 import * as internalErrors from "./internal/errors.js"
 import * as internalMaintenance from "./internal/maintenance.js"
 import * as internalRuns from "./internal/runs.js"
@@ -66,6 +67,7 @@ export const command = Command.make("clockwork").pipe(
   Command.withSubcommands([
     ...internalMaintenance.commands,
     internalStatus.command,
+    internalDashboard.command,
     internalSchedules.command,
     ...internalRuns.commands,
     ...internalControl.commands,

@@ -9,7 +9,11 @@ import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { describe, expect, it } from "@effect/vitest"
 import { Config, Duration, Effect, Layer } from "effect"
+import { spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
 import { clockwork, hasDatabase, sendEmail, worker } from "./utils.js"
+
+const bin = fileURLToPath(new URL("../dist/src/bin.js", import.meta.url))
 
 const url = process.env.DATABASE_URL ?? ""
 const client = PgClient.layerConfig({ url: Config.redacted("DATABASE_URL") })
@@ -185,4 +189,30 @@ describe.runIf(hasDatabase)("clockwork on PostgreSQL", () => {
       expect(table.stdout).not.toContain(slow.id)
       expect(table.stdout).not.toContain(enqueued.id)
     }).pipe(Effect.scoped, Effect.provide(client)))
+  it.live("serves the dashboard over a schema until stopped", () =>
+    Effect.gen(function*() {
+      const schema = freshSchema()
+      const sql = yield* SqlClient.SqlClient
+      yield* Effect.addFinalizer(() => Effect.orDie(sql`drop schema if exists ${sql(schema)} cascade`))
+      expect((yield* clockwork(["migrate", "--schema", schema])).code).toBe(0)
+      const child = spawn(process.execPath, [bin, "dashboard", "--port", "0", "--schema", schema], {
+        env: { ...process.env, NO_COLOR: "1" },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGKILL")))
+      let output = ""
+      child.stdout.on("data", (chunk) => (output += String(chunk)))
+      child.stderr.on("data", (chunk) => (output += String(chunk)))
+      const address = yield* until("the dashboard's address", Effect.sync(() => /dashboard on (http:\S+)/.exec(output)), (m) => m !== null)
+      const response = yield* Effect.promise(() => fetch(new URL("/api/workers", address![1])))
+      expect(response.status).toBe(200)
+      expect(yield* Effect.promise(() => response.json())).toEqual([])
+      child.kill("SIGTERM")
+      const code = yield* Effect.async<number | null>((resume) => {
+        if (child.exitCode !== null) return resume(Effect.succeed(child.exitCode))
+        child.once("exit", (exit) => resume(Effect.succeed(exit)))
+      }).pipe(Effect.timeout("30 seconds"))
+      // stopped by a signal, as intended: exit 0
+      expect(code, output).toBe(0)
+    }).pipe(Effect.scoped, Effect.provide(client)), 120_000)
 })

@@ -35,6 +35,16 @@ export class InvalidArgument extends Schema.TaggedError<InvalidArgument>()("Inva
   }
 }
 
+/** A command needs a package that is not installed. */
+export class MissingPackage extends Schema.TaggedError<MissingPackage>()("MissingPackage", {
+  packageName: Schema.String,
+  command: Schema.String
+}) {
+  override get message() {
+    return `clockwork ${this.command} needs ${this.packageName}: npm install ${this.packageName}`
+  }
+}
+
 /** Neither a database URL nor a data directory was given, or both were. */
 export class NoStore extends Schema.TaggedError<NoStore>()("NoStore", { reason: Schema.String }) {
   override get message() {
@@ -121,6 +131,7 @@ const codes: Record<string, ExitCode> = {
   InvalidDate: ExitCode.usage,
   InvalidInterval: ExitCode.usage,
   NoStore: ExitCode.usage,
+  MissingPackage: ExitCode.unavailable,
   BadDatabaseUrl: ExitCode.unavailable,
   CannotConnect: ExitCode.unavailable,
   DataDirInUse: ExitCode.unavailable,
