@@ -57,6 +57,39 @@ import * as Trigger from "./Trigger.js"
 // ---------------------------------------------------------------------------
 
 /**
+ * Only a run that ended without success (dead, failed, timed out, cancelled)
+ * can be retried.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class NotRetryable extends Schema.TaggedError<NotRetryable>()("NotRetryable", {
+  runId: Schema.String,
+  state: Schema.String
+}) {
+  override get message() {
+    return `run ${this.runId} is ${this.state}: only a run that ended dead, failed, timed_out or cancelled can be retried`
+  }
+}
+
+/**
+ * A schedule that skips overlapping runs (`overlap: "skip"`) has an
+ * unfinished run, so running it now was refused.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ScheduleBusy extends Schema.TaggedError<ScheduleBusy>()("ScheduleBusy", {
+  scheduleId: Schema.String,
+  runId: Schema.String,
+  state: Schema.String
+}) {
+  override get message() {
+    return `schedule "${this.scheduleId}" skips overlapping runs and its run ${this.runId} is ${this.state}`
+  }
+}
+
+/**
  * A schedule id that is empty, too long, or holds a character no store can
  * keep (a NUL character, a lone surrogate).
  *
@@ -199,6 +232,20 @@ export interface Scheduler {
    * worker that has the job)
    */
   readonly queue: Effect.Effect<ReadonlyArray<JobQueue>, StoreError>
+  /**
+   * queues a run that ended without success again, as a new run with its job,
+   * payload (as stored), schedule, priority, key and chained jobs, due now
+   */
+  readonly retry: (runId: RunId) => Effect.Effect<Run, RunNotFound | NotRetryable | StoreError>
+  /**
+   * queues a run of the schedule's job and payload now, without moving its
+   * next fire time; a schedule that skips overlapping runs and has one
+   * unfinished is refused unless `force`
+   */
+  readonly trigger: (
+    scheduleId: string,
+    options?: { readonly force?: boolean | undefined }
+  ) => Effect.Effect<Run, ScheduleNotFound | ScheduleBusy | StoreError>
   /** the run feed from a cursor, in commit order, following new entries (see `Feed`) */
   readonly feed: (options?: FeedOptions) => Stream.Stream<FeedEntry, StoreError | InvalidFeedCursor>
   /** runs a named consumer of the run feed until interrupted or its handler fails (see `Feed`) */
@@ -217,6 +264,7 @@ export const Scheduler: Context.Tag<Scheduler, Scheduler> = Context.GenericTag<S
 )
 
 const terminal = new Set(["succeeded", "failed", "timed_out", "cancelled", "dead"])
+const retryable = new Set(["dead", "failed", "timed_out", "cancelled"])
 
 /** How long `cancel` waits for a run held in another process to end before it answers "running". */
 const cancelWait = Duration.seconds(10)
@@ -425,6 +473,48 @@ export const make: Effect.Effect<Scheduler, never, JobStore | Events> = Effect.g
     workers: Effect.flatMap(Clock.currentTimeMillis, store.listWorkers),
     queue: Effect.flatMap(Clock.currentTimeMillis, (now) =>
       Effect.zipWith(store.queueDepth(now), store.listWorkers(now), jobQueues)),
+    retry: (runId) =>
+      Effect.gen(function*() {
+        const run = yield* store.getRun(runId)
+        if (!retryable.has(run.state)) return yield* new NotRetryable({ runId: run.id, state: run.state })
+        const now = yield* Clock.currentTimeMillis
+        // the payload as the store keeps it, already encoded: no job definition is needed
+        const [again] = yield* store.enqueue([{
+          jobName: run.jobName,
+          payload: run.payload,
+          runAt: now,
+          scheduledFor: now,
+          scheduleId: run.scheduleId,
+          priority: run.priority,
+          key: run.key,
+          then: run.then,
+          traceparent: Telemetry.traceparentOf(yield* Effect.option(Effect.currentSpan))
+        }], now)
+        return yield* Effect.catchTag(store.getRun(again!), "RunNotFound", Effect.die)
+      }),
+
+    trigger: (scheduleId, options) =>
+      Effect.gen(function*() {
+        const schedule = yield* store.getSchedule(scheduleId)
+        if (schedule.overlap === "skip" && options?.force !== true) {
+          const [unfinished] = yield* store.listRuns({ scheduleId, state: ["queued", "running"], limit: 1 })
+          if (unfinished !== undefined) {
+            return yield* new ScheduleBusy({ scheduleId, runId: unfinished.id, state: unfinished.state })
+          }
+        }
+        const now = yield* Clock.currentTimeMillis
+        const [runId] = yield* store.enqueue([{
+          jobName: schedule.jobName,
+          payload: schedule.payload,
+          runAt: now,
+          scheduledFor: now,
+          scheduleId: schedule.id,
+          serial: schedule.overlap === "queue",
+          traceparent: Telemetry.traceparentOf(yield* Effect.option(Effect.currentSpan))
+        }], now)
+        return yield* Effect.catchTag(store.getRun(runId!), "RunNotFound", Effect.die)
+      }),
+
     feed: (options) => FeedInternal.follow(store, options),
     consume: (options, handle) => FeedInternal.consume(store, options, handle)
   })
@@ -665,6 +755,32 @@ export const queue: Effect.Effect<ReadonlyArray<JobQueue>, StoreError, Scheduler
   Scheduler,
   (s) => s.queue
 )
+
+/**
+ * Queues a run that ended without success (dead, failed, timed out,
+ * cancelled) again: a new run with its job, stored payload, schedule,
+ * priority, dedup key and chained jobs, due now. The old run keeps its
+ * history.
+ *
+ * @since 0.1.0
+ * @category scheduling
+ */
+export const retry = (runId: RunId): Effect.Effect<Run, RunNotFound | NotRetryable | StoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (s) => s.retry(runId))
+
+/**
+ * Runs a schedule now: queues a run of its job with its payload, due now,
+ * without moving its next fire time. A schedule with `overlap: "skip"` and an
+ * unfinished run fails with `ScheduleBusy` unless `force`.
+ *
+ * @since 0.1.0
+ * @category scheduling
+ */
+export const trigger = (
+  scheduleId: string,
+  options?: { readonly force?: boolean | undefined }
+): Effect.Effect<Run, ScheduleNotFound | ScheduleBusy | StoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (s) => s.trigger(scheduleId, options))
 
 /**
  * The run feed: every attempt's outcome (as `history` records it) and every

@@ -96,37 +96,17 @@ const cancel = Command.make("cancel", {
       yield* print(store.json, Json.run(run), () => `cancelled run ${run.id} of ${run.jobName}`)
     }))).pipe(Command.withDescription("cancels a run: a queued one at once, a running one through the worker that holds it"))
 
-const retryable = new Set(["dead", "failed", "timed_out", "cancelled"])
-
 const retry = Command.make("retry", {
   id: Args.text({ name: "id" }).pipe(Args.withDescription("the id of a run that ended dead, failed, timed out or cancelled")),
   store: Store.options
 }, ({ id, store }) =>
   withStore(store, () =>
     Effect.gen(function*() {
-      const jobStore = yield* JobStore.JobStore
-      const run = yield* jobStore.getRun(runId(id))
-      if (!retryable.has(run.state)) {
-        return yield* new Refused({
-          reason: `run ${run.id} is ${run.state}: only a run that ended dead, failed, timed_out or cancelled can be retried`
-        })
-      }
-      const now = yield* Clock.currentTimeMillis
-      const [again] = yield* jobStore.enqueue([{
-        jobName: run.jobName,
-        payload: run.payload,
-        runAt: now,
-        scheduledFor: now,
-        scheduleId: run.scheduleId,
-        priority: run.priority,
-        key: run.key,
-        then: run.then
-      }], now)
-      const queued = yield* jobStore.getRun(again!)
+      const queued = yield* Scheduler.retry(runId(id))
       yield* print(
         store.json,
-        { retried: run.id, run: Json.run(queued) },
-        () => `run ${run.id} (${run.state}) of ${run.jobName} queued again as run ${queued.id}, due now`
+        { retried: runId(id), run: Json.run(queued) },
+        () => `run ${id} of ${queued.jobName} queued again as run ${queued.id}, due now`
       )
     }))).pipe(Command.withDescription("queues a run that ended dead (or failed, timed out, cancelled) again, as a new run"))
 

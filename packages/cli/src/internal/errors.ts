@@ -140,7 +140,9 @@ const codes: Record<string, ExitCode> = {
   RunNotFound: ExitCode.notFound,
   ScheduleNotFound: ExitCode.notFound,
   UnknownJob: ExitCode.notFound,
-  Refused: ExitCode.refused
+  Refused: ExitCode.refused,
+  NotRetryable: ExitCode.refused,
+  ScheduleBusy: ExitCode.refused
 }
 
 /** The exit code for an error of a command (not @effect/cli's own validation errors: those are usage errors). */

@@ -85,31 +85,13 @@ const trigger = Command.make("trigger", {
   Effect.flatMap(withParent(store), (store) =>
     withStore(store, () =>
     Effect.gen(function*() {
-      const jobStore = yield* JobStore.JobStore
-      const schedule = yield* jobStore.getSchedule(id)
-      if (schedule.overlap === "skip" && !force) {
-        const [unfinished] = yield* jobStore.listRuns({ scheduleId: id, state: ["queued", "running"], limit: 1 })
-        if (unfinished !== undefined) {
-          return yield* new Refused({
-            reason: `schedule "${id}" skips overlapping runs and its run ${unfinished.id} is ${unfinished.state}; ` +
-              `--force runs it anyway`
-          })
-        }
-      }
-      const now = yield* Clock.currentTimeMillis
-      const [runId] = yield* jobStore.enqueue([{
-        jobName: schedule.jobName,
-        payload: schedule.payload,
-        runAt: now,
-        scheduledFor: now,
-        scheduleId: schedule.id,
-        serial: schedule.overlap === "queue"
-      }], now)
-      const run = yield* jobStore.getRun(runId!)
+      const run = yield* Scheduler.trigger(id, { force }).pipe(
+        Effect.catchTag("ScheduleBusy", (busy) => new Refused({ reason: `${busy.message}; --force runs it anyway` }))
+      )
       yield* print(
         store.json,
         Json.run(run),
-        () => `queued run ${run.id} of ${run.jobName} for schedule ${schedule.id}, due now`
+        () => `queued run ${run.id} of ${run.jobName} for schedule ${id}, due now`
       )
     })))).pipe(Command.withDescription("queues a run of the schedule's job with its payload now, outside its trigger"))
 

@@ -2,7 +2,7 @@
  * The API's handlers: reads through the scheduler and the store, and actions
  * that say in the app's log what they did.
  */
-import { JobStore, type Run, Scheduler, Trigger } from "@clockwork/core"
+import { JobStore, Scheduler, Trigger } from "@clockwork/core"
 import { HttpApiBuilder } from "@effect/platform"
 import { Clock, DateTime, Effect, Layer, Option, Redacted } from "effect"
 import * as Crypto from "node:crypto"
@@ -34,7 +34,6 @@ const scheduleView = (scheduler: Scheduler.Scheduler) => (schedule: JobStore.Sch
       : { lastOutcome: { runId: last.runId, status: last.status, finishedAt: last.finishedAt } })
   }))
 
-const retryable = new Set<Run.RunState>(["dead", "failed", "timed_out", "cancelled"])
 
 /** The read routes. */
 export const read = HttpApiBuilder.group(Api.api, "read", (handlers) =>
@@ -100,32 +99,17 @@ export const read = HttpApiBuilder.group(Api.api, "read", (handlers) =>
 export const actions = HttpApiBuilder.group(Api.api, "actions", (handlers) =>
   Effect.gen(function*() {
     const scheduler = yield* Scheduler.Scheduler
-    const store = yield* JobStore.JobStore
     const view = scheduleView(scheduler)
     return handlers
       .handle("runSchedule", ({ path }) =>
         storeFailure(Effect.gen(function*() {
-          const schedule = yield* Effect.catchTag(store.getSchedule(path.id), "ScheduleNotFound", scheduleNotFound(path.id))
-          if (schedule.overlap === "skip") {
-            const [unfinished] = yield* store.listRuns({ scheduleId: schedule.id, state: ["queued", "running"], limit: 1 })
-            if (unfinished !== undefined) {
-              return yield* new Api.Refused({
-                message: `schedule ${JSON.stringify(schedule.id)} skips overlapping runs and its run ${unfinished.id} is ${unfinished.state}`
-              })
-            }
-          }
-          const now = yield* Clock.currentTimeMillis
-          // the schedule's own payload, already encoded as the store keeps it: no job definition is needed
-          const [runId] = yield* store.enqueue([{
-            jobName: schedule.jobName,
-            payload: schedule.payload,
-            runAt: now,
-            scheduledFor: now,
-            scheduleId: schedule.id,
-            serial: schedule.overlap === "queue"
-          }], now)
-          const run = yield* store.getRun(runId!).pipe(Effect.catchTag("RunNotFound", runNotFound(runId!)))
-          yield* Effect.logInfo(`clockwork dashboard: ran schedule ${schedule.id} now as run ${run.id}`)
+          const run = yield* scheduler.trigger(path.id).pipe(
+            Effect.catchTags({
+              ScheduleNotFound: scheduleNotFound(path.id),
+              ScheduleBusy: (busy) => new Api.Refused({ message: busy.message })
+            })
+          )
+          yield* Effect.logInfo(`clockwork dashboard: ran schedule ${path.id} now as run ${run.id}`)
           return run
         })))
       .handle("pause", ({ path }) =>
@@ -149,26 +133,14 @@ export const actions = HttpApiBuilder.group(Api.api, "actions", (handlers) =>
         })))
       .handle("retry", ({ path }) =>
         storeFailure(Effect.gen(function*() {
-          const run = yield* Effect.catchTag(scheduler.getRun(path.runId), "RunNotFound", runNotFound(path.runId))
-          if (!retryable.has(run.state)) {
-            return yield* new Api.Refused({
-              message: `run ${run.id} is ${run.state}: only a run that ended dead, failed, timed_out or cancelled can be retried`
+          const queued = yield* scheduler.retry(path.runId).pipe(
+            Effect.catchTags({
+              RunNotFound: runNotFound(path.runId),
+              NotRetryable: (refused) => new Api.Refused({ message: refused.message })
             })
-          }
-          const now = yield* Clock.currentTimeMillis
-          const [again] = yield* store.enqueue([{
-            jobName: run.jobName,
-            payload: run.payload,
-            runAt: now,
-            scheduledFor: now,
-            scheduleId: run.scheduleId,
-            priority: run.priority,
-            key: run.key,
-            then: run.then
-          }], now)
-          const queued = yield* store.getRun(again!).pipe(Effect.catchTag("RunNotFound", runNotFound(again!)))
-          yield* Effect.logInfo(`clockwork dashboard: retried run ${run.id} (${run.jobName}) as run ${queued.id}`)
-          return { retried: run.id, run: queued }
+          )
+          yield* Effect.logInfo(`clockwork dashboard: retried run ${path.runId} (${queued.jobName}) as run ${queued.id}`)
+          return { retried: path.runId, run: queued }
         })))
   }))
 
