@@ -179,7 +179,6 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
   const appendToFeed = (item: FeedItem) => {
     feed.push(item)
     if (feed.length > defaultRetention * 1.1) feed = feed.slice(feed.length - defaultRetention)
-    notify("feed")
   }
 
   const record = (row: HistoryRow) => {
@@ -535,6 +534,8 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
           }
         }
         if (queued) notify("runs")
+        // once per call, not per outcome: readers wake on "feed" (and on "schedules" for schedule changes)
+        if (refused.length < outcomes.length) notify("feed")
         return { refused }
       }),
 
@@ -562,6 +563,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
           finishedAt: now,
           workerId: ""
         })
+        notify("feed")
         return "cancelled"
       }),
 
@@ -613,7 +615,10 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
           })
           queue(e, retryAt)
         }
-        if (expired.length > 0) notify("runs")
+        if (expired.length > 0) {
+          notify("runs")
+          notify("feed")
+        }
         for (const [id, worker] of workers) if (worker.expiresAt < now) workers.delete(id)
         return expired.length
       }),

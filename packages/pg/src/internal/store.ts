@@ -109,13 +109,20 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
         }),
       claim: (request) => call("claim")(claim(t, request)),
       nextRunAt: (after) => call("nextRunAt")(Queries.nextRunAt(t, after)),
+      // every write that records history rows tells the feed's readers, coalesced (changes.ts)
       complete: (outcomes) =>
         call("complete")(complete(t, outcomes)).pipe(
           Effect.tap((result) => result.refused.length < outcomes.length ? feed.feedGrew : Effect.void)
         ),
-      cancel: (runId, now) => call("cancel")(cancel(t, runId, now)),
+      cancel: (runId, now) =>
+        call("cancel")(cancel(t, runId, now)).pipe(
+          Effect.tap((result) => result === "cancelled" ? feed.feedGrew : Effect.void)
+        ),
       heartbeat: (workerId, runIds, leaseUntil) => call("heartbeat")(heartbeat(t, workerId, runIds, leaseUntil)),
-      reapExpired: (now) => call("reapExpired")(Effect.zipLeft(reapExpired(t, now), Workers.reap(t, now))),
+      reapExpired: (now) =>
+        call("reapExpired")(Effect.zipLeft(reapExpired(t, now), Workers.reap(t, now))).pipe(
+          Effect.tap((reaped) => reaped > 0 ? feed.feedGrew : Effect.void)
+        ),
       getRun: (runId) => call("getRun")(Queries.getRun(t, runId)),
       listRuns: (query) => call("listRuns")(Queries.listRuns(t, query)),
       queueDepth: (now) => call("queueDepth")(Queries.queueDepth(t, now)),

@@ -43,7 +43,7 @@ export const cancel = (t: Tables, runId: RunId, now: number): Effect.Effect<Canc
     from target`.pipe(
     Effect.flatMap(([row]) => {
       if (row === undefined) return Effect.succeed<CancelResult>("not_found")
-      if (row.cancelled) return Effect.as(notify(t, "feed"), "cancelled" as const)
+      if (row.cancelled) return Effect.succeed<CancelResult>("cancelled")
       // still "queued" in this statement's snapshot, yet not cancelled: a worker claimed it meanwhile
       const result: CancelResult = row.state === "running" || row.state === "queued" ? "running" : "finished"
       // after the commit, so the worker's heartbeat finds the request

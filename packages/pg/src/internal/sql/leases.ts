@@ -105,7 +105,7 @@ export const reapExpired = (t: Tables, now: number): Effect.Effect<number, SqlEr
     Effect.flatMap(([row]) => {
       const reaped = row?.reaped ?? 0
       // after the commit: the runs are visible by the time anyone wakes
-      return reaped > 0 ? Effect.as(Effect.zipRight(notify(t, "runs"), notify(t, "feed")), reaped) : Effect.succeed(reaped)
+      return reaped > 0 ? Effect.as(notify(t, "runs"), reaped) : Effect.succeed(reaped)
     })
   )
 }
