@@ -321,7 +321,7 @@ export const make: Effect.Effect<Scheduler, never, JobStore | Events> = Effect.g
       if (options?.key !== undefined) yield* storable(job.name, Storable.text(options.key, "key"))
       if (options?.then !== undefined) yield* storable(job.name, Storable.text(options.then.name, "then"))
       // the runs continue the caller's trace: each attempt's span is a child of the span enqueuing it
-      const traceparent = Telemetry.traceparentOf(yield* Effect.option(Effect.currentSpan))
+      const traceparent = yield* Telemetry.currentTraceparent
       const runs: Array<NewRun> = []
       for (const payload of payloads) {
         runs.push({
@@ -488,7 +488,7 @@ export const make: Effect.Effect<Scheduler, never, JobStore | Events> = Effect.g
           priority: run.priority,
           key: run.key,
           then: run.then,
-          traceparent: Telemetry.traceparentOf(yield* Effect.option(Effect.currentSpan))
+          traceparent: yield* Telemetry.currentTraceparent
         }], now)
         return yield* Effect.catchTag(store.getRun(again!), "RunNotFound", Effect.die)
       }),
@@ -510,7 +510,7 @@ export const make: Effect.Effect<Scheduler, never, JobStore | Events> = Effect.g
           scheduledFor: now,
           scheduleId: schedule.id,
           serial: schedule.overlap === "queue",
-          traceparent: Telemetry.traceparentOf(yield* Effect.option(Effect.currentSpan))
+          traceparent: yield* Telemetry.currentTraceparent
         }], now)
         return yield* Effect.catchTag(store.getRun(runId!), "RunNotFound", Effect.die)
       }),

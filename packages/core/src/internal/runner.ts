@@ -327,7 +327,7 @@ export const make = (
               outcome.result = result
               record(a, outcome)
             })
-            : Effect.flatMap(Effect.option(Effect.currentSpan), (span) =>
+            : Effect.flatMap(Telemetry.currentTraceparent, (traceparent) =>
             Effect.map(
               Effect.forEach(a.claim.then, (name) => {
                 // the follow-up's payload is this run's result, encoded with the follow-up's own Schema
@@ -343,7 +343,7 @@ export const make = (
                     payload,
                     runAt: now,
                     scheduledFor: now,
-                    traceparent: Telemetry.traceparentOf(span)
+                    traceparent
                   })
                 )
               }),

@@ -81,12 +81,15 @@ export const queueCounted = (jobName: string, due: number, later: number, runnin
 
 export const leasesExpired = (count: number): void => leaseExpiries.unsafeUpdate(count, [])
 
-/** A W3C traceparent for the current span: the trace a run continues. */
-export const traceparentOf = (span: Option.Option<Tracer.AnySpan>): string | undefined => {
-  if (Option.isNone(span)) return undefined
-  const { sampled, spanId, traceId } = span.value
-  return `00-${traceId}-${spanId}-${sampled ? "01" : "00"}`
-}
+/** The W3C traceparent of the current span, if any: the trace a run enqueued now continues. */
+export const currentTraceparent: Effect.Effect<string | undefined> = Effect.map(
+  Effect.option(Effect.currentSpan),
+  (span) => {
+    if (Option.isNone(span)) return undefined
+    const { sampled, spanId, traceId } = span.value
+    return `00-${traceId}-${spanId}-${sampled ? "01" : "00"}`
+  }
+)
 
 const traceparentPattern = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/
 
