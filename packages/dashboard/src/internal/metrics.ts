@@ -16,6 +16,9 @@ const windowMs = 60 * 60_000
 
 const label = (value: string) => value.replace(/\\/g, "\\\\").replace(/"/g, "\\\"").replace(/\n/g, "\\n")
 
+const labelsOf = (pairs: ReadonlyArray<readonly [string, string]>) =>
+  pairs.length === 0 ? "" : `{${pairs.map(([k, v]) => `${k}="${label(v)}"`).join(",")}}`
+
 interface Family {
   readonly name: string
   readonly help: string
@@ -27,15 +30,9 @@ const render = (families: ReadonlyArray<Family>): string =>
     [
       `# HELP ${name} ${help}`,
       `# TYPE ${name} gauge`,
-      ...samples.map(([labels, value]) => {
-        const pairs = Object.entries(labels).map(([k, v]) => `${k}="${label(v)}"`)
-        return `${name}${pairs.length === 0 ? "" : `{${pairs.join(",")}}`} ${value}`
-      })
+      ...samples.map(([labels, value]) => `${name}${labelsOf(Object.entries(labels))} ${value}`)
     ].join("\n")
   ).join("\n") + "\n"
-
-const labelsOf = (pairs: ReadonlyArray<readonly [string, string]>) =>
-  pairs.length === 0 ? "" : `{${pairs.map(([k, v]) => `${k}="${label(v)}"`).join(",")}}`
 
 /** This process's clockwork metrics (counters, gauges, histograms), in the exposition format. */
 const processMetrics = Effect.map(Metric.snapshot, (pairs) => {
