@@ -27,9 +27,11 @@ const burst = (n: number, size: number) =>
       order: n * 100 + i + 1,
       email: `customer${i + 1}@example.com`
     }))
-    // one statement per job, however many payloads
-    yield* Scheduler.enqueueMany(resizeImage, images)
-    yield* Scheduler.enqueueMany(sendReceipt, orders)
+    // one statement per job, however many payloads; a shutdown waits for the burst to be enqueued
+    // whole (it came between the two statements once, leaving a burst of images without its orders)
+    yield* Effect.uninterruptible(
+      Effect.zipRight(Scheduler.enqueueMany(resizeImage, images), Scheduler.enqueueMany(sendReceipt, orders))
+    )
     yield* Effect.log(`burst ${n}: enqueued ${images.length} resize-image and ${orders.length} send-receipt runs`)
   })
 
