@@ -14,6 +14,7 @@
  */
 import { Context, type Effect, Layer, type Queue, type Scope } from "effect"
 import type { FeedCursor, FeedEntry } from "./Feed.js"
+import type { Journal, SignalResult, StepRecord } from "./Journal.js"
 import * as leaseExpiry from "./internal/leaseExpiry.js"
 import * as internal from "./internal/memoryStore.js"
 import type { QueueDepth } from "./JobQueue.js"
@@ -113,6 +114,8 @@ export interface NewRun {
   readonly then?: ReadonlyArray<string> | undefined
   /** the trace the run continues (W3C traceparent of the span that enqueued it) */
   readonly traceparent?: string | undefined
+  /** the workflow run this one is a child of (set by `startChildren`) */
+  readonly parentRunId?: RunId | undefined
 }
 
 /**
@@ -345,6 +348,56 @@ export interface ConsumerCommit {
   readonly leaseUntil: number
 }
 
+/**
+ * An attempt of a workflow run that ends waiting (for an instant, a child, a
+ * signal): while `attempt` still holds the run, it is queued again for
+ * `wakeAt` (undefined: until something wakes it), or at once if it was woken
+ * after its journal was read (`wakes` is the count that read returned). The
+ * attempt is not counted: the next one has the same number, so waits never
+ * use up the job's retries, and no history row is written for it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Suspension {
+  readonly runId: RunId
+  readonly attempt: number
+  readonly wakeAt: number | undefined
+  readonly wakes: number
+  readonly now: number
+}
+
+/**
+ * Children a workflow run starts: while `attempt` holds the parent, each is
+ * enqueued (due now) with the parent as its parent, and its journal entry
+ * (kind `child`, waiting) recorded, in one step; an entry already there keeps
+ * its child (nothing is enqueued twice). A child that ends wakes its parent;
+ * cancelling the parent cancels it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ChildStart {
+  readonly parentRunId: RunId
+  readonly attempt: number
+  readonly now: number
+  readonly children: ReadonlyArray<{ readonly step: string; readonly position: string; readonly run: NewRun }>
+}
+
+/**
+ * A signal for a workflow run: stored as the journal entry `signal:<name>`
+ * (succeeded, with the value) unless one is there already, and the run woken.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SignalDelivery {
+  readonly runId: RunId
+  readonly name: string
+  readonly value: unknown
+  readonly now: number
+}
+
 // ---------------------------------------------------------------------------
 // service
 // ---------------------------------------------------------------------------
@@ -389,12 +442,14 @@ export interface JobStore {
    * enqueued; any other outcome is refused (fencing) and reported back.
    * A run that ends final without success records each of its then-jobs as a
    * `cancelled` run that never ran, with a `ParentFailed` error and a history row.
+   * A child run of a workflow that ends final wakes its parent.
    */
   readonly complete: (outcomes: ReadonlyArray<RunOutcome>) => Effect.Effect<CompleteResult, StoreError>
   /**
    * cancels a queued run; for a run a worker holds, requests its cancellation
    * (the holder hears of it through `heartbeat` and the change feed) and
-   * reports "running"
+   * reports "running". A workflow run's unfinished children (and theirs) are
+   * cancelled with it.
    */
   readonly cancel: (runId: RunId, now: number) => Effect.Effect<CancelResult, StoreError>
   /**
@@ -417,6 +472,22 @@ export interface JobStore {
   readonly listRuns: (query: RunQuery) => Effect.Effect<ReadonlyArray<Run>, StoreError>
   /** per job with queued or running runs: how many are due, due later and running at `now`, by job name */
   readonly queueDepth: (now: number) => Effect.Effect<ReadonlyArray<QueueDepth>, StoreError>
+
+  // workflows
+  /** a run's journal (its child entries read with their child's state) and its count of wakes */
+  readonly journal: (runId: RunId) => Effect.Effect<Journal, StoreError>
+  /**
+   * writes a journal entry (by run and name) while `step.attempt` holds the
+   * run, unless the entry there already succeeded; returns the entry as
+   * stored, or undefined when the attempt no longer holds the run (fencing)
+   */
+  readonly recordStep: (step: StepRecord) => Effect.Effect<StepRecord | undefined, StoreError>
+  /** starts children of a workflow run (see `ChildStart`); their run ids, or undefined when fenced */
+  readonly startChildren: (start: ChildStart) => Effect.Effect<ReadonlyArray<RunId> | undefined, StoreError>
+  /** ends an attempt that waits (see `Suspension`); false when fenced */
+  readonly suspend: (suspension: Suspension) => Effect.Effect<boolean, StoreError>
+  /** delivers a signal (see `SignalDelivery`) */
+  readonly signal: (delivery: SignalDelivery) => Effect.Effect<SignalResult, StoreError>
 
   // history
   readonly history: (query: HistoryQuery) => Effect.Effect<ReadonlyArray<RunRecord>, StoreError>

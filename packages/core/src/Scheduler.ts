@@ -28,6 +28,7 @@ import type { ParseError } from "effect/ParseResult"
 import { Events } from "./Events.js"
 import type { ConsumerOptions, FeedEntry, FeedOptions, InvalidConsumer, InvalidFeedCursor } from "./Feed.js"
 import type { Job } from "./Job.js"
+import type { SignalResult, StepRecord } from "./Journal.js"
 import { InvalidPayload } from "./Job.js"
 import {
   type CancelResult,
@@ -69,6 +70,25 @@ export class NotRetryable extends Schema.TaggedError<NotRetryable>()("NotRetryab
 }) {
   override get message() {
     return `run ${this.runId} is ${this.state}: only a run that ended dead, failed, timed_out or cancelled can be retried`
+  }
+}
+
+/**
+ * A signal's value cannot be stored as it is (`field` names the part, and
+ * `reason` says why), or its name is empty.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidSignal extends Schema.TaggedError<InvalidSignal>()("InvalidSignal", {
+  runId: Schema.String,
+  name: Schema.String,
+  reason: Schema.String,
+  field: Schema.optional(Schema.String)
+}) {
+  override get message() {
+    const what = this.field === undefined ? "" : `${this.field} of `
+    return `${what}signal ${JSON.stringify(this.name)} for run ${this.runId} cannot be stored: ${this.reason}`
   }
 }
 
@@ -246,6 +266,18 @@ export interface Scheduler {
     scheduleId: string,
     options?: { readonly force?: boolean | undefined }
   ) => Effect.Effect<Run, ScheduleNotFound | ScheduleBusy | StoreError>
+  /**
+   * delivers the signal `name` with `value` (plain JSON) to a workflow run,
+   * from any process: the run wakes if it waits for it, or finds it when it
+   * reaches its wait (see `Workflow.signal`)
+   */
+  readonly signal: (
+    runId: RunId,
+    name: string,
+    value?: unknown
+  ) => Effect.Effect<SignalResult, RunNotFound | InvalidSignal | StoreError>
+  /** a workflow run's journal: each step, sleep, child and signal it recorded */
+  readonly steps: (runId: RunId) => Effect.Effect<ReadonlyArray<StepRecord>, StoreError>
   /** the run feed from a cursor, in commit order, following new entries (see `Feed`) */
   readonly feed: (options?: FeedOptions) => Stream.Stream<FeedEntry, StoreError | InvalidFeedCursor>
   /** runs a named consumer of the run feed until interrupted or its handler fails (see `Feed`) */
@@ -492,6 +524,23 @@ export const make: Effect.Effect<Scheduler, never, JobStore | Events> = Effect.g
         }], now)
         return yield* Effect.catchTag(store.getRun(again!), "RunNotFound", Effect.die)
       }),
+
+    signal: (runId, name, value) =>
+      Effect.gen(function*() {
+        const invalid = (reason: string, field?: string) =>
+          new InvalidSignal({ runId, name, reason, ...(field === undefined ? {} : { field }) })
+        if (name.length === 0) return yield* invalid("a signal needs a name")
+        const nameProblem = Storable.textProblem(name)
+        if (nameProblem !== undefined) return yield* invalid(nameProblem, "name")
+        const checked = Storable.json(value, "value")
+        if (Either.isLeft(checked)) return yield* invalid(checked.left.reason, checked.left.path)
+        const now = yield* Clock.currentTimeMillis
+        const result = yield* store.signal({ runId, name, value: checked.right, now })
+        if (result === "not_found") return yield* new RunNotFound({ runId })
+        return result
+      }),
+
+    steps: (runId) => Effect.map(store.journal(runId), (journal) => journal.steps),
 
     trigger: (scheduleId, options) =>
       Effect.gen(function*() {
@@ -781,6 +830,37 @@ export const trigger = (
   options?: { readonly force?: boolean | undefined }
 ): Effect.Effect<Run, ScheduleNotFound | ScheduleBusy | StoreError, Scheduler> =>
   Effect.flatMap(Scheduler, (s) => s.trigger(scheduleId, options))
+
+/**
+ * Delivers the signal `name` with `value` (plain JSON) to a workflow run, from
+ * any process sharing the store: the run wakes if it waits for it, or finds
+ * the value when it reaches `Workflow.signal(name, …)`. Answers `delivered`,
+ * `duplicate` (this name already has a value, which is kept), `expired` (the
+ * run's wait for it timed out) or `finished` (the run ended).
+ *
+ * @example
+ * ```ts
+ * yield* Scheduler.signal(orderRunId, "shipped", { carrier: "UPS", tracking: "1Z999" })
+ * ```
+ * @since 0.1.0
+ * @category workflows
+ */
+export const signal = (
+  runId: RunId,
+  name: string,
+  value?: unknown
+): Effect.Effect<SignalResult, RunNotFound | InvalidSignal | StoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (s) => s.signal(runId, name, value))
+
+/**
+ * A workflow run's journal: each step, sleep, child and signal it recorded,
+ * with its status, attempt and times (an ordinary job's run has none).
+ *
+ * @since 0.1.0
+ * @category workflows
+ */
+export const steps = (runId: RunId): Effect.Effect<ReadonlyArray<StepRecord>, StoreError, Scheduler> =>
+  Effect.flatMap(Scheduler, (s) => s.steps(runId))
 
 /**
  * The run feed: every attempt's outcome (as `history` records it) and every

@@ -30,6 +30,11 @@ export * as JobStore from "./JobStore.js"
 /**
  * @since 0.1.0
  */
+export * as Journal from "./Journal.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Policy from "./Policy.js"
 
 /**
@@ -61,3 +66,8 @@ export * as Testing from "./Testing.js"
  * @since 0.1.0
  */
 export * as Trigger from "./Trigger.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Workflow from "./Workflow.js"

@@ -2,6 +2,7 @@ import { DateTime, Effect, PubSub } from "effect"
 import type {
   CancelResult,
   Change,
+  ChildStart,
   ClaimedRun,
   ClaimRequest,
   CompleteResult,
@@ -13,6 +14,8 @@ import type {
   RunQuery,
   ScheduleFire,
   ScheduleInput,
+  SignalDelivery,
+  Suspension,
   UpsertResult,
   WorkerBeat
 } from "../JobStore.js"
@@ -22,6 +25,7 @@ import { RunNotFound, ScheduleNotFound } from "../StoreError.js"
 import { WorkerRecord } from "../Worker.js"
 import { leaseExpiryBackoff } from "./leaseExpiry.js"
 import { FeedCursor, type FeedEntry, type ScheduleChange } from "../Feed.js"
+import { ChildState, type SignalResult, StepRecord } from "../Journal.js"
 import type { HistoryQuery, RunId, RunState } from "../Run.js"
 import { isFinalAttempt, ParentFailed, Run, RunError, RunRecord } from "../Run.js"
 import { Trigger } from "../Trigger.js"
@@ -39,6 +43,8 @@ interface Entry {
   readonly serial: boolean
   readonly then: ReadonlyArray<string>
   readonly traceparent: string | undefined
+  /** the workflow run that started this one as its child */
+  readonly parentRunId: RunId | undefined
   readonly scheduledFor: number
   readonly createdAt: number
   readonly seq: number
@@ -53,6 +59,8 @@ interface Entry {
   cancelRequested: boolean
   result: unknown
   error: RunError | undefined
+  /** how many times a workflow run was woken (a child ended, a signal came) */
+  wakes: number
 }
 
 /** A heap node; stale when the entry moved on (lazy deletion). */
@@ -117,6 +125,9 @@ let nextId = 0
 /** Terminal runs and history rows kept before the oldest are dropped. */
 const defaultRetention = 100_000
 
+/** The `runAt` of a workflow run that waits until something wakes it: the last instant a Date can hold. */
+const untilWoken = 8_640_000_000_000_000
+
 export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
   const changes = yield* PubSub.sliding<Change>(16)
   const runs = new Map<RunId, Entry>()
@@ -132,6 +143,9 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
   let feedSeq = 0
   const consumers = new Map<string, Consumer>()
   const workers = new Map<string, WorkerBeat>()
+  // workflow runs: their journal entries by name, and their children
+  const journals = new Map<RunId, Map<string, StepRecord>>()
+  const children = new Map<RunId, Set<RunId>>()
   let seq = 0
 
   // queued runs not yet due, by runAt; due runs, by priority then runAt
@@ -171,9 +185,56 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
       if (entry.serial && wasRunning) runningSerial.delete(entry.scheduleId)
     }
     finished.push({ id: entry.id, at })
+    // a workflow waiting for this child looks again
+    const parent = entry.parentRunId === undefined ? undefined : runs.get(entry.parentRunId)
+    if (parent !== undefined) wake(parent, at)
     if (finished.length > defaultRetention * 1.1) {
-      for (const { id } of finished.splice(0, finished.length - defaultRetention)) runs.delete(id)
+      for (const { id } of finished.splice(0, finished.length - defaultRetention)) forgetRun(id)
     }
+  }
+
+  // a queued run waiting for its instant is due now; a running one will be when it ends waiting (`suspend`)
+  const wake = (entry: Entry, now: number) => {
+    entry.wakes++
+    if (entry.state === "queued" && entry.runAt > now) {
+      queue(entry, now)
+      notify("runs")
+    }
+  }
+
+  const forgetRun = (id: RunId) => {
+    const entry = runs.get(id)
+    runs.delete(id)
+    journals.delete(id)
+    children.delete(id)
+    if (entry?.parentRunId !== undefined) children.get(entry.parentRunId)?.delete(id)
+  }
+
+  const journalOf = (runId: RunId) => {
+    let journal = journals.get(runId)
+    if (journal === undefined) {
+      journal = new Map()
+      journals.set(runId, journal)
+    }
+    return journal
+  }
+
+  const holds = (runId: RunId, attempt: number) => {
+    const e = runs.get(runId)
+    return e !== undefined && e.state === "running" && e.attempt === attempt ? e : undefined
+  }
+
+  const withChild = (step: StepRecord) => {
+    const child = step.childRunId === undefined ? undefined : runs.get(step.childRunId)
+    if (child === undefined) return step
+    return new StepRecord({
+      ...step,
+      child: new ChildState({
+        state: child.state,
+        ...(child.result === undefined ? {} : { result: child.result }),
+        ...(child.error === undefined ? {} : { error: child.error })
+      })
+    }, true)
   }
 
   const appendToFeed = (item: FeedItem) => {
@@ -224,6 +285,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
     serial: run.serial ?? false,
     then: run.then ?? [],
     traceparent: run.traceparent,
+    parentRunId: run.parentRunId,
     scheduledFor: run.scheduledFor,
     createdAt: now,
     seq: seq++,
@@ -237,7 +299,8 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
     leaseExpiries: 0,
     cancelRequested: false,
     result: undefined,
-    error: undefined
+    error: undefined,
+    wakes: 0
   })
 
   const insert = (run: NewRun, now: number): RunId => {
@@ -247,6 +310,14 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
     }
     const entry = newEntry(run, now)
     runs.set(entry.id, entry)
+    if (entry.parentRunId !== undefined) {
+      let siblings = children.get(entry.parentRunId)
+      if (siblings === undefined) {
+        siblings = new Set()
+        children.set(entry.parentRunId, siblings)
+      }
+      siblings.add(entry.id)
+    }
     activate(entry)
     // a run already due skips the not-yet-due heap
     ;(run.runAt <= now ? ready : waiting).push({ entry, version: 0 })
@@ -340,6 +411,33 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
 
   const matches = <A>(filter: A | ReadonlyArray<A> | undefined, value: A) =>
     filter === undefined || (Array.isArray(filter) ? filter.includes(value) : filter === value)
+
+  const cancelOne = (runId: RunId, now: number): CancelResult => {
+    const e = runs.get(runId)
+    if (e === undefined) return "not_found"
+    if (e.state === "running") {
+      if (!e.cancelRequested) {
+        e.cancelRequested = true
+        notify("cancels")
+      }
+      return "running"
+    }
+    if (e.state !== "queued") return "finished"
+    finish(e, "cancelled", now)
+    record({
+      runId: e.id,
+      jobName: e.jobName,
+      scheduleId: e.scheduleId,
+      attempt: e.attempt,
+      status: "cancelled",
+      scheduledFor: e.scheduledFor,
+      startedAt: now,
+      finishedAt: now,
+      workerId: ""
+    })
+    notify("feed")
+    return "cancelled"
+  }
 
   const store: JobStore = {
     upsertSchedule: (input) =>
@@ -541,30 +639,117 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
 
     cancel: (runId, now) =>
       Effect.sync((): CancelResult => {
-        const e = runs.get(runId)
-        if (e === undefined) return "not_found"
-        if (e.state === "running") {
-          if (!e.cancelRequested) {
-            e.cancelRequested = true
-            notify("cancels")
-          }
-          return "running"
+        const result = cancelOne(runId, now)
+        // a workflow's unfinished children, and theirs, go with it
+        const pending = [...(children.get(runId) ?? [])]
+        for (let id = pending.pop(); id !== undefined; id = pending.pop()) {
+          cancelOne(id, now)
+          for (const child of children.get(id) ?? []) pending.push(child)
         }
-        if (e.state !== "queued") return "finished"
-        finish(e, "cancelled", now)
-        record({
-          runId: e.id,
-          jobName: e.jobName,
-          scheduleId: e.scheduleId,
-          attempt: e.attempt,
-          status: "cancelled",
-          scheduledFor: e.scheduledFor,
-          startedAt: now,
-          finishedAt: now,
-          workerId: ""
+        return result
+      }),
+
+    journal: (runId) =>
+      Effect.sync(() => ({
+        steps: Array.from(journals.get(runId)?.values() ?? [], (step) => step.kind === "child" ? withChild(step) : step),
+        wakes: runs.get(runId)?.wakes ?? 0
+      })),
+
+    recordStep: (step) =>
+      Effect.sync(() => {
+        if (holds(step.runId, step.attempt) === undefined) return undefined
+        const journal = journalOf(step.runId)
+        const existing = journal.get(step.name)
+        if (existing?.status === "succeeded") return existing
+        journal.set(step.name, step)
+        return step
+      }),
+
+    startChildren: (start: ChildStart) =>
+      Effect.sync(() => {
+        if (holds(start.parentRunId, start.attempt) === undefined) return undefined
+        const journal = journalOf(start.parentRunId)
+        const ids = start.children.map(({ position, run, step }) => {
+          const existing = journal.get(step)?.childRunId
+          if (existing !== undefined) return existing
+          const id = insert({ ...run, parentRunId: start.parentRunId }, start.now)
+          journal.set(
+            step,
+            new StepRecord({
+              runId: start.parentRunId,
+              name: step,
+              kind: "child",
+              status: "waiting",
+              position,
+              attempt: start.attempt,
+              startedAt: start.now,
+              childRunId: id
+            }, true)
+          )
+          return id
         })
-        notify("feed")
-        return "cancelled"
+        notify("runs")
+        return ids
+      }),
+
+    suspend: (suspension: Suspension) =>
+      Effect.sync(() => {
+        const e = holds(suspension.runId, suspension.attempt)
+        if (e === undefined) return false
+        running.delete(e)
+        if (e.serial && e.scheduleId !== undefined) runningSerial.delete(e.scheduleId)
+        if (e.cancelRequested) {
+          // cancelled while it ran: it ends here instead of waiting
+          record({
+            runId: e.id,
+            jobName: e.jobName,
+            scheduleId: e.scheduleId,
+            attempt: e.attempt,
+            status: "cancelled",
+            scheduledFor: e.scheduledFor,
+            startedAt: suspension.now,
+            finishedAt: suspension.now,
+            workerId: e.workerId ?? ""
+          })
+          finish(e, "cancelled", suspension.now)
+          notify("feed")
+          return true
+        }
+        // waiting is not an attempt: the next one has the same number
+        e.attempt--
+        const woken = e.wakes > suspension.wakes
+        queue(e, woken ? suspension.now : suspension.wakeAt ?? untilWoken)
+        notify("runs")
+        return true
+      }),
+
+    signal: (delivery: SignalDelivery) =>
+      Effect.sync((): SignalResult => {
+        const e = runs.get(delivery.runId)
+        if (e === undefined) return "not_found"
+        if (!isActive(e)) return "finished"
+        const name = `signal:${delivery.name}`
+        const journal = journalOf(delivery.runId)
+        const existing = journal.get(name)
+        if (existing?.status === "succeeded") return "duplicate"
+        if (existing?.status === "failed") return "expired"
+        journal.set(
+          name,
+          new StepRecord({
+            runId: delivery.runId,
+            name,
+            kind: "signal",
+            status: "succeeded",
+            position: existing?.position ?? "",
+            attempt: existing?.attempt ?? 0,
+            startedAt: existing?.startedAt ?? delivery.now,
+            finishedAt: delivery.now,
+            ...(existing?.wakeAt === undefined ? {} : { wakeAt: existing.wakeAt }),
+            result: delivery.value
+          }, true)
+        )
+        wake(e, delivery.now)
+        return "delivered"
       }),
 
     heartbeat: (workerId, held, leaseUntil) =>
@@ -701,7 +886,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
           if (at >= before) return true
           // a run re-queued since it was recorded final is no longer in the final list's charge
           const entry = runs.get(id)
-          if (entry !== undefined && !isActive(entry)) runs.delete(id)
+          if (entry !== undefined && !isActive(entry)) forgetRun(id)
           return false
         })
         return pruned

@@ -4,6 +4,7 @@ import {
   Context,
   Duration,
   Effect,
+  Either,
   Exit,
   Fiber,
   FiberId,
@@ -25,6 +26,8 @@ import { WorkerInfo } from "../Worker.js"
 import type { Metrics, RunId, RunStatus } from "../Run.js"
 import { ParentFailed, RunError } from "../Run.js"
 import * as Deadlines from "./deadlines.js"
+import { notRetried, toRunError } from "./runError.js"
+import { type Suspended, suspensionOf } from "./suspension.js"
 import * as Outage from "./outage.js"
 import { nextAttemptAt } from "./retry.js"
 import * as Storable from "./storable.js"
@@ -64,8 +67,8 @@ class Active implements JobContext {
   reason: StopReason | undefined = undefined
   deadline: Deadlines.Deadline | undefined = undefined
   reported: Metrics | undefined = undefined
-  /** how the attempt ended, once its outcome is recorded */
-  status: RunStatus | undefined = undefined
+  /** how the attempt ended, once its outcome is recorded ("waiting": a workflow's attempt that ends waiting) */
+  status: RunStatus | "waiting" | undefined = undefined
   constructor(
     readonly claim: ClaimedRun,
     /** until when this worker holds the run, as far as it knows (the lease it last set) */
@@ -109,30 +112,6 @@ const compile = (job: Any, annotations: HashMap.HashMap<string, unknown>): Codec
   encodeSuccess: Schema.encodeUnknown(job.success),
   annotations: HashMap.set(annotations, "job", job.name)
 })
-
-export const toRunError = (cause: Cause.Cause<unknown>): RunError => {
-  const failure = Cause.failureOption(cause)
-  const error: unknown = Option.isSome(failure)
-    ? failure.value
-    : Option.getOrUndefined(Cause.dieOption(cause))
-  const tag = Option.isSome(failure)
-    ? typeof error === "object" && error !== null && "_tag" in error
-      ? String((error as { _tag: unknown })._tag)
-      : error instanceof Error
-      ? error.name
-      : "Error"
-    : Cause.isDie(cause)
-    ? "Defect"
-    : "Interrupted"
-  const message = error instanceof Error
-    ? error.message
-    : typeof error === "object" && error !== null && "message" in error
-    ? String((error as { message: unknown }).message)
-    : error === undefined
-    ? tag
-    : String(error)
-  return new RunError({ tag, message, cause: Cause.pretty(cause) }, true)
-}
 
 /**
  * The runner: claims due runs, runs each as a fiber under a global and a
@@ -360,6 +339,8 @@ export const make = (
           return record(a, { ...base, status: "interrupted", retryAt: base.finishedAt, error: toRunError(cause) })
         }
         const timedOut = a.reason === "timeout"
+        const suspension = timedOut ? undefined : suspensionOf(cause)
+        if (suspension !== undefined) return yield* suspend(a, startedAt, suspension)
         // a defect is a bug in the handler (it threw, or died): its stack goes to the log, not only to the history
         if (Cause.isDie(cause)) {
           yield* Effect.logError(`clockwork: run ${claim.id} of ${claim.jobName} died with a defect`, cause)
@@ -371,7 +352,7 @@ export const make = (
             cause: Cause.pretty(cause)
           }, true)
           : toRunError(cause)
-        const retryable = job !== undefined && !(error.tag === "ParseError" || error.tag === "UnknownJob")
+        const retryable = job !== undefined && !notRetried.has(error.tag)
         const retryAt = retryable
           ? yield* nextAttemptAt(job.retry, claim.attempt, Cause.squash(cause), base.finishedAt)
           : undefined
@@ -382,6 +363,39 @@ export const make = (
           : "failed"
         record(a, { ...base, status, error, retryAt })
       })
+
+    // a workflow's attempt that ends waiting: the run is queued again for its wake-up, and this
+    // attempt is not recorded (not an outcome, and not counted against retries)
+    const suspend = (a: Active, startedAt: number, suspension: Suspended): Effect.Effect<void> =>
+      Effect.flatMap(
+        Effect.either(store.suspend({
+          runId: a.claim.id,
+          attempt: a.claim.attempt,
+          wakeAt: suspension.wakeAt,
+          wakes: suspension.wakes,
+          now: clock.unsafeCurrentTimeMillis()
+        })),
+        (suspended) => {
+          if (Either.isRight(suspended)) {
+            a.status = "waiting"
+            release(a)
+            return Effect.void
+          }
+          // the store did not answer: the run is queued again at once, as after a shutdown, and waits anew then
+          const base = baseOf(a, startedAt)
+          record(a, {
+            ...base,
+            status: "interrupted",
+            retryAt: base.finishedAt,
+            error: new RunError({
+              tag: "WorkflowWaitNotRecorded",
+              message: `the store did not take this attempt's wait: ${suspended.left.message}`,
+              cause: ""
+            }, true)
+          })
+          return Effect.void
+        }
+      )
 
     const publishOutcome = (o: RunOutcome) =>
       Effect.zipRight(
