@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Duration, Effect, type Layer, Queue, type Scope } from "effect"
-import { Feed, JobStore, Policy, Run, Trigger } from "../src/index.js"
+import { Feed, JobStore, Journal, Policy, Run, Trigger } from "../src/index.js"
 
 const second = 1000
 const minute = 60 * second
@@ -1544,6 +1544,137 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           const changes = yield* store.changes
           yield* store.upsertSchedule(scheduleInput())
           expect(yield* Queue.take(changes)).toBe("schedules")
+        }))
+    })
+
+    describe("workflows", () => {
+      const step = (claimed: JobStore.ClaimedRun, fields: Partial<Journal.StepRecord> & { name: string }) =>
+        new Journal.StepRecord({
+          runId: claimed.id,
+          kind: "step",
+          status: "succeeded",
+          position: "0",
+          attempt: claimed.attempt,
+          startedAt: t0,
+          finishedAt: t0 + second,
+          ...fields
+        })
+
+      test("recordStep writes only while the attempt holds the run, and never replaces a succeeded entry", (store) =>
+        Effect.gen(function*() {
+          yield* store.enqueue([newRun()], t0)
+          const claimed = yield* claimOne(store)
+          const failed = yield* store.recordStep(step(claimed, {
+            name: "charge",
+            status: "failed",
+            error: new Run.RunError({ tag: "Declined", message: "card declined", cause: "" })
+          }))
+          expect(failed?.status).toBe("failed")
+          const charged = yield* store.recordStep(step(claimed, { name: "charge", result: { receipt: "r-1" } }))
+          expect(charged?.result).toEqual({ receipt: "r-1" })
+          const again = yield* store.recordStep(step(claimed, { name: "charge", result: { receipt: "r-2" } }))
+          expect(again?.result).toEqual({ receipt: "r-1" })
+          yield* store.recordStep(step(claimed, { name: "email", position: "1", result: null }))
+          // another attempt's write is refused (fencing)
+          expect(yield* store.recordStep(step({ ...claimed, attempt: 2 }, { name: "late" }))).toBeUndefined()
+          const journal = yield* store.journal(claimed.id)
+          expect(journal.wakes).toBe(0)
+          expect(journal.steps.map((s) => [s.name, s.status, s.position, s.result])).toEqual([
+            ["charge", "succeeded", "0", { receipt: "r-1" }],
+            ["email", "succeeded", "1", null]
+          ])
+          expect(journal.steps[0]?.error).toBeUndefined()
+          yield* store.complete([outcomeOf(claimed)])
+          expect(yield* store.recordStep(step(claimed, { name: "after" }))).toBeUndefined()
+        }))
+
+      test("a waiting attempt is not counted; the run waits for its instant, or is due at once if woken meanwhile", (store) =>
+        Effect.gen(function*() {
+          const [id] = yield* store.enqueue([newRun()], t0)
+          const first = yield* claimOne(store)
+          const { wakes } = yield* store.journal(id!)
+          const wakeAt = t0 + 3 * 24 * 60 * minute
+          expect(yield* store.suspend({ runId: id!, attempt: 1, wakeAt, wakes, now: t0 + second })).toBe(true)
+          const waiting = yield* store.getRun(id!)
+          expect([waiting.state, waiting.attempt, millis(waiting.runAt)]).toEqual(["queued", 0, wakeAt])
+          expect(yield* store.history({ runId: id! })).toEqual([])
+          expect(yield* store.claim(claimRequest({ now: wakeAt - 1 }))).toEqual([])
+          expect(yield* store.nextRunAt(t0 + second)).toBe(wakeAt)
+          // the same attempt cannot end waiting twice
+          expect(yield* store.suspend({ runId: id!, attempt: first.attempt, wakeAt, wakes, now: t0 })).toBe(false)
+          const second_ = yield* claimOne(store, { now: wakeAt })
+          expect(second_.attempt).toBe(1)
+          // a signal while it runs: ending waiting now makes it due at once
+          expect(yield* store.signal({ runId: id!, name: "go", value: 1, now: wakeAt + second })).toBe("delivered")
+          expect(yield* store.suspend({ runId: id!, attempt: 1, wakeAt: undefined, wakes, now: wakeAt + 2 * second }))
+            .toBe(true)
+          expect(millis((yield* store.getRun(id!)).runAt)).toBe(wakeAt + 2 * second)
+          expect((yield* store.journal(id!)).wakes).toBe(1)
+          // cancelled while it ran: it ends cancelled instead of waiting
+          yield* claimOne(store, { now: wakeAt + 2 * second })
+          expect(yield* store.cancel(id!, wakeAt + 3 * second)).toBe("running")
+          expect(yield* store.suspend({ runId: id!, attempt: 1, wakeAt: undefined, wakes: 1, now: wakeAt + 4 * second }))
+            .toBe(true)
+          expect((yield* store.getRun(id!)).state).toBe("cancelled")
+          expect((yield* store.history({ runId: id! })).map((r) => [r.status, r.attempt])).toEqual([["cancelled", 1]])
+        }))
+
+      test("children are started once per step; one that ends wakes its parent; cancelling the parent cancels the rest", (store) =>
+        Effect.gen(function*() {
+          const [parentId] = yield* store.enqueue([newRun({ jobName: "order" })], t0)
+          const parent = yield* claimOne(store)
+          const children = [0, 1, 2].map((n) => ({
+            step: `child:resize@${n}`,
+            position: String(n),
+            run: newRun({ jobName: "resize", payload: { n } })
+          }))
+          const ids = yield* store.startChildren({ parentRunId: parentId!, attempt: 1, now: t0, children })
+          expect(ids).toHaveLength(3)
+          expect(yield* store.startChildren({ parentRunId: parentId!, attempt: 1, now: t0, children })).toEqual(ids)
+          expect(yield* store.startChildren({ parentRunId: parentId!, attempt: 2, now: t0, children })).toBeUndefined()
+          expect(yield* store.listRuns({ jobName: "resize" })).toHaveLength(3)
+          expect(yield* store.suspend({ runId: parentId!, attempt: parent.attempt, wakeAt: undefined, wakes: 0, now: t0 }))
+            .toBe(true)
+          expect(millis((yield* store.getRun(parentId!)).runAt)).toBe(Journal.untilWoken)
+
+          const [first, second_] = yield* store.claim(claimRequest({ now: t0 + second, limit: 2, jobNames: ["resize"] }))
+          yield* store.complete([outcomeOf(first!, { result: { url: "a.png" }, finishedAt: t0 + 2 * second })])
+          expect(millis((yield* store.getRun(parentId!)).runAt)).toBe(t0 + 2 * second)
+          const journal = yield* store.journal(parentId!)
+          expect(journal.wakes).toBe(1)
+          const entry = journal.steps.find((s) => s.childRunId === first!.id)
+          expect([entry?.kind, entry?.status, entry?.child?.state, entry?.child?.result])
+            .toEqual(["child", "waiting", "succeeded", { url: "a.png" }])
+
+          expect(yield* store.cancel(parentId!, t0 + 3 * second)).toBe("cancelled")
+          const states = new Map((yield* store.listRuns({ jobName: "resize" })).map((r) => [r.id, r.state]))
+          expect(states.get(first!.id)).toBe("succeeded")
+          expect(states.get(second_!.id)).toBe("running")
+          const third = ids!.find((id) => id !== first!.id && id !== second_!.id)!
+          expect(states.get(third)).toBe("cancelled")
+          const beat = yield* store.heartbeat("worker-1", [{ runId: second_!.id, attempt: 1 }], t0 + minute)
+          expect(beat.cancelRequested).toEqual([second_!.id])
+        }))
+
+      test("a signal is delivered once per name, kept until the run waits for it, and refused after its wait timed out", (store) =>
+        Effect.gen(function*() {
+          const [id] = yield* store.enqueue([newRun()], t0)
+          const claimed = yield* claimOne(store)
+          expect(yield* store.signal({ runId: id!, name: "shipped", value: { carrier: "UPS" }, now: t0 })).toBe("delivered")
+          expect(yield* store.signal({ runId: id!, name: "shipped", value: { carrier: "DHL" }, now: t0 })).toBe("duplicate")
+          const waiting = yield* store.recordStep(step(claimed, {
+            name: "signal:shipped",
+            kind: "signal",
+            status: "waiting",
+            wakeAt: t0 + minute
+          }))
+          expect([waiting?.status, waiting?.result]).toEqual(["succeeded", { carrier: "UPS" }])
+          yield* store.recordStep(step(claimed, { name: "signal:paid", kind: "signal", status: "failed", position: "1" }))
+          expect(yield* store.signal({ runId: id!, name: "paid", value: true, now: t0 })).toBe("expired")
+          yield* store.complete([outcomeOf(claimed)])
+          expect(yield* store.signal({ runId: id!, name: "late", value: 1, now: t0 })).toBe("finished")
+          expect(yield* store.signal({ runId: "00000000-0000-4000-8000-000000000000" as Run.RunId, name: "x", value: 1, now: t0 }))
+            .toBe("not_found")
         }))
     })
 

@@ -108,3 +108,13 @@ export interface Journal {
  * @category models
  */
 export type SignalResult = "delivered" | "duplicate" | "expired" | "finished" | "not_found"
+
+/**
+ * The instant a workflow run waiting for a child or a signal, with no
+ * timeout, is queued for: the end of year 9999 (every store and date format
+ * holds it). Whatever wakes the run makes it due at once.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const untilWoken: number = Date.UTC(9999, 11, 31, 23, 59, 59, 999)

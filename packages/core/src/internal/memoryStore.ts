@@ -25,7 +25,7 @@ import { RunNotFound, ScheduleNotFound } from "../StoreError.js"
 import { WorkerRecord } from "../Worker.js"
 import { leaseExpiryBackoff } from "./leaseExpiry.js"
 import { FeedCursor, type FeedEntry, type ScheduleChange } from "../Feed.js"
-import { ChildState, type SignalResult, StepRecord } from "../Journal.js"
+import { ChildState, type SignalResult, StepRecord, untilWoken } from "../Journal.js"
 import type { HistoryQuery, RunId, RunState } from "../Run.js"
 import { isFinalAttempt, ParentFailed, Run, RunError, RunRecord } from "../Run.js"
 import { Trigger } from "../Trigger.js"
@@ -124,9 +124,6 @@ let nextId = 0
 
 /** Terminal runs and history rows kept before the oldest are dropped. */
 const defaultRetention = 100_000
-
-/** The `runAt` of a workflow run that waits until something wakes it: the last instant a Date can hold. */
-const untilWoken = 8_640_000_000_000_000
 
 export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
   const changes = yield* PubSub.sliding<Change>(16)

@@ -164,7 +164,33 @@ const migrations = (t: Tables): Record<string, Effect.Effect<void, unknown, SqlC
   }),
 
   // the trace a run continues: the W3C traceparent of the span that enqueued it
-  "0006_run_traceparent": Effect.asVoid(t.sql`alter table ${t.runs} add column traceparent text`)
+  "0006_run_traceparent": Effect.asVoid(t.sql`alter table ${t.runs} add column traceparent text`),
+
+  // workflows: a child run names its parent; a run counts its wakes (a child ended, a signal came), so
+  // an attempt that ends waiting knows whether it was woken while it ran; the journal of steps goes
+  // with its run when retention deletes it
+  "0007_workflows": Effect.gen(function*() {
+    const sql = t.sql
+    yield* sql`alter table ${t.runs} add column parent_run_id uuid, add column wakes integer not null default 0`
+    yield* sql`create index runs_parent on ${t.runs} (parent_run_id) where parent_run_id is not null`
+    yield* sql`
+      create table ${t.steps} (
+        run_id uuid not null references ${t.runs} (id) on delete cascade,
+        name text not null,
+        seq bigint generated always as identity,
+        kind text not null check (kind in ('step', 'sleep', 'child', 'signal')),
+        status text not null check (status in ('succeeded', 'failed', 'waiting')),
+        position text not null,
+        attempt integer not null,
+        started_at timestamptz not null,
+        finished_at timestamptz,
+        wake_at timestamptz,
+        child_run_id uuid,
+        result jsonb,
+        error jsonb,
+        primary key (run_id, name)
+      )`
+  })
 })
 
 /**

@@ -6,6 +6,7 @@ import * as Changes from "./changes.js"
 import * as ClockSkew from "./clockSkew.js"
 import { storeError } from "./errors.js"
 import { migrate } from "./migrations.js"
+import { notify } from "./sql/notify.js"
 import { cancel } from "./sql/cancel.js"
 import { claim } from "./sql/claim.js"
 import { complete } from "./sql/complete.js"
@@ -18,6 +19,7 @@ import { pruneHistory } from "./sql/prune.js"
 import * as Statistics from "./sql/statistics.js"
 import * as Schedules from "./sql/schedules.js"
 import * as Workers from "./sql/workers.js"
+import * as Workflow from "./sql/workflow.js"
 import * as Statements from "./statements.js"
 import * as Tables from "./tables.js"
 
@@ -116,7 +118,20 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
         ),
       cancel: (runId, now) =>
         call("cancel")(cancel(t, runId, now)).pipe(
-          Effect.tap((result) => result === "cancelled" ? feed.feedGrew : Effect.void)
+          Effect.tap((result) => result === "cancelled" ? feed.feedGrew : Effect.void),
+          // a workflow's children go with it, in a statement of their own (see cancelChildren)
+          Effect.tap((result) =>
+            result === "cancelled" || result === "running"
+              ? call("cancelChildren")(Workflow.cancelChildren(t, runId, now)).pipe(
+                Effect.tap(({ cancelled, requested }) =>
+                  Effect.zipRight(
+                    cancelled > 0 ? feed.feedGrew : Effect.void,
+                    requested > 0 ? call("cancelChildren")(notify(t, "cancels")) : Effect.void
+                  )
+                )
+              )
+              : Effect.void
+          )
         ),
       heartbeat: (workerId, runIds, leaseUntil) => call("heartbeat")(heartbeat(t, workerId, runIds, leaseUntil)),
       reapExpired: (now) =>
@@ -126,6 +141,16 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
       getRun: (runId) => call("getRun")(Queries.getRun(t, runId)),
       listRuns: (query) => call("listRuns")(Queries.listRuns(t, query)),
       queueDepth: (now) => call("queueDepth")(Queries.queueDepth(t, now)),
+
+      journal: (runId) => call("journal")(Workflow.journal(t, runId)),
+      recordStep: (step) => call("recordStep")(Workflow.recordStep(t, step)),
+      startChildren: (start) => call("startChildren")(Workflow.startChildren(t, start)),
+      suspend: (suspension) =>
+        call("suspend")(Workflow.suspend(t, suspension)).pipe(
+          Effect.tap(({ cancelled }) => cancelled ? feed.feedGrew : Effect.void),
+          Effect.map(({ held }) => held)
+        ),
+      signal: (delivery) => call("signal")(Workflow.signal(t, delivery)),
 
       history: (query) => call("history")(Queries.history(t, query)),
       // a large prune takes many batches: each batch's wait is bounded, not the whole

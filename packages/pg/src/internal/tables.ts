@@ -19,6 +19,8 @@ export interface Tables {
   readonly scheduleChanges: Identifier
   /** the run feed's named consumers: cursor and lease */
   readonly feedConsumers: Identifier
+  /** workflow runs' journals */
+  readonly steps: Identifier
   /** "schema.clockwork_migrations", as the Migrator takes it */
   readonly migrations: string
   /** the LISTEN/NOTIFY channel: per schema, so two schemas never wake each other */
@@ -44,6 +46,7 @@ export const make = (sql: SqlClient, schema: string): Tables => ({
   workers: sql(`${schema}.workers`),
   scheduleChanges: sql(`${schema}.schedule_changes`),
   feedConsumers: sql(`${schema}.feed_consumers`),
+  steps: sql(`${schema}.workflow_steps`),
   migrations: `${schema}.clockwork_migrations`,
   channel: `clockwork:${schema}`
 })

@@ -17,7 +17,9 @@ import { notify } from "./notify.js"
 export const cancel = (t: Tables, runId: RunId, now: number): Effect.Effect<CancelResult, SqlError> => {
   if (!isRunId(runId)) return Effect.succeed("not_found")
   const at = instant(now)
-  return t.sql<{ readonly state: RunState; readonly cancelled: boolean; readonly requested: boolean }>`
+  return t.sql<
+    { readonly state: RunState; readonly cancelled: boolean; readonly requested: boolean; readonly woke: boolean }
+  >`
     with target as (
       select id, state from ${t.runs} where id = ${runId}
     ),
@@ -26,7 +28,15 @@ export const cancel = (t: Tables, runId: RunId, now: number): Effect.Effect<Canc
       set state = 'cancelled', finished_at = ${at}
       from target
       where r.id = target.id and r.state = 'queued'
-      returning r.id, r.job_name, r.schedule_id, r.attempt, r.scheduled_for
+      returning r.id, r.job_name, r.schedule_id, r.attempt, r.scheduled_for, r.parent_run_id
+    ),
+    -- a workflow waiting for this run as its child looks again
+    woken as (
+      update ${t.runs} p
+      set wakes = p.wakes + 1, run_at = case when p.state = 'queued' and p.run_at > ${at} then ${at} else p.run_at end
+      from cancelled c
+      where p.id = c.parent_run_id and p.state in ('queued', 'running')
+      returning p.state = 'queued' as queued
     ),
     requested as (
       update ${t.runs} r
@@ -39,11 +49,12 @@ export const cancel = (t: Tables, runId: RunId, now: number): Effect.Effect<Canc
       insert into ${t.history} (run_id, job_name, schedule_id, attempt, status, scheduled_for, started_at, finished_at)
       select id, job_name, schedule_id, attempt, 'cancelled', scheduled_for, ${at}, ${at} from cancelled
     )
-    select target.state, exists (select 1 from cancelled) as cancelled, exists (select 1 from requested) as requested
+    select target.state, exists (select 1 from cancelled) as cancelled, exists (select 1 from requested) as requested,
+      exists (select 1 from woken where queued) as woke
     from target`.pipe(
     Effect.flatMap(([row]) => {
       if (row === undefined) return Effect.succeed<CancelResult>("not_found")
-      if (row.cancelled) return Effect.succeed<CancelResult>("cancelled")
+      if (row.cancelled) return Effect.as(row.woke ? notify(t, "runs") : Effect.void, "cancelled" as const)
       // still "queued" in this statement's snapshot, yet not cancelled: a worker claimed it meanwhile
       const result: CancelResult = row.state === "running" || row.state === "queued" ? "running" : "finished"
       // after the commit, so the worker's heartbeat finds the request

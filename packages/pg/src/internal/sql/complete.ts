@@ -112,7 +112,8 @@ const moveRuns = (t: Tables, c: ReturnType<typeof toColumns>) =>
         finished_at = case when o.retry_at is null then o.finished_at end
       from outcome o, locked l
       where r.id = l.id and r.id = o.run_id and r.attempt = o.attempt
-      returning o.ord, o.retry_at is not null as requeued, r.id, r.job_name, r.state, r.then_jobs, o.finished_at
+      returning o.ord, o.retry_at is not null as requeued, r.id, r.job_name, r.state, r.then_jobs, o.finished_at,
+        r.parent_run_id
     ),
     recorded as (
       insert into ${t.history} (run_id, job_name, schedule_id, attempt, status, scheduled_for, started_at, finished_at,
@@ -122,9 +123,30 @@ const moveRuns = (t: Tables, c: ReturnType<typeof toColumns>) =>
       from outcome o join moved m on m.ord = o.ord
       order by o.ord
     ),
-    ${dependents(t)}
+    ${dependents(t)},
+    ${wakeParents(t)}
     -- the run feed grew: readers in every process wake at the commit (no row moved, no notification)
-    select ord, requeued from moved`
+    select ord, requeued or exists (select 1 from woken where queued) as requeued from moved`
+
+/**
+ * The workflow runs whose children in `moved` ended: each counts a wake, and
+ * one waiting in the queue is due now. A child is locked before its parent,
+ * here as in every statement that locks both.
+ */
+const wakeParents = (t: Tables) =>
+  t.sql`
+    woken as (
+      update ${t.runs} p
+      set wakes = p.wakes + 1,
+        run_at = case when p.state = 'queued' and p.run_at > w.at then w.at else p.run_at end
+      from (
+        select parent_run_id, min(finished_at) as at from moved
+        where parent_run_id is not null and state <> 'queued'
+        group by parent_run_id
+      ) w
+      where p.id = w.parent_run_id and p.state in ('queued', 'running')
+      returning p.state = 'queued' as queued
+    )`
 
 /**
  * The dependents of the runs `moved` that ended without success: each of their

@@ -92,6 +92,7 @@ const toDocument = (runs: ReadonlyArray<NewRun>, ids: ReadonlyArray<string>, cre
     e: r.serial ?? false,
     t: r.then ?? [],
     x: r.traceparent,
+    a: r.parentRunId,
     c: millisParam(createdAt[n]!)
   })))
 
@@ -103,6 +104,7 @@ const input = (t: Tables, document: string) =>
       ${t.sql.literal(fromMillis("(x.e->>'f')::int8"))} as scheduled_for,
       (x.e->>'o')::int as priority, x.e->>'k' as key, (x.e->>'e')::boolean as serial,
       array(select jsonb_array_elements_text(x.e->'t')) as then_jobs, x.e->>'x' as traceparent,
+      (x.e->>'a')::uuid as parent_run_id,
       ${t.sql.literal(fromMillis("(x.e->>'c')::int8"))} as created_at, x.ord
     from jsonb_array_elements(${document}::jsonb) with ordinality as x(e, ord)
   ) as i`
@@ -112,9 +114,9 @@ const insertInput = (t: Tables) =>
   t.sql`
     insert into ${t.runs}
       (id, job_name, payload, schedule_id, state, run_at, scheduled_for, priority, key, serial, then_jobs, traceparent,
-        created_at)
+        parent_run_id, created_at)
     select i.id, i.job_name, i.payload, i.schedule_id, 'queued', i.run_at, i.scheduled_for, i.priority, i.key, i.serial,
-      i.then_jobs, i.traceparent, i.created_at`
+      i.then_jobs, i.traceparent, i.parent_run_id, i.created_at`
 
 const notifying = (t: Tables, notify: string | undefined) =>
   notify === undefined ? t.sql`null` : t.sql`pg_notify(${t.channel}, ${notify})`
