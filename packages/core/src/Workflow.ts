@@ -44,7 +44,7 @@ import {
 } from "effect"
 import type * as Job from "./Job.js"
 import { InvalidPayload, make as makeJob } from "./Job.js"
-import { JobStore } from "./JobStore.js"
+import { type ChildStart, JobStore } from "./JobStore.js"
 import { StepRecord } from "./Journal.js"
 import type { Journal, StepKind } from "./Journal.js"
 import { RunError, RunId, RunState } from "./Run.js"
@@ -190,6 +190,9 @@ const nextPosition = Effect.map(FiberRef.get(position), ({ counter, prefix }) =>
   return prefix === "" ? String(n) : `${prefix}.${n}`
 })
 
+/** Children started in one store call. */
+const childBatch = 500
+
 /** Store writes of the journal: a store that does not answer ends the attempt (it is retried, and resumes). */
 const journalWrite = <A, E>(effect: Effect.Effect<A, E>) =>
   Effect.orDie(Effect.retry(effect, { times: 3, schedule: Schedule.exponential("100 millis") }))
@@ -211,6 +214,8 @@ class Attempt implements Instance {
   readonly entries = new Map<string, StepRecord>()
   readonly byPosition = new Map<string, string>()
   readonly reached = new Map<string, string>()
+  /** children reached for the first time: started together when the attempt ends waiting */
+  readonly unstarted: Array<ChildStart["children"][number]> = []
   earliestWake: number | undefined = undefined
   constructor(
     readonly store: JobStore,
@@ -288,6 +293,21 @@ class Attempt implements Instance {
       if (wakeAt !== undefined) this.earliestWake = Math.min(this.earliestWake ?? wakeAt, wakeAt)
       return Effect.die(new Suspended(wakeAt, this.wakes))
     })
+  }
+
+  /**
+   * Starts the children this attempt reached for the first time, in batches
+   * (a fan-out of thousands is a few statements, not one per child); the
+   * attempt ends (interrupted) when it no longer holds the run.
+   */
+  startChildren(now: number): Effect.Effect<void> {
+    const batches: Array<ChildStart["children"]> = []
+    for (let i = 0; i < this.unstarted.length; i += childBatch) batches.push(this.unstarted.slice(i, i + childBatch))
+    return Effect.forEach(batches, (children) =>
+      Effect.flatMap(
+        journalWrite(this.store.startChildren({ parentRunId: this.runId, attempt: this.attempt, now, children })),
+        (ids) => ids === undefined ? Effect.interrupt : Effect.void
+      ), { discard: true })
   }
 
   /** When the run must wake: the earliest instant this attempt, or any entry still waiting, waits for. */
@@ -380,6 +400,7 @@ export const make = <P, PI, E, R, A = void, AI = void>(options: {
           )
         )
         if (Exit.isFailure(exit) && suspensionOf(exit.cause) !== undefined) {
+          yield* attempt.startChildren(yield* Clock.currentTimeMillis)
           return yield* Effect.die(new Suspended(attempt.wakeAt(), journal.wakes))
         }
         return yield* exit
@@ -516,17 +537,12 @@ export const child = <P, A>(
       })
       const now = yield* Clock.currentTimeMillis
       const traceparent = yield* Telemetry.currentTraceparent
-      const ids = yield* journalWrite(wf.store.startChildren({
-        parentRunId: wf.runId,
-        attempt: wf.attempt,
-        now,
-        children: [{
-          step: name,
-          position: at,
-          run: { jobName: job.name, payload: checked, runAt: now, scheduledFor: now, traceparent }
-        }]
-      }))
-      if (ids === undefined) return yield* Effect.interrupt
+      // started with the others this attempt reaches, when it ends waiting
+      wf.unstarted.push({
+        step: name,
+        position: at,
+        run: { jobName: job.name, payload: checked, runAt: now, scheduledFor: now, traceparent }
+      })
       return yield* wf.wait(undefined)
     }
     const ended = (record: StepRecord) =>

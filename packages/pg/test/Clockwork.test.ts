@@ -1,5 +1,6 @@
 import { Clockwork, Job, type JobStore, Scheduler, Trigger } from "@clockwork/core"
 import { run as runEngine } from "@clockwork/core/conformance/clockwork"
+import { run as runWorkflows } from "@clockwork/core/conformance/workflow"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Schedule, Schema } from "effect"
 import { freshPgliteStore, freshStore, hasDatabase, useSharedPglite } from "./utils.js"
@@ -41,10 +42,12 @@ const onStore = (store: Layer.Layer<JobStore.JobStore, unknown>) => {
 describe.runIf(hasDatabase)("Clockwork on PostgreSQL", () => {
   onStore(freshStore())
   runEngine("PostgreSQL", freshStore())
+  runWorkflows("PostgreSQL", freshStore())
 })
 
 describe("Clockwork on PGlite", () => {
   useSharedPglite()
   onStore(freshPgliteStore())
   runEngine("PGlite", freshPgliteStore())
+  runWorkflows("PGlite", freshPgliteStore())
 })
