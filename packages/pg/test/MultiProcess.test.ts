@@ -241,4 +241,52 @@ describe.runIf(hasDatabase)("PgStore across processes", () => {
         select distinct consumer from ${sql(schema)}.consumed order by consumer`
       expect(after.map((r) => r.consumer).sort()).toEqual(["c1", "c2"])
     })), 180_000)
+
+  it.scopedLive("g. a workflow killed in step 3 of 4 resumes there on another worker (steps 1-2 ran once); a signal from another process ends its wait", () =>
+    live(Effect.gen(function*() {
+      const { schema, store, sql } = yield* setup
+      const victim = yield* start("worker", schema, "victim", "2", "2000")
+      const now = Date.now()
+      const [runId] = yield* store.enqueue([{ jobName: "checkout", payload: { seconds: 20 }, runAt: now, scheduledFor: now }], now)
+      const executions = (job: string) =>
+        Effect.map(sql`select count(*) as n from ${sql(schema)}.executions where job = ${job}`, scalar)
+      yield* until("the victim to reach step 3", Effect.map(executions("checkout-3"), (n) => n === 1), "30 seconds", "100 millis")
+      yield* start("worker", schema, "survivor", "2", "2000")
+      victim.kill("SIGKILL")
+      yield* until(
+        "the survivor to wait for the signal",
+        Effect.map(
+          sql`select count(*) as n from ${sql(schema)}.workflow_steps where name = 'signal:approved' and status = 'waiting'`,
+          (r) => scalar(r) === 1
+        ),
+        "90 seconds",
+        "200 millis"
+      )
+      const waiting = yield* store.getRun(runId!)
+      expect(waiting.state).toBe("queued")
+      expect(yield* store.signal({ runId: runId!, name: "approved", value: { by: "ada" }, now: Date.now() })).toBe("delivered")
+      yield* until(
+        "the workflow to succeed",
+        Effect.map(sql`select count(*) as n from ${sql(schema)}.runs where id = ${runId!} and state = 'succeeded'`, (r) => scalar(r) === 1),
+        "60 seconds",
+        "100 millis"
+      )
+      const ran = yield* sql<{ job: string; worker: string; n: string }>`
+        select job, worker, count(*) as n from ${sql(schema)}.executions group by job, worker order by job, worker`
+      expect(ran.map((r) => `${r.job} ${r.worker} ${r.n}`)).toEqual([
+        "checkout-1 victim 1",
+        "checkout-2 victim 1",
+        "checkout-3 survivor 1",
+        "checkout-3 victim 1",
+        "checkout-4 survivor 1",
+        "checkout-approved survivor 1"
+      ])
+      expect((yield* store.getRun(runId!)).result).toBe("ada")
+      // the crash is the only attempt the history shows besides the success: waits are not attempts
+      const history = [...(yield* store.history({ runId: runId! }))].sort((a, b) => a.attempt - b.attempt)
+      expect(history.map((r) => [r.attempt, r.status, r.workerId])).toEqual([
+        [1, "interrupted", "victim"],
+        [2, "succeeded", "survivor"]
+      ])
+    })), 180_000)
 })

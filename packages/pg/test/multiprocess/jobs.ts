@@ -2,7 +2,7 @@
  * The jobs the multi-process tests run. Each execution is written to
  * `<schema>.executions` so the test can count executions across processes.
  */
-import { Job } from "@clockwork/core"
+import { Job, Workflow } from "@clockwork/core"
 import { SqlClient } from "@effect/sql"
 import { Effect, Schedule, Schema } from "effect"
 
@@ -73,5 +73,28 @@ export const jobs = (schema: string, worker: string) => {
         Effect.onInterrupt(() => record(schema, worker, "long-interrupted", ctx))
       )
   })
-  return [noop, slow, tick, nap, exit, block, long] as const
+  // four steps, each recorded as `checkout-<n>` when it runs; the third is slow (a process can be
+  // killed in it); then it waits for the signal "approved" and records `checkout-approved`
+  const step = (n: number, ctx: Job.JobContext, seconds = 0) =>
+    Workflow.step(
+      `step-${n}`,
+      Effect.zipRight(record(schema, worker, `checkout-${n}`, ctx), Effect.sleep(`${seconds} seconds`)),
+      { success: Schema.Void }
+    )
+  const checkout = Workflow.make({
+    name: "checkout",
+    payload: Schema.Struct({ seconds: Schema.Number }),
+    success: Schema.String,
+    run: ({ seconds }, ctx) =>
+      Effect.gen(function*() {
+        yield* step(1, ctx)
+        yield* step(2, ctx)
+        yield* step(3, ctx, seconds)
+        yield* step(4, ctx)
+        const by = yield* Workflow.signal("approved", Schema.Struct({ by: Schema.String }))
+        yield* Workflow.step("approved", record(schema, worker, "checkout-approved", ctx))
+        return by.by
+      })
+  })
+  return [noop, slow, tick, nap, exit, block, long, checkout] as const
 }
