@@ -692,7 +692,8 @@ export const result = <A>(handle: Handle<A>): Effect.Effect<A, RunFailed | RunNo
 /**
  * Enqueues a run and waits for its typed result: how a job calls another
  * job. A handler that awaits holds its own runner slot meanwhile, so keep the
- * runner's concurrency above the depth of such calls.
+ * runner's concurrency above the depth of such calls, or make the caller a
+ * workflow: `Workflow.child` waits without holding a slot.
  *
  * @example
  * ```ts
