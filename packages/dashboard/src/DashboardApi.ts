@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { JobStore, Run } from "@clockwork/core"
+import { JobStore, Journal, Run } from "@clockwork/core"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, HttpApiSecurity } from "@effect/platform"
 import { Schema } from "effect"
 import { HistoryCursor } from "./internal/cursor.js"
@@ -133,14 +133,17 @@ export const HistoryPage = Schema.Struct({
 export type HistoryPage = typeof HistoryPage.Type
 
 /**
- * A run as the queue knows it, with every recorded attempt (newest first).
+ * A run as the queue knows it, with every recorded attempt (newest first)
+ * and, for a workflow run, its journal (each step, sleep, child and signal,
+ * in the order they were first reached).
  *
  * @since 0.1.0
  * @category models
  */
 export const RunDetail = Schema.Struct({
   run: Run.Run,
-  attempts: Schema.Array(Run.RunRecord)
+  attempts: Schema.Array(Run.RunRecord),
+  steps: Schema.Array(Journal.StepRecord)
 })
 
 /**

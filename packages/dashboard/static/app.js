@@ -43,6 +43,8 @@ const clock = (ms) => {
   if (d.toDateString() === new Date().toDateString()) return time
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`
 }
+// the instant a workflow run waiting for a child or a signal is queued for (Journal.untilWoken)
+const untilWoken = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
 const span = (ms) => {
   const s = Math.abs(ms) / 1000
   if (s < 1) return `${Math.round(Math.abs(ms))}ms`
@@ -275,11 +277,11 @@ const historyRow = (r) => h("tr", { "data-run": r.runId },
 const json = (value) => h("pre", {}, JSON.stringify(value, null, 2))
 
 const runDetail = async (runId) => {
-  const { attempts, run } = await api(`/runs/${encodeURIComponent(runId)}`)
+  const { attempts, run, steps } = await api(`/runs/${encodeURIComponent(runId)}`)
   const fields = [
     ["run", h("span", { class: "mono" }, run.id)], ["job", run.jobName], ["state", badge(run.state)],
     ["attempt", run.attempt], ["schedule", run.scheduleId ?? "–"], ["created", when(run.createdAt)],
-    ["due", when(run.runAt)], ["scheduled for", when(run.scheduledFor)], ["priority", run.priority],
+    ["due", run.runAt >= untilWoken ? "when woken (a child ends, a signal comes)" : when(run.runAt)], ["scheduled for", when(run.scheduledFor)], ["priority", run.priority],
     ["key", run.key ?? "–"], ["worker", run.workerId ?? "–"], ["then", run.then.length === 0 ? "–" : run.then.join(", ")]
   ]
   const canCancel = run.state === "queued" || run.state === "running"
@@ -300,7 +302,17 @@ const runDetail = async (runId) => {
         h("td", { class: "num" }, span(a.durationMs)), h("td", { class: "mono" }, a.workerId ?? "–"),
         h("td", { class: "error" }, a.error ? [h("div", {}, `${a.error.tag}: ${a.error.message}`), h("details", {}, h("summary", {}, "cause"), h("pre", { class: "cause" }, a.error.cause))] : ""),
         h("td", {}, a.metrics ? json(a.metrics) : ""))),
-      "no attempt has finished yet"))
+      "no attempt has finished yet")),
+    steps.length > 0 && section("Steps", table(
+      ["step", "kind", "status", "attempt", "started", "took", "waits until", "child", "result or error"],
+      steps.map((s) => h("tr", { "data-step": s.name },
+        h("td", { class: "mono" }, s.name), h("td", {}, s.kind), h("td", {}, badge(s.status)),
+        h("td", { class: "num" }, s.attempt), h("td", {}, when(s.startedAt)),
+        h("td", { class: "num" }, s.finishedAt === undefined ? "–" : span(s.finishedAt - s.startedAt)),
+        h("td", {}, s.status === "waiting" && s.wakeAt !== undefined ? when(s.wakeAt) : "–"),
+        h("td", {}, s.childRunId ? runLink(s.childRunId) : "–"),
+        h("td", { class: s.error ? "error" : "" }, s.error ? `${s.error.tag}: ${s.error.message}` : s.result === undefined ? "" : JSON.stringify(s.result)))),
+      ""))
   ]
 }
 

@@ -5,7 +5,7 @@ import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Config, Effect, Layer } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type App, eventually, hello, hostile, scheduleHello, slow, start, token, urlOf } from "./support.js"
+import { approval, type App, eventually, hello, hostile, scheduleHello, slow, start, token, urlOf } from "./support.js"
 
 /** A store in a schema of its own on the server DATABASE_URL names, dropped at the end. */
 const postgres = () =>
@@ -97,6 +97,7 @@ describe.each(stores)("the JSON API on the %s store", (_, store) => {
     const { body } = await get(`/api/runs/${handle.id}`)
     expect(body.run).toMatchObject({ id: handle.id, jobName: "hello", state: "succeeded", result: 14, payload: { n: 7 } })
     expect(body.attempts).toEqual([expect.objectContaining({ runId: handle.id, attempt: 1, status: "succeeded" })])
+    expect(body.steps).toEqual([])
     const missing = await get("/api/runs/no-such-run")
     expect(missing.status).toBe(404)
     expect(missing.body.message).toBe(`no run has the id "no-such-run"`)
@@ -215,6 +216,25 @@ describe.each(stores)("the JSON API on the %s store", (_, store) => {
     expect(csp).toContain("script-src 'self'")
     expect(csp).not.toContain("unsafe-inline")
     expect(await response.text()).toContain(`<script type="module" src="/app.js"></script>`)
+  })
+
+  it("shows a workflow run's steps: each one's kind, status, attempt and child", async () => {
+    const handle = await app.runPromise(Scheduler.enqueue(approval, {}))
+    const waiting = await eventually(async () => {
+      const { body } = await get(`/api/runs/${handle.id}`)
+      return body.steps.some((s: any) => s.name === "signal:go") ? body : undefined
+    })
+    expect(waiting.run.state).toBe("queued")
+    expect(waiting.steps.map((s: any) => [s.name, s.kind, s.status, s.attempt])).toEqual([
+      ["base", "step", "succeeded", 1],
+      ["double", "child", "succeeded", 1],
+      ["signal:go", "signal", "waiting", 1]
+    ])
+    expect(waiting.steps[0].result).toBe(20)
+    const child = await get(`/api/runs/${waiting.steps[1].childRunId}`)
+    expect(child.body.run).toMatchObject({ jobName: "hello", state: "succeeded", result: 40 })
+    await app.runPromise(Scheduler.signal(handle.id, "go", 2))
+    expect(await app.runPromise(Scheduler.result(handle))).toBe(42)
   })
 })
 

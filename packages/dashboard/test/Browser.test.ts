@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { existsSync } from "node:fs"
 import { chromium, type Browser, type Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type App, eventually, hello, hostile, scheduleHello, slow, start, token, urlOf } from "./support.js"
+import { approval, type App, eventually, hello, hostile, scheduleHello, slow, start, token, urlOf } from "./support.js"
 
 const executablePath = "/usr/bin/chromium"
 const haveChromium = existsSync(executablePath)
@@ -119,6 +119,23 @@ describe.skipIf(!haveChromium)("the dashboard in Chromium", () => {
     await page.goto(`${url}#/workers`)
     await page.getByText("worker-1").waitFor()
     await shot("workers")
+  })
+
+  it("shows a workflow run's steps, the child linked, the run waiting for its signal", async () => {
+    const run = await app.runPromise(Scheduler.enqueue(approval, {}))
+    await eventually(async () =>
+      (await app.runPromise(Scheduler.steps(run.id))).some((s) => s.name === "signal:go") || undefined
+    )
+    await page.goto(`${url}#/runs/${run.id}`)
+    const waiting = page.locator(`tr[data-step="signal:go"]`)
+    await waiting.waitFor({ timeout: 60_000 })
+    expect(await waiting.locator("td").nth(2).textContent()).toBe("waiting")
+    expect(await page.getByText("when woken (a child ends, a signal comes)").count()).toBe(1)
+    const child = page.locator(`tr[data-step="double"] a`)
+    expect(await child.count()).toBe(1)
+    await shot("workflow")
+    await app.runPromise(Scheduler.signal(run.id, "go", 2))
+    expect(await app.runPromise(Scheduler.result(run))).toBe(42)
   })
 
   it("fired no dialog and broke no Content-Security-Policy rule", () => {

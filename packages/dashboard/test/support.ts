@@ -1,4 +1,4 @@
-import { Clockwork, Job, type JobStore, Scheduler, Trigger } from "@clockwork/core"
+import { Clockwork, Job, type JobStore, Scheduler, Trigger, Workflow } from "@clockwork/core"
 import { Dashboard } from "@clockwork/dashboard"
 import { Config, Data, Effect, Layer, ManagedRuntime, Option, Redacted, Schedule, Schema } from "effect"
 
@@ -29,7 +29,21 @@ export const slow = Job.make({
   run: () => Effect.never
 })
 
-export const jobs = [hello, hostile, slow] as const
+/** A workflow: a step, a child run of `hello`, then a wait for the signal "go". */
+export const approval = Workflow.make({
+  name: "approval",
+  payload: Schema.Struct({}),
+  success: Schema.Number,
+  run: () =>
+    Effect.gen(function*() {
+      const base = yield* Workflow.step("base", Effect.succeed(20), { success: Schema.Number })
+      const doubled = yield* Workflow.child(hello, { n: base }, { name: "double" })
+      const extra = yield* Workflow.signal("go", Schema.Number)
+      return doubled + extra
+    })
+})
+
+export const jobs = [hello, hostile, slow, approval] as const
 
 /** An app with the runner and the dashboard on a free port, on the given store. */
 export const start = (store: Layer.Layer<JobStore.JobStore, unknown>, options?: { readonly token?: boolean }) => {

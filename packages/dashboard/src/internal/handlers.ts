@@ -75,7 +75,8 @@ export const read = HttpApiBuilder.group(Api.api, "read", (handlers) =>
         storeFailure(Effect.gen(function*() {
           const run = yield* Effect.catchTag(scheduler.getRun(path.runId), "RunNotFound", runNotFound(path.runId))
           const attempts = yield* scheduler.history({ runId: path.runId, limit: 1_000 })
-          return { run, attempts }
+          const steps = yield* scheduler.steps(path.runId)
+          return { run, attempts, steps }
         })))
       .handle("workers", () => storeFailure(scheduler.workers))
       .handle("counts", ({ urlParams }) =>
