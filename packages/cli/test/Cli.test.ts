@@ -21,7 +21,7 @@ describe("clockwork", () => {
         clockwork(["runs", "--status", "lost", "--data-dir", "/nonexistent"])
       ])
       expect(version.stdout.trim()).toBe(manifest.version)
-      for (const command of ["migrate", "prune", "status", "schedules", "pause", "resume", "trigger", "remove", "runs", "run", "enqueue", "cancel", "retry"]) {
+      for (const command of ["migrate", "prune", "status", "schedules", "pause", "resume", "trigger", "remove", "runs", "run", "enqueue", "cancel", "retry", "signal"]) {
         expect(help.stdout).toMatch(new RegExp(`- (schedules .*)?${command} `))
       }
       expect(noStore.code).toBe(2)

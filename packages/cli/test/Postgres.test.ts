@@ -3,12 +3,12 @@
  * the commands on a fresh schema while a worker of the test process runs the
  * jobs (a run enqueued from the shell is executed with its payload).
  */
-import { Scheduler, Trigger } from "@clockwork/core"
+import { Clockwork, Scheduler, Trigger, Workflow } from "@clockwork/core"
 import { PgStore } from "@clockwork/pg"
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { describe, expect, it } from "@effect/vitest"
-import { Config, Duration, Effect, Layer } from "effect"
+import { Config, Duration, Effect, Layer, Schema } from "effect"
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { clockwork, hasDatabase, sendEmail, worker } from "./utils.js"
@@ -214,5 +214,55 @@ describe.runIf(hasDatabase)("clockwork on PostgreSQL", () => {
       }).pipe(Effect.timeout("30 seconds"))
       // stopped by a signal, as intended: exit 0
       expect(code, output).toBe(0)
+    }).pipe(Effect.scoped, Effect.provide(client)), 120_000)
+
+  it.live("shows a workflow run's steps and delivers a signal to it", () =>
+    Effect.gen(function*() {
+      const schema = freshSchema()
+      const sql = yield* SqlClient.SqlClient
+      yield* Effect.addFinalizer(() => Effect.orDie(sql`drop schema if exists ${sql(schema)} cascade`))
+      const store = ["--schema", schema]
+      const approval = Workflow.make({
+        name: "approval",
+        payload: Schema.Struct({}),
+        success: Schema.String,
+        run: () =>
+          Effect.gen(function*() {
+            const invoice = yield* Workflow.step("draft", Effect.succeed("inv-7"), { success: Schema.String })
+            const by = yield* Workflow.signal("approved", Schema.Struct({ by: Schema.String }))
+            return `${invoice} approved by ${by.by}`
+          })
+      })
+      const context = yield* Layer.build(
+        Clockwork.layerWorker([approval], { runner: { workerId: "wf-worker", shutdownGrace: 0 } }).pipe(
+          Layer.provideMerge(PgStore.layer({ schema }))
+        )
+      )
+      const inApp = <A, E>(effect: Effect.Effect<A, E, Scheduler.Scheduler>) => Effect.provide(effect, context)
+      const handle = yield* inApp(Scheduler.enqueue(approval, {}))
+      yield* until("the workflow to wait", inApp(Scheduler.steps(handle.id)), (steps) => steps.length === 2)
+
+      const waiting = yield* clockwork(["run", handle.id, ...store])
+      expect(waiting.stdout).toContain("when woken: a child ends or a signal comes")
+      expect(waiting.stdout).toMatch(/\ndraft\s+step\s+succeeded\s+1\s/)
+      expect(waiting.stdout).toMatch(/\nsignal:approved\s+signal\s+waiting\s+1\s/)
+      const json = (yield* clockwork(["run", handle.id, ...store, "--json"])).json()
+      expect(json.steps.map((s: any) => [s.name, s.status, s.result])).toEqual([
+        ["draft", "succeeded", "inv-7"],
+        ["signal:approved", "waiting", null]
+      ])
+
+      const [badValue, sent] = yield* Effect.all([
+        clockwork(["signal", handle.id, "approved", "--value", "{by:", ...store]),
+        clockwork(["signal", handle.id, "approved", "--value", `{"by":"grace"}`, ...store])
+      ])
+      expect(badValue.code).toBe(2)
+      expect(badValue.stderr).toContain("--value")
+      expect(sent.code, sent.stderr).toBe(0)
+      expect(sent.stdout).toContain(`signal "approved" delivered to run ${handle.id}`)
+      expect(yield* inApp(Scheduler.result(handle))).toBe("inv-7 approved by grace")
+      const late = yield* clockwork(["signal", handle.id, "approved", "--value", `{"by":"ada"}`, ...store])
+      expect(late.code).toBe(5)
+      expect(late.stderr).toContain("has already ended")
     }).pipe(Effect.scoped, Effect.provide(client)), 120_000)
 })

@@ -1,5 +1,5 @@
 /**
- * `clockwork enqueue`, `cancel` and `retry`: change what runs. The CLI has no
+ * `clockwork enqueue`, `cancel`, `retry` and `signal`: change what runs. The CLI has no
  * job definitions, so a payload is stored as the JSON given (the form the
  * job's payload Schema encodes to) and checked by the worker that runs it.
  */
@@ -26,12 +26,12 @@ const checkJob = (name: string) =>
     return yield* new UnknownJob({ name, known: [...known].sort() })
   })
 
-const parsePayload = (text: string) =>
+const parseJson = (option: string, text: string) =>
   Effect.try({
     try: () => JSON.parse(text) as unknown,
     catch: (error) =>
       new InvalidArgument({
-        option: "--payload",
+        option,
         value: text,
         reason: `is not JSON (${error instanceof Error ? error.message : String(error)})`
       })
@@ -58,7 +58,7 @@ const enqueue = Command.make("enqueue", {
       if (Option.isSome(args.at) && Option.isSome(args.delay)) {
         return yield* new InvalidArgument({ option: "--at", value: args.at.value, reason: "and --delay exclude each other" })
       }
-      const payload = yield* parsePayload(args.payload)
+      const payload = yield* parseJson("--payload", args.payload)
       if (!args.force) yield* checkJob(args.job)
       // a stand-in for the job: the scheduler checks --at and --delay and stores the payload as given
       const job = Job.make({ name: args.job, payload: Schema.Unknown, run: () => Effect.void })
@@ -110,4 +110,30 @@ const retry = Command.make("retry", {
       )
     }))).pipe(Command.withDescription("queues a run that ended dead (or failed, timed out, cancelled) again, as a new run"))
 
-export const commands = [enqueue, cancel, retry] as const
+const signal = Command.make("signal", {
+  id: Args.text({ name: "id" }).pipe(Args.withDescription("the id of a workflow run")),
+  name: Args.text({ name: "name" }).pipe(Args.withDescription("the signal's name, as the workflow waits for it")),
+  value: Options.text("value").pipe(
+    Options.withDescription("the signal's value, as JSON (checked by the workflow's Schema when it receives it)"),
+    Options.withDefault("null")
+  ),
+  store: Store.options
+}, ({ id, name, store, value }) =>
+  withStore(store, () =>
+    Effect.gen(function*() {
+      const parsed = yield* parseJson("--value", value)
+      const outcome = yield* Scheduler.signal(runId(id), name, parsed)
+      if (outcome !== "delivered") {
+        return yield* new Refused({
+          reason: outcome === "duplicate"
+            ? `run ${id} already has a value for signal "${name}"; it keeps the first`
+            : outcome === "expired"
+            ? `run ${id} stopped waiting for signal "${name}": its wait timed out`
+            : `run ${id} has already ended`
+        })
+      }
+      yield* print(store.json, { runId: id, signal: name, value: parsed, outcome }, () =>
+        `signal "${name}" delivered to run ${id}: it resumes if it waits for it, or finds it when it does`)
+    }))).pipe(Command.withDescription("sends a signal (with --value JSON) to a workflow run waiting for it, from anywhere"))
+
+export const commands = [enqueue, cancel, retry, signal] as const

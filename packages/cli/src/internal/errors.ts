@@ -142,6 +142,7 @@ const codes: Record<string, ExitCode> = {
   UnknownJob: ExitCode.notFound,
   Refused: ExitCode.refused,
   NotRetryable: ExitCode.refused,
+  InvalidSignal: ExitCode.usage,
   ScheduleBusy: ExitCode.refused
 }
 

@@ -2,7 +2,7 @@
  * The JSON shapes of `--json` output: instants as ISO 8601 strings, absent
  * values as null, so scripts read the same keys every time.
  */
-import type { JobStore, Run } from "@clockwork/core"
+import type { JobStore, Journal, Run } from "@clockwork/core"
 import { Trigger } from "@clockwork/core"
 import { iso } from "./output.js"
 
@@ -59,6 +59,20 @@ export const attempt = (h: Run.RunRecord) => ({
   metrics: h.metrics ?? null,
   result: h.result ?? null,
   error: error(h.error)
+})
+
+/** A workflow run's journal entry. */
+export const step = (s: Journal.StepRecord) => ({
+  name: s.name,
+  kind: s.kind,
+  status: s.status,
+  attempt: s.attempt,
+  startedAt: new Date(s.startedAt).toISOString(),
+  finishedAt: s.finishedAt === undefined ? null : new Date(s.finishedAt).toISOString(),
+  wakeAt: s.wakeAt === undefined ? null : new Date(s.wakeAt).toISOString(),
+  childRunId: s.childRunId ?? null,
+  result: s.result ?? null,
+  error: error(s.error)
 })
 
 /** A live runner. */

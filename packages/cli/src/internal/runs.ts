@@ -1,9 +1,9 @@
 /**
  * `clockwork runs`: runs newest first, filtered by job, state and age, a
  * page at a time; `clockwork run <id>`: one run with every attempt and its
- * errors.
+ * errors, and a workflow run's steps.
  */
-import { JobStore, Run, Scheduler } from "@clockwork/core"
+import { JobStore, Journal, Run, Scheduler } from "@clockwork/core"
 import { Args, Command, Options } from "@effect/cli"
 import { DateTime, Effect, Option } from "effect"
 import { instantOrAgo, runId, withStore } from "./command.js"
@@ -62,7 +62,9 @@ const detail = Command.make("run", {
     Effect.gen(function*() {
       const run = yield* Scheduler.getRun(runId(id))
       const attempts = [...yield* Scheduler.history({ runId: run.id, limit: 1000 })].reverse()
-      yield* print(store.json, { run: Json.run(run), attempts: attempts.map(Json.attempt) }, () => {
+      const steps = yield* Scheduler.steps(run.id)
+      const waitsForWake = run.state === "queued" && run.runAt.epochMillis >= Journal.untilWoken
+      yield* print(store.json, { run: Json.run(run), attempts: attempts.map(Json.attempt), steps: steps.map(Json.step) }, () => {
         const lines = [
           fields([
             ["run", run.id],
@@ -70,7 +72,12 @@ const detail = Command.make("run", {
             ["state", run.state],
             ["attempt", String(run.attempt)],
             ["schedule", run.scheduleId],
-            ["run at", `${instant(run.runAt)} (scheduled for ${instant(run.scheduledFor)})`],
+            [
+              "run at",
+              waitsForWake
+                ? `when woken: a child ends or a signal comes (scheduled for ${instant(run.scheduledFor)})`
+                : `${instant(run.runAt)} (scheduled for ${instant(run.scheduledFor)})`
+            ],
             ["created", instant(run.createdAt)],
             ["priority", String(run.priority)],
             ["key", run.key],
@@ -92,6 +99,22 @@ const detail = Command.make("run", {
               duration(h.durationMs),
               h.workerId ?? "-",
               short(errorLine(h.error), 70)
+            ])
+          ))
+        }
+        if (steps.length > 0) {
+          lines.push("", "steps:")
+          lines.push(table(
+            ["step", "kind", "status", "#", "started (UTC)", "took", "waits until / child", "result or error"],
+            steps.map((s) => [
+              s.name,
+              s.kind,
+              s.status,
+              String(s.attempt),
+              instant(DateTime.unsafeMake(s.startedAt)),
+              s.finishedAt === undefined ? "-" : duration(s.finishedAt - s.startedAt),
+              s.childRunId ?? (s.status === "waiting" && s.wakeAt !== undefined ? instant(DateTime.unsafeMake(s.wakeAt)) : "-"),
+              short(s.error === undefined ? s.result === undefined ? "" : JSON.stringify(s.result) : errorLine(s.error)!, 50)
             ])
           ))
         }
