@@ -65,7 +65,8 @@ describe.runIf(hasDatabase)("PgStore", () => {
           [3, "workers_expiry"],
           [4, "lease_expiries_and_cancel_requests"],
           [5, "run_feed"],
-          [6, "run_traceparent"]
+          [6, "run_traceparent"],
+          [7, "workflows"]
         ])
 
         const tables = yield* sql<{ table_name: string }>`
@@ -77,10 +78,11 @@ describe.runIf(hasDatabase)("PgStore", () => {
           "runs",
           "schedule_changes",
           "schedules",
-          "workers"
+          "workers",
+          "workflow_steps"
         ])
         const migrations = yield* sql`select migration_id from ${sql(`${schema}.clockwork_migrations`)}`
-        expect(migrations).toHaveLength(6)
+        expect(migrations).toHaveLength(7)
         expect(yield* PgStore.migrate({ schema }).pipe(Effect.provide(contexts[0]!))).toEqual([])
       }))
 
