@@ -1586,6 +1586,9 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect(journal.steps[0]?.error).toBeUndefined()
           yield* store.complete([outcomeOf(claimed)])
           expect(yield* store.recordStep(step(claimed, { name: "after" }))).toBeUndefined()
+          // retention deletes a finished run's journal with it
+          yield* store.pruneHistory(t0 + minute)
+          expect((yield* store.journal(claimed.id)).steps).toEqual([])
         }))
 
       test("a waiting attempt is not counted; the run waits for its instant, or is due at once if woken meanwhile", (store) =>

@@ -167,15 +167,15 @@ const migrations = (t: Tables): Record<string, Effect.Effect<void, unknown, SqlC
   "0006_run_traceparent": Effect.asVoid(t.sql`alter table ${t.runs} add column traceparent text`),
 
   // workflows: a child run names its parent; a run counts its wakes (a child ended, a signal came), so
-  // an attempt that ends waiting knows whether it was woken while it ran; the journal of steps goes
-  // with its run when retention deletes it
+  // an attempt that ends waiting knows whether it was woken while it ran. Retention deletes a run's
+  // journal with it (no foreign key: `truncate runs` keeps working as it did)
   "0007_workflows": Effect.gen(function*() {
     const sql = t.sql
     yield* sql`alter table ${t.runs} add column parent_run_id uuid, add column wakes integer not null default 0`
     yield* sql`create index runs_parent on ${t.runs} (parent_run_id) where parent_run_id is not null`
     yield* sql`
       create table ${t.steps} (
-        run_id uuid not null references ${t.runs} (id) on delete cascade,
+        run_id uuid not null,
         name text not null,
         seq bigint generated always as identity,
         kind text not null check (kind in ('step', 'sleep', 'child', 'signal')),

@@ -9,7 +9,8 @@ const batch = 5_000
 /**
  * Deletes, in batches, the history rows that finished before `before` (except
  * those of runs still queued or running) and then the runs that reached a
- * final state before it, and the schedule changes made before it. Returns how many history rows went. `each` wraps
+ * final state before it (with their journals), and the schedule changes made before it. Returns how many history
+ * rows went. `each` wraps
  * every batch's statement (the store bounds each wait, not the whole prune).
  */
 export const pruneHistory = <E = never>(
@@ -33,7 +34,9 @@ export const pruneHistory = <E = never>(
       where finished_at < ${at} and state not in ('queued', 'running')
       limit ${batch}
     ),
-    deleted as (delete from ${t.runs} r using doomed d where r.id = d.id returning 1)
+    deleted as (delete from ${t.runs} r using doomed d where r.id = d.id returning 1),
+    -- a workflow run's journal goes with it
+    steps as (delete from ${t.steps} s using doomed d where s.run_id = d.id)
     select count(*)::int as n from deleted`
   const scheduleChanges = t.sql<{ readonly n: number }>`
     with doomed as (select seq from ${t.scheduleChanges} where at < ${at} limit ${batch}),
