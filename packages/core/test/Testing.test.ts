@@ -12,6 +12,8 @@ const day = 24 * 60 * 60 * 1000
 const days = Array.from({ length: 365 }, (_, i) => newYear + i * day)
 const iso = (millis: number) => new Date(millis).toISOString()
 const millisOf = (d: DateTime.Utc) => DateTime.toEpochMillis(d)
+// a year of runs is a second or so of work, more on a loaded machine: no tight deadline
+const timeout = 60_000
 
 describe("Testing.advance over a year", () => {
   it.scoped("a daily job runs 365 times, each at 06:00 sharp, each in the history and the events", () => {
@@ -32,7 +34,7 @@ describe("Testing.advance over a year", () => {
       const succeeded = Chunk.toReadonlyArray(yield* Queue.takeAll(events)).filter((e) => e._tag === "Succeeded")
       expect(succeeded.map((e) => iso(e.at))).toEqual(sixAm)
     }).pipe(Effect.provide(Testing.layer([report])))
-  })
+  }, timeout)
 
   it.scoped("each day a run times out, is retried with backoff, fails, and succeeds after 30 s, all to the second", () => {
     // attempt 1 times out after 1 minute; the backoff waits 10 s, then 20 s
@@ -74,7 +76,7 @@ describe("Testing.advance over a year", () => {
       const timedOut = Chunk.toReadonlyArray(yield* Queue.takeAll(events)).filter((e) => e._tag === "TimedOut")
       expect(timedOut.map((e) => iso(e.at))).toEqual(days.map((d) => iso(d + (2 * 60 + 1) * 60 * 1000)))
     }).pipe(Effect.provide(Testing.layer([load])))
-  })
+  }, timeout)
 
   it.scoped("a chained job starts the instant its parent ends, every day", () => {
     const exportRows = Job.make({
@@ -99,5 +101,5 @@ describe("Testing.advance over a year", () => {
         days.map((d) => [iso(d + (3 * 60 + 2) * 60 * 1000), iso(d + (3 * 60 + 2) * 60 * 1000 + 1000), "42 rows exported"])
       )
     }).pipe(Effect.provide(Testing.layer([exportRows, announce])))
-  })
+  }, timeout)
 })
