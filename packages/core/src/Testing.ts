@@ -92,6 +92,12 @@ const settleBlindly: Effect.Effect<void> = Effect.gen(function*() {
 export const advance = (duration: Duration.DurationInput): Effect.Effect<void> =>
   Effect.gen(function*() {
     const clock = yield* TestClock.testClock()
+    // TestClock.testClock() hands over whatever clock is there: under the live one, every step would fail obscurely
+    if (typeof (clock as Partial<TestClock.TestClock>).setTime !== "function") {
+      return yield* Effect.dieMessage(
+        "Testing.advance moves the TestClock, and there is none: provide TestContext.TestContext (it.effect does)"
+      )
+    }
     const end = (yield* clock.currentTimeMillis) + Duration.toMillis(duration)
     const state = yield* TestClockState.stateOf(clock)
     if (state === undefined) return yield* advanceBySetTime(end)

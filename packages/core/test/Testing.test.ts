@@ -4,7 +4,7 @@
  * jobs) on the TestClock, and every outcome in the history and the events.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, DateTime, Effect, Queue, Schedule, Schema, TestClock } from "effect"
+import { Cause, Chunk, DateTime, Effect, Exit, Queue, Schedule, Schema, TestClock } from "effect"
 import { Events, Job, Scheduler, Testing, Trigger } from "../src/index.js"
 
 const newYear = Date.parse("2025-01-01T00:00:00Z")
@@ -102,4 +102,12 @@ describe("Testing.advance over a year", () => {
       )
     }).pipe(Effect.provide(Testing.layer([exportRows, announce])))
   }, timeout)
+})
+
+describe("Testing.advance", () => {
+  it.live("without a TestClock it dies saying what to provide", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(Testing.advance("1 day"))
+      expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).toContain("provide TestContext.TestContext")
+    }).pipe(Effect.provide(Testing.layer([]))))
 })
