@@ -8,7 +8,7 @@ export type State = Ref.Ref<TestClock.Data>
  * reached. TestClock's own `adjust` and `setTime` wait, before each sleep they
  * wake, for the test's fibers to suspend, polling with three real 0 ms timers
  * (a few milliseconds each time): moving a daily job through a year that way
- * takes seconds. Testing.advance waits for that itself, without timers, so it
+ * took 24 s. Testing.advance waits for that itself, without timers, so it
  * moves the clock through this state; the state is not part of TestClock's
  * declared interface, hence the check of its shape, and `undefined` (so the
  * caller uses `TestClock.setTime`) when an Effect version keeps it elsewhere.
