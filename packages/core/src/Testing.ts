@@ -26,6 +26,8 @@ import * as Clockwork from "./Clockwork.js"
 import type { Events } from "./Events.js"
 import type * as Job from "./Job.js"
 import * as JobStore from "./JobStore.js"
+import * as Quiescence from "./internal/quiescence.js"
+import * as TestClockState from "./internal/testClock.js"
 import type { Runner } from "./Runner.js"
 import type { Scheduler } from "./Scheduler.js"
 import type * as Trigger from "./Trigger.js"
@@ -36,6 +38,8 @@ import type * as Trigger from "./Trigger.js"
  * interrupted at once, since nothing moves the TestClock during shutdown),
  * there is no reaper (one process: no worker can die alone), and no
  * retention (a test that moves the clock by months keeps its history).
+ * Its fibers, and the effect it is provided to, run on a scheduler that
+ * tells `settle` when every fiber is waiting.
  *
  * @since 0.1.0
  * @category layers
@@ -49,22 +53,29 @@ export const layer = <const Jobs extends ReadonlyArray<Job.Any>>(
   Clockwork.Requirements<Jobs>
 > =>
   Clockwork.layer(jobs, { reaper: false, retention: false, ...options, runner: { shutdownGrace: 0, ...options?.runner } }).pipe(
-    Layer.provideMerge(JobStore.layerMemory)
+    Layer.provideMerge(JobStore.layerMemory),
+    Layer.provide(Quiescence.layer)
   )
 
 /**
  * Lets every fiber that can make progress at the current instant do so (the
  * ticker, the runner, job fibers, the completion writer) without moving the
- * clock.
+ * clock: under `layer`, until a whole event-loop turn passes with every fiber
+ * waiting (on the clock, a queue, or I/O that has not answered).
  *
  * @since 0.1.0
  * @category testing
  */
-export const settle: Effect.Effect<void> = Effect.gen(function*() {
-  // Each yield lets every fiber that is ready take one more step (the
-  // scheduler is FIFO), so a chain ticker → store → runner → job → writer
-  // needs a few dozen; TestClock.adjust(0) also wakes sleeps due right now but
-  // waits on a real timer, so it is used sparingly.
+export const settle: Effect.Effect<void> = Effect.flatMap(
+  Quiescence.current,
+  (scheduler) => scheduler === undefined ? settleBlindly : Quiescence.settle(scheduler)
+)
+
+// Without `layer`'s scheduler nothing tells when the fibers are done: each
+// yield lets every fiber that is ready take one more step (the scheduler is
+// FIFO), so a chain ticker → store → runner → job → writer needs a few dozen,
+// and TestClock.adjust(0) lets I/O in (it waits on real timers).
+const settleBlindly: Effect.Effect<void> = Effect.gen(function*() {
   for (let i = 0; i < 4; i++) {
     yield* TestClock.adjust(0)
     for (let j = 0; j < 64; j++) yield* Effect.yieldNow()
@@ -80,7 +91,25 @@ export const settle: Effect.Effect<void> = Effect.gen(function*() {
  */
 export const advance = (duration: Duration.DurationInput): Effect.Effect<void> =>
   Effect.gen(function*() {
-    const end = (yield* Clock.currentTimeMillis) + Duration.toMillis(duration)
+    const clock = yield* TestClock.testClock()
+    // TestClock.testClock() hands over whatever clock is there: under the live one, every step would fail obscurely
+    if (typeof (clock as Partial<TestClock.TestClock>).setTime !== "function") {
+      return yield* Effect.dieMessage(
+        "Testing.advance moves the TestClock, and there is none: provide TestContext.TestContext (it.effect does)"
+      )
+    }
+    const end = (yield* clock.currentTimeMillis) + Duration.toMillis(duration)
+    const state = yield* TestClockState.stateOf(clock)
+    if (state === undefined) return yield* advanceBySetTime(end)
+    yield* TestClockState.quietWarning(clock)
+    yield* settle
+    // one sleep at a time, in TestClock's order, each followed by what it sets going
+    while (yield* TestClockState.wakeNext(state, end)) yield* settle
+  })
+
+// TestClock's own moves: each waits on real timers
+const advanceBySetTime = (end: number): Effect.Effect<void> =>
+  Effect.gen(function*() {
     yield* settle
     for (;;) {
       const now = yield* Clock.currentTimeMillis

@@ -686,6 +686,9 @@ export const make = (
       for (;;) {
         if (active.size === 0 && unrecorded.size === 0) yield* Queue.take(started)
         yield* Effect.raceFirst(Effect.sleep(config.leaseMs / 3), Queue.take(beatNow))
+        // the runs held at the last beat have all been recorded since: no lease to renew or watch,
+        // and no fiber and timer to set up for it
+        if (active.size === 0 && unrecorded.size === 0) continue
         // a heartbeat that hangs (a silent network) must not keep the leases from being watched
         yield* Effect.timeoutOption(Effect.disconnect(renew), config.leaseMs / 3)
         yield* expireLocally
