@@ -7,68 +7,80 @@ import { sleepAtMost } from "./timer.js"
  * forks a fiber and a sleep per run; here arming is a heap push and
  * disarming a flag, and the timer fiber sleeps (on Effect's Clock, so
  * TestClock drives it) until the earliest live deadline.
+ *
+ * The deadline's fields live on the object it times out (the runner's run),
+ * and one callback serves every expiry: arming allocates nothing.
  */
 export interface Deadline {
-  readonly at: number
-  readonly onExpire: () => void
-  cancelled: boolean
+  /** when it expires, in epoch milliseconds */
+  deadlineAt: number
+  /** armed, and neither disarmed nor expired since */
+  armed: boolean
 }
 
-export interface Deadlines {
-  readonly arm: (at: number, onExpire: () => void) => Deadline
-  readonly disarm: (deadline: Deadline) => void
+export interface Deadlines<D extends Deadline> {
+  /** Arms `d` to expire at `at`; an object is armed at most once. */
+  readonly arm: (d: D, at: number) => void
+  readonly disarm: (d: D) => void
 }
 
-export const make: Effect.Effect<Deadlines, never, Scope.Scope> = Effect.gen(function*() {
-  const heap = new Heap<Deadline>((a, b) => a.at < b.at)
-  const wake = yield* Queue.sliding<void>(1)
-  let cancelled = 0
+export const make = <D extends Deadline>(onExpire: (d: D) => void): Effect.Effect<Deadlines<D>, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const heap = new Heap<D>((a, b) => a.deadlineAt < b.deadlineAt)
+    const wake = yield* Queue.sliding<void>(1)
+    // disarmed objects still in the heap
+    let disarmed = 0
 
-  const compact = () => {
-    const live: Array<Deadline> = []
-    while (heap.size > 0) {
-      const d = heap.pop()!
-      if (!d.cancelled) live.push(d)
+    // disarmed objects at the top go at once: runs with one timeout mostly end in the order they
+    // started, so the heap holds little more than the live deadlines, and no finished run for long
+    const dropDisarmed = () => {
+      for (let top = heap.peek(); top !== undefined && !top.armed; top = heap.peek()) {
+        heap.pop()
+        disarmed--
+      }
     }
-    for (const d of live) heap.push(d)
-    cancelled = 0
-  }
 
-  const expireDue = (now: number) => {
-    for (let top = heap.peek(); top !== undefined && (top.cancelled || top.at <= now); top = heap.peek()) {
-      heap.pop()
-      if (top.cancelled) cancelled--
-      else top.onExpire()
+    const expireDue = (now: number) => {
+      dropDisarmed()
+      for (let top = heap.peek(); top !== undefined && top.deadlineAt <= now; top = heap.peek()) {
+        heap.pop()
+        top.armed = false
+        onExpire(top)
+        dropDisarmed()
+      }
     }
-  }
 
-  const loop = Effect.gen(function*() {
-    for (;;) {
-      expireDue(yield* Clock.currentTimeMillis)
-      const top = heap.peek()
-      if (top === undefined) {
-        yield* Queue.take(wake)
-      } else {
-        const now = yield* Clock.currentTimeMillis
-        if (top.at > now) yield* Effect.raceFirst(Queue.take(wake), sleepAtMost(top.at - now))
+    const loop = Effect.gen(function*() {
+      for (;;) {
+        expireDue(yield* Clock.currentTimeMillis)
+        const top = heap.peek()
+        if (top === undefined) {
+          yield* Queue.take(wake)
+        } else {
+          const now = yield* Clock.currentTimeMillis
+          if (top.deadlineAt > now) yield* Effect.raceFirst(Queue.take(wake), sleepAtMost(top.deadlineAt - now))
+        }
+      }
+    })
+    yield* Effect.forkScoped(loop)
+
+    return {
+      arm: (d, at) => {
+        d.deadlineAt = at
+        d.armed = true
+        const top = heap.peek()
+        heap.push(d)
+        if (top === undefined || at < top.deadlineAt) wake.unsafeOffer(undefined)
+      },
+      disarm: (d) => {
+        if (!d.armed) return
+        d.armed = false
+        disarmed++
+        if (heap.peek() === d) dropDisarmed()
+        else if (disarmed > 1024 && disarmed > heap.size / 2) {
+          heap.retain((x) => x.armed)
+          disarmed = 0
+        }
       }
     }
   })
-  yield* Effect.forkScoped(loop)
-
-  return {
-    arm: (at, onExpire) => {
-      const deadline: Deadline = { at, onExpire, cancelled: false }
-      const top = heap.peek()
-      heap.push(deadline)
-      if (top === undefined || at < top.at) wake.unsafeOffer(undefined)
-      return deadline
-    },
-    disarm: (deadline) => {
-      if (deadline.cancelled) return
-      deadline.cancelled = true
-      cancelled++
-      if (cancelled > 1024 && cancelled > heap.size / 2) compact()
-    }
-  }
-})

@@ -29,18 +29,32 @@ export class Heap<A> {
     const last = items.pop()
     if (items.length > 0 && last !== undefined) {
       items[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < items.length && this.less(items[l]!, items[m]!)) m = l
-        if (r < items.length && this.less(items[r]!, items[m]!)) m = r
-        if (m === i) break
-        ;[items[i], items[m]] = [items[m]!, items[i]!]
-        i = m
-      }
+      this.siftDown(0)
     }
     return top
+  }
+
+  /** Keeps only the items `keep` accepts, in linear time (one rebuild rather than a pop per item). */
+  retain(keep: (a: A) => boolean): void {
+    const items = this.items
+    let n = 0
+    for (let i = 0; i < items.length; i++) if (keep(items[i]!)) items[n++] = items[i]!
+    items.length = n
+    for (let i = (n >> 1) - 1; i >= 0; i--) this.siftDown(i)
+  }
+
+  private siftDown(from: number): void {
+    const items = this.items
+    let i = from
+    for (;;) {
+      const l = 2 * i + 1
+      const r = l + 1
+      let m = i
+      if (l < items.length && this.less(items[l]!, items[m]!)) m = l
+      if (r < items.length && this.less(items[r]!, items[m]!)) m = r
+      if (m === i) break
+      ;[items[i], items[m]] = [items[m]!, items[i]!]
+      i = m
+    }
   }
 }

@@ -45,13 +45,6 @@ export interface RunnerConfig {
 /** why a run's fiber was interrupted; "lost": this worker no longer holds the run (its lease was reaped) */
 type StopReason = "timeout" | "cancel" | "shutdown" | "lost"
 
-/** An outcome waiting to be written; `refused` once the store refused it and it was stripped of its data. */
-interface Pending {
-  readonly outcome: RunOutcome
-  readonly active: Active
-  readonly refused?: boolean
-}
-
 /** The store's error when it refused a request for its data (trying the same again cannot help). */
 const refusal = (cause: Cause.Cause<unknown>): StoreError | undefined => {
   const error = Option.getOrUndefined(Cause.failureOption(cause))
@@ -61,22 +54,55 @@ const refusal = (cause: Cause.Cause<unknown>): StoreError | undefined => {
 /** At shutdown, how long runs interrupted after the grace period may take to stop. */
 const interruptWait = Duration.seconds(2)
 
-/** A run being executed; it is also the job's context (one object per attempt). */
-class Active implements JobContext {
-  fiber: Fiber.RuntimeFiber<void> | undefined = undefined
+/**
+ * What the runs of one job share, made once per runner: its Schemas, its
+ * timeout, and the fiber refs its runs' fibers start from (the runner's, with
+ * the registry's services and the job's name in the log annotations). A run
+ * of a job this runner does not have gets one with no job.
+ */
+interface Prepared {
+  readonly job: Any | undefined
+  readonly decodePayload: (u: unknown) => Effect.Effect<unknown, ParseError>
+  readonly encodePayload: (a: unknown) => Effect.Effect<unknown, ParseError>
+  readonly encodeSuccess: (a: unknown) => Effect.Effect<unknown, ParseError>
+  readonly timeoutMs: number | undefined
+  readonly refs: FiberRefs.FiberRefs
+  readonly annotations: HashMap.HashMap<string, unknown>
+  readonly progress: (a: Active, value: number) => Effect.Effect<void>
+}
+
+/**
+ * A run being executed; it is also the job's context (one object per
+ * attempt), its deadline, its pending outcome, and the options of its fork.
+ */
+class Active implements JobContext, Deadlines.Deadline {
+  /** the attempt's fiber; once it ended, the fiber recording its outcome if that takes effects */
+  fiber: Fiber.RuntimeFiber<unknown, unknown> | undefined = undefined
   reason: StopReason | undefined = undefined
-  deadline: Deadlines.Deadline | undefined = undefined
   reported: Metrics | undefined = undefined
   /** how the attempt ended, once its outcome is recorded ("waiting": a workflow's attempt that ends waiting) */
   status: RunStatus | "waiting" | undefined = undefined
+  /** the outcome to write, once recorded; `refused`: the store refused it and it was stripped of its data */
+  outcome: RunOutcome | undefined = undefined
+  refused = false
+  /** its earlier attempts' lease expiries used up the retry policy: it ends dead without running */
+  exhausted = false
+  deadlineAt = Infinity
+  armed = false
+  /** the fiber refs of the run's fibers, made at its fork */
+  refs: FiberRefs.FiberRefs | undefined = undefined
+  private progressOf: ((value: number) => Effect.Effect<void>) | undefined = undefined
+  private metricsOf: ((values: Metrics) => Effect.Effect<void>) | undefined = undefined
   constructor(
     readonly claim: ClaimedRun,
     /** until when this worker holds the run, as far as it knows (the lease it last set) */
     public leaseUntil: number,
-    readonly job: Any | undefined,
-    readonly codec: Codec | undefined,
-    readonly progress: (value: number) => Effect.Effect<void>
+    readonly prepared: Prepared,
+    readonly startedAt: number
   ) {}
+  get job() {
+    return this.prepared.job
+  }
   get runId() {
     return this.claim.id
   }
@@ -92,26 +118,31 @@ class Active implements JobContext {
   get scheduleId() {
     return this.claim.scheduleId
   }
-  readonly metrics = (values: Metrics): Effect.Effect<void> =>
-    Effect.sync(() => {
-      this.reported = { ...this.reported, ...values }
+  // made on first use: most jobs report neither
+  get progress() {
+    return this.progressOf ??= (value: number) => this.prepared.progress(this, value)
+  }
+  get metrics() {
+    return this.metricsOf ??= (values: Metrics) =>
+      Effect.sync(() => {
+        this.reported = { ...this.reported, ...values }
+      })
+  }
+  /**
+   * As the options of its fork (`Runtime.runFork(effect, active)`): the fiber
+   * starts from its job's fiber refs with the run id added to the log
+   * annotations, so its log lines (and its child fibers') carry the job and
+   * the run. A shared base and one update, where a fork would copy the
+   * runner's refs and then update them.
+   */
+  updateRefs(_: FiberRefs.FiberRefs, fiberId: FiberId.Runtime): FiberRefs.FiberRefs {
+    return this.refs ??= FiberRefs.updateAs(this.prepared.refs, {
+      fiberId,
+      fiberRef: FiberRef.currentLogAnnotations,
+      value: HashMap.set(this.prepared.annotations, "runId", this.claim.id)
     })
+  }
 }
-
-/** A job's Schemas and log annotations, prepared once per runner. */
-interface Codec {
-  readonly decodePayload: (u: unknown) => Effect.Effect<unknown, ParseError>
-  readonly encodePayload: (a: unknown) => Effect.Effect<unknown, ParseError>
-  readonly encodeSuccess: (a: unknown) => Effect.Effect<unknown, ParseError>
-  readonly annotations: HashMap.HashMap<string, unknown>
-}
-
-const compile = (job: Any, annotations: HashMap.HashMap<string, unknown>): Codec => ({
-  decodePayload: Schema.decodeUnknown(job.payload),
-  encodePayload: Schema.encodeUnknown(job.payload),
-  encodeSuccess: Schema.encodeUnknown(job.success),
-  annotations: HashMap.set(annotations, "job", job.name)
-})
 
 /**
  * The runner: claims due runs, runs each as a fiber under a global and a
@@ -129,18 +160,56 @@ export const make = (
     // a runner claims only runs of the jobs it has: in a rolling deploy, an old worker leaves a new job's runs alone
     const jobNames = Array.from(jobs.keys()).sort()
     const runtime = yield* Effect.runtime<never>()
+    const context = Context.merge(runtime.context, registry.context)
+    // forks start from no fiber refs, and each run's fiber is given its job's (Active.updateRefs),
+    // made here once: a fork copies nothing for the runner's refs
     const runFork = Runtime.runFork(
-      Runtime.make({
-        context: Context.merge(runtime.context, registry.context),
-        runtimeFlags: runtime.runtimeFlags,
-        fiberRefs: runtime.fiberRefs
-      })
+      Runtime.make({ context, runtimeFlags: runtime.runtimeFlags, fiberRefs: FiberRefs.empty() })
     )
     const clock = yield* Effect.clock
     const tracing = yield* Telemetry.tracing
     const appAnnotations = FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentLogAnnotations)
-    const codecs = new Map(Array.from(jobs.values(), (job) => [job.name, compile(job, appAnnotations)] as const))
-    const deadlines = yield* Deadlines.make
+    // the runner's refs as a fork would pass them on (a fork resets some), with the registry's services
+    const forkId = FiberId.unsafeMake()
+    const baseRefs = FiberRefs.updateAs(FiberRefs.forkAs(runtime.fiberRefs, forkId), {
+      fiberId: forkId,
+      fiberRef: FiberRef.currentContext,
+      value: context
+    })
+    const progress = (a: Active, value: number) =>
+      publish(() => ({
+        _tag: "Progress",
+        runId: a.claim.id,
+        jobName: a.claim.jobName,
+        attempt: a.claim.attempt,
+        at: clock.unsafeCurrentTimeMillis(),
+        value
+      }))
+    const prepare = (job: Any): Prepared => {
+      const annotations = HashMap.set(appAnnotations, "job", job.name)
+      return {
+        job,
+        decodePayload: Schema.decodeUnknown(job.payload),
+        encodePayload: Schema.encodeUnknown(job.payload),
+        encodeSuccess: Schema.encodeUnknown(job.success),
+        timeoutMs: Duration.isFinite(job.timeout) ? Duration.toMillis(job.timeout) : undefined,
+        refs: FiberRefs.updateAs(baseRefs, { fiberId: forkId, fiberRef: FiberRef.currentLogAnnotations, value: annotations }),
+        annotations,
+        progress
+      }
+    }
+    const prepared = new Map(Array.from(jobs.values(), (job) => [job.name, prepare(job)] as const))
+    const unknownJob: Prepared = {
+      job: undefined,
+      decodePayload: Effect.succeed,
+      encodePayload: Effect.succeed,
+      encodeSuccess: Effect.succeed,
+      timeoutMs: undefined,
+      refs: baseRefs,
+      annotations: appAnnotations,
+      progress
+    }
+    const deadlines = yield* Deadlines.make<Active>((a) => stop(a, "timeout"))
     const changes = yield* store.changes
     const outage = Outage.of(store)
     const wake = yield* Queue.sliding<void>(1)
@@ -150,7 +219,7 @@ export const make = (
     const unrecorded = new Map<RunId, Active>()
     const perJob = new Map<string, number>()
     const limited = Array.from(jobs.values()).filter((job) => job.concurrency !== undefined)
-    let pending: Array<Pending> = []
+    let pending: Array<Active> = []
     // one write of outcomes at a time, so shutdown can wait for the one under way
     const writing = yield* Effect.makeSemaphore(1)
     let writeFailedWhileStopping = false
@@ -170,17 +239,17 @@ export const make = (
     // hold) is split in halves until the refused outcome is alone, which is then written stripped of its
     // data (UnstorableOutcome): one run's data never stops the others' outcomes. Any other failure stops
     // the write, and what is left is returned with it.
-    const write = (batch: ReadonlyArray<Pending>) =>
+    const write = (batch: ReadonlyArray<Active>) =>
       Effect.gen(function*() {
-        const written: Array<Pending> = []
+        const written: Array<Active> = []
         // outcomes of attempts that no longer hold their run (fencing): nothing of them was recorded
-        const stale: Array<Pending> = []
-        const parts: Array<ReadonlyArray<Pending>> = [batch]
+        const stale: Array<Active> = []
+        const parts: Array<ReadonlyArray<Active>> = [batch]
         for (let part = parts.shift(); part !== undefined; part = parts.shift()) {
-          const exit = yield* Effect.exit(store.complete(part.map((p) => p.outcome)))
+          const exit = yield* Effect.exit(store.complete(part.map((a) => a.outcome!)))
           if (Exit.isSuccess(exit)) {
             const fenced = exit.value.refused
-            for (const p of part) (fenced.length > 0 && fenced.includes(p.outcome.runId) ? stale : written).push(p)
+            for (const a of part) (fenced.length > 0 && fenced.includes(a.claim.id) ? stale : written).push(a)
             continue
           }
           const refused = refusal(exit.cause)
@@ -190,18 +259,21 @@ export const make = (
             parts.unshift(part.slice(0, half), part.slice(half))
             continue
           }
-          const p = part[0]!
-          if (p.refused === true) {
+          const a = part[0]!
+          const outcome = a.outcome!
+          if (a.refused) {
             // not even the bare outcome: its lease runs out and the reaper takes the run back
-            forget(unrecorded, p.active)
-            yield* Effect.logError(`clockwork: the store refused the outcome of run ${p.outcome.runId}`, exit.cause)
+            forget(unrecorded, a)
+            yield* Effect.logError(`clockwork: the store refused the outcome of run ${outcome.runId}`, exit.cause)
             continue
           }
           yield* Effect.logWarning(
-            `clockwork: the store refused the outcome of run ${p.outcome.runId} (${p.outcome.jobName}): ` +
+            `clockwork: the store refused the outcome of run ${outcome.runId} (${outcome.jobName}): ` +
               `${refused.message}; recording it without its data, as UnstorableOutcome`
           )
-          parts.unshift([{ outcome: Storable.refused(p.outcome, refused.message), active: p.active, refused: true }])
+          a.outcome = Storable.refused(outcome, refused.message)
+          a.refused = true
+          parts.unshift([a])
         }
         return { written, stale, left: [], cause: undefined }
       })
@@ -214,18 +286,18 @@ export const make = (
       pending = []
       return Effect.flatMap(writing.withPermits(1)(write(batch)), ({ cause, left, stale, written }) =>
         Effect.gen(function*() {
-          for (const p of stale) forget(unrecorded, p.active)
+          for (const a of stale) forget(unrecorded, a)
           if (stale.length > 0) {
             yield* Effect.logWarning(
               `clockwork: the store refused the outcome of ${stale.length} run(s) that this worker no longer ` +
-                `held (their lease expired; another attempt may hold them): ${stale.map((p) => p.outcome.runId).join(", ")}`
+                `held (their lease expired; another attempt may hold them): ${stale.map((a) => a.claim.id).join(", ")}`
             )
           }
           if (written.length > 0 || stale.length > 0) yield* outage.answered
           if (written.length > 0) {
-            for (const p of written) forget(unrecorded, p.active)
+            for (const a of written) forget(unrecorded, a)
             // a schedule's serial run (overlap "queue") lets the next one go once this outcome is written
-            if (starved || written.some((p) => p.outcome.scheduleId !== undefined)) wake.unsafeOffer(undefined)
+            if (starved || written.some((a) => a.claim.scheduleId !== undefined)) wake.unsafeOffer(undefined)
             if (events.hasSubscribers()) yield* Effect.forEach(written, publishWritten, { discard: true })
           }
           if (cause === undefined) return
@@ -271,13 +343,13 @@ export const make = (
     // -------------------------------------------------------------------
     // one attempt
     // -------------------------------------------------------------------
-    const baseOf = (a: Active, startedAt: number): Omit<RunOutcome, "status"> => ({
+    const baseOf = (a: Active): Omit<RunOutcome, "status"> => ({
       runId: a.claim.id,
       jobName: a.claim.jobName,
       attempt: a.claim.attempt,
       scheduledFor: a.claim.scheduledFor,
       scheduleId: a.claim.scheduleId,
-      startedAt,
+      startedAt: a.startedAt,
       finishedAt: clock.unsafeCurrentTimeMillis(),
       workerId: config.workerId,
       metrics: a.reported
@@ -290,57 +362,87 @@ export const make = (
       release(a)
       unrecorded.set(a.claim.id, a)
       // what no store can hold is never sent: such an outcome is recorded as UnstorableOutcome
-      pending.push({ outcome: Storable.outcome(outcome), active: a })
+      a.outcome = Storable.outcome(outcome)
+      pending.push(a)
       flushWake.unsafeOffer(undefined)
       if (starved) wake.unsafeOffer(undefined)
     }
 
-    const succeeded = (a: Active, startedAt: number, value: unknown): Effect.Effect<void> =>
-      Effect.matchEffect(a.codec!.encodeSuccess(value), {
-        onFailure: (error) => failed(a, startedAt, Cause.fail(error)),
-        onSuccess: (result) =>
-          a.claim.then.length === 0
-            ? Effect.sync(() => {
-              const outcome = baseOf(a, startedAt) as { -readonly [K in keyof RunOutcome]: RunOutcome[K] }
-              outcome.status = "succeeded"
-              outcome.result = result
-              record(a, outcome)
-            })
-            : Effect.flatMap(Telemetry.currentTraceparent, (traceparent) =>
-            Effect.map(
-              Effect.forEach(a.claim.then, (name) => {
-                // the follow-up's payload is this run's result, encoded with the follow-up's own Schema
-                const codec = codecs.get(name)
-                const now = clock.unsafeCurrentTimeMillis()
-                return Effect.map(
-                  codec === undefined
-                    ? Effect.succeed(result)
-                    : Effect.orElseSucceed(codec.encodePayload(value), () => result),
-                  // the next step's span is a child of this attempt's
-                  (payload): NewRun => ({
-                    jobName: name,
-                    payload,
-                    runAt: now,
-                    scheduledFor: now,
-                    traceparent
-                  })
-                )
-              }),
-              (followUps) => record(a, { ...baseOf(a, startedAt), status: "succeeded", result, followUps })
-            ))
-      })
+    // How an attempt ended, from its exit: recorded at once when that takes no effect (a success whose
+    // result encodes synchronously, a cancellation, a shutdown); otherwise the effect that records it
+    // is returned (a retry policy's step, a log line, the store's answer to a workflow's wait)
+    const settle = (a: Active, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> | undefined => {
+      deadlines.disarm(a)
+      // another attempt holds the run now: the store would refuse this one's outcome
+      if (a.reason === "lost") release(a)
+      else if (a.exhausted) {
+        record(a, { ...baseOf(a), status: "dead", error: leaseExpiredError(a.claim, "") })
+      } else return Exit.isSuccess(exit) ? succeeded(a, exit.value) : failed(a, exit.cause)
+      return undefined
+    }
 
-    const failed = (a: Active, startedAt: number, cause: Cause.Cause<unknown>): Effect.Effect<void> =>
-      Effect.gen(function*() {
+    const succeeded = (a: Active, value: unknown): Effect.Effect<void> | undefined => {
+      const encoded = a.prepared.encodeSuccess(value)
+      // a Schema without asynchronous parts answers with an Either (an Effect too), read here at once
+      if (Either.isEither(encoded)) {
+        return Either.isLeft(encoded) ? failed(a, Cause.fail(encoded.left)) : withResult(a, value, encoded.right)
+      }
+      return Effect.matchEffect(encoded, {
+        onFailure: (error) => failed(a, Cause.fail(error)) ?? Effect.void,
+        onSuccess: (result) => withResult(a, value, result) ?? Effect.void
+      })
+    }
+
+    const withResult = (a: Active, value: unknown, result: unknown): Effect.Effect<void> | undefined => {
+      if (a.claim.then.length === 0) {
+        // one literal, not a spread: it becomes the history row, kept as long as the run
+        record(a, {
+          runId: a.claim.id,
+          jobName: a.claim.jobName,
+          attempt: a.claim.attempt,
+          scheduledFor: a.claim.scheduledFor,
+          scheduleId: a.claim.scheduleId,
+          startedAt: a.startedAt,
+          finishedAt: clock.unsafeCurrentTimeMillis(),
+          workerId: config.workerId,
+          metrics: a.reported,
+          status: "succeeded",
+          result
+        })
+        return undefined
+      }
+      return Effect.flatMap(Telemetry.currentTraceparent, (traceparent) =>
+        Effect.map(
+          Effect.forEach(a.claim.then, (name) => {
+            // the follow-up's payload is this run's result, encoded with the follow-up's own Schema
+            const next = prepared.get(name)
+            const now = clock.unsafeCurrentTimeMillis()
+            return Effect.map(
+              next === undefined ? Effect.succeed(result) : Effect.orElseSucceed(next.encodePayload(value), () => result),
+              // the next step's span is a child of this attempt's
+              (payload): NewRun => ({ jobName: name, payload, runAt: now, scheduledFor: now, traceparent })
+            )
+          }),
+          (followUps) => record(a, { ...baseOf(a), status: "succeeded", result, followUps })
+        ))
+    }
+
+    const failed = (a: Active, cause: Cause.Cause<unknown>): Effect.Effect<void> | undefined => {
+      if (a.reason === "cancel") {
+        record(a, { ...baseOf(a), status: "cancelled" })
+        return undefined
+      }
+      if (a.reason === "shutdown") {
+        const base = baseOf(a)
+        record(a, { ...base, status: "interrupted", retryAt: base.finishedAt, error: toRunError(cause) })
+        return undefined
+      }
+      return Effect.gen(function*() {
         const { claim, job } = a
-        const base = baseOf(a, startedAt)
-        if (a.reason === "cancel") return record(a, { ...base, status: "cancelled" })
-        if (a.reason === "shutdown") {
-          return record(a, { ...base, status: "interrupted", retryAt: base.finishedAt, error: toRunError(cause) })
-        }
+        const base = baseOf(a)
         const timedOut = a.reason === "timeout"
         const suspension = timedOut ? undefined : suspensionOf(cause)
-        if (suspension !== undefined) return yield* suspend(a, startedAt, suspension)
+        if (suspension !== undefined) return yield* suspend(a, suspension)
         // a defect is a bug in the handler (it threw, or died): its stack goes to the log, not only to the history
         if (Cause.isDie(cause)) {
           yield* Effect.logError(`clockwork: run ${claim.id} of ${claim.jobName} died with a defect`, cause)
@@ -363,10 +465,11 @@ export const make = (
           : "failed"
         record(a, { ...base, status, error, retryAt })
       })
+    }
 
     // a workflow's attempt that ends waiting: the run is queued again for its wake-up, and this
     // attempt is not recorded (not an outcome, and not counted against retries)
-    const suspend = (a: Active, startedAt: number, suspension: Suspended): Effect.Effect<void> =>
+    const suspend = (a: Active, suspension: Suspended): Effect.Effect<void> =>
       Effect.flatMap(
         Effect.either(store.suspend({
           runId: a.claim.id,
@@ -382,7 +485,7 @@ export const make = (
             return Effect.void
           }
           // the store did not answer: the run is queued again at once, as after a shutdown, and waits anew then
-          const base = baseOf(a, startedAt)
+          const base = baseOf(a)
           record(a, {
             ...base,
             status: "interrupted",
@@ -414,9 +517,9 @@ export const make = (
       )
 
     // a run that ended without success: the store recorded its dependents as cancelled
-    const publishWritten = (p: Pending) => {
-      const o = p.outcome
-      if (o.status === "succeeded" || o.retryAt !== undefined || p.active.claim.then.length === 0) {
+    const publishWritten = (a: Active) => {
+      const o = a.outcome!
+      if (o.status === "succeeded" || o.retryAt !== undefined || a.claim.then.length === 0) {
         return publishOutcome(o)
       }
       const error = new ParentFailed({
@@ -427,7 +530,7 @@ export const make = (
       const stored = new RunError({ tag: error._tag, message: error.message, cause: "" }, true)
       return Effect.zipRight(
         publishOutcome(o),
-        Effect.forEach(p.active.claim.then, (jobName) =>
+        Effect.forEach(a.claim.then, (jobName) =>
           events.publish({
             _tag: "DependentCancelled",
             jobName,
@@ -467,20 +570,11 @@ export const make = (
     const bodyOf = (a: Active): Effect.Effect<unknown, unknown> =>
       a.job === undefined
         ? Effect.fail(new UnknownJob({ name: a.claim.jobName }))
-        : a.codec!.decodePayload(a.claim.payload).pipe(
+        : Effect.flatMap(
+          a.prepared.decodePayload(a.claim.payload),
           // the job's services come from the registry's context, merged into this runtime
-          Effect.flatMap((payload) => a.job!.run(payload, a) as Effect.Effect<unknown, unknown>)
+          (payload) => a.job!.run(payload, a) as Effect.Effect<unknown, unknown>
         )
-
-    const attempt = (a: Active, startedAt: number): Effect.Effect<void> =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(Effect.exit(restore(bodyOf(a))), (exit) => {
-          if (a.deadline !== undefined) deadlines.disarm(a.deadline)
-          // another attempt holds the run now: the store would refuse this one's outcome
-          if (a.reason === "lost") return Effect.sync(() => release(a))
-          return Exit.isSuccess(exit) ? succeeded(a, startedAt, exit.value) : failed(a, startedAt, exit.cause)
-        })
-      )
 
     /**
      * A run whose earlier attempts lost their lease (the worker crashed, or
@@ -503,34 +597,23 @@ export const make = (
         cause
       }, true)
 
-    const progressOf = (claim: ClaimedRun) => (value: number) =>
-      publish(() => ({
-        _tag: "Progress",
-        runId: claim.id,
-        jobName: claim.jobName,
-        attempt: claim.attempt,
-        at: clock.unsafeCurrentTimeMillis(),
-        value
-      }))
+    // An attempt's fiber runs its body alone, and an observer settles it when the fiber ends, as
+    // plain calls: the success of a quick job costs no fiber steps beyond its own. When the outcome
+    // takes effects, they run on a fiber of their own that nothing interrupts; it stands for the
+    // attempt (cancel and shutdown wait for it) until the outcome is recorded
+    const ended = (a: Active, exit: Exit.Exit<unknown, unknown>) => {
+      const rest = settle(a, exit)
+      if (rest !== undefined) a.fiber = runFork(Effect.uninterruptible(rest), a)
+    }
 
-    const start = (claim: ClaimedRun, now: number) => {
-      const job = jobs.get(claim.jobName)
-      const stale = active.get(claim.id)
-      if (stale !== undefined) stop(stale, "lost")
-      const a = new Active(claim, now + config.leaseMs, job, codecs.get(claim.jobName), progressOf(claim))
-      active.set(claim.id, a)
-      if (job?.concurrency !== undefined) perJob.set(job.name, (perJob.get(job.name) ?? 0) + 1)
-      const body = job !== undefined && claim.leaseExpiries > 0
-        ? Effect.flatMap(exhaustedByLeaseExpiries(claim, job, now), (exhausted) =>
-          exhausted
-            ? Effect.sync(() => {
-              if (a.deadline !== undefined) deadlines.disarm(a.deadline)
-              record(a, { ...baseOf(a, now), status: "dead", error: leaseExpiredError(claim, "") })
-            })
-            : attempt(a, now))
-        : attempt(a, now)
-      const traced = !tracing ? body : Effect.withSpan(
-        Effect.zipLeft(body, Effect.suspend(() => Effect.annotateCurrentSpan("clockwork.status", a.status ?? "lost"))),
+    // traced, an attempt is settled inside its span (whose status says how it ended), on its own fiber
+    const traced = (a: Active, body: Effect.Effect<unknown, unknown>): Effect.Effect<void> => {
+      const claim = a.claim
+      const attempt = Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(Effect.exit(restore(body)), (exit) => settle(a, exit) ?? Effect.void)
+      )
+      return Effect.withSpan(
+        Effect.zipLeft(attempt, Effect.suspend(() => Effect.annotateCurrentSpan("clockwork.status", a.status ?? "lost"))),
         Telemetry.runSpanName,
         {
           kind: "consumer",
@@ -544,9 +627,34 @@ export const make = (
           }
         }
       )
+    }
+
+    // an attempt ends with its fiber, or with the fiber recording its outcome that may follow it
+    const attemptEnded = (a: Active): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        const fiber = a.fiber
+        if (fiber === undefined) return Effect.void
+        return Effect.flatMap(Fiber.await(fiber), () => (a.fiber === fiber ? Effect.void : attemptEnded(a)))
+      })
+
+    const start = (claim: ClaimedRun, now: number) => {
+      const job = prepared.get(claim.jobName) ?? unknownJob
+      const stale = active.get(claim.id)
+      if (stale !== undefined) stop(stale, "lost")
+      const a = new Active(claim, now + config.leaseMs, job, now)
+      active.set(claim.id, a)
+      if (job.job?.concurrency !== undefined) perJob.set(claim.jobName, (perJob.get(claim.jobName) ?? 0) + 1)
+      let body = bodyOf(a)
+      if (job.job !== undefined && claim.leaseExpiries > 0) {
+        body = Effect.flatMap(
+          exhaustedByLeaseExpiries(claim, job.job, now),
+          (exhausted) => exhausted ? Effect.sync(() => void (a.exhausted = true)) : bodyOf(a)
+        )
+      }
+      if (tracing) body = traced(a, body)
       if (claim.attempt === 1) Telemetry.firstAttemptStarted(claim.jobName, now - claim.scheduledFor)
-      const program = events.hasSubscribers()
-        ? Effect.zipRight(
+      if (events.hasSubscribers()) {
+        body = Effect.zipRight(
           events.publish({
             _tag: "Started",
             runId: claim.id,
@@ -555,21 +663,16 @@ export const make = (
             at: now,
             ...(claim.scheduleId === undefined ? {} : { scheduleId: claim.scheduleId })
           }),
-          traced
+          body
         )
-        : traced
-      // log lines of the run (and of fibers it forks) carry the job name and run id;
-      // set when the fiber is made, which costs far less than Effect.annotateLogs
-      const annotations = HashMap.set(a.codec?.annotations ?? appAnnotations, "runId", claim.id)
+      }
       // armed before the fork: runFork starts the fiber at once, and a quick run
       // ends (and disarms its deadline) before runFork returns
-      if (job !== undefined && Duration.isFinite(job.timeout)) {
-        a.deadline = deadlines.arm(now + Duration.toMillis(job.timeout), () => stop(a, "timeout"))
-      }
-      a.fiber = runFork(program, {
-        updateRefs: (refs, fiberId) =>
-          FiberRefs.updateAs(refs, { fiberId, fiberRef: FiberRef.currentLogAnnotations, value: annotations })
-      })
+      if (job.timeoutMs !== undefined) deadlines.arm(a, now + job.timeoutMs)
+      const fiber = runFork(body, a)
+      a.fiber = fiber
+      // called at once when the fiber has already ended
+      if (!tracing) fiber.addObserver((exit) => ended(a, exit))
       return a
     }
 
@@ -743,13 +846,13 @@ export const make = (
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
         stopping = true
-        const fibers = () => Array.from(active.values(), (a) => a.fiber!).filter((f) => f !== undefined)
+        const attemptsEnded = Effect.suspend(() => Effect.forEach(Array.from(active.values()), attemptEnded, { discard: true }))
         if (active.size > 0 && Duration.toMillis(config.shutdownGrace) > 0) {
           // finalizers run uninterruptibly; the wait must be cut by the grace period
-          yield* Effect.timeoutOption(Effect.interruptible(Fiber.awaitAll(fibers())), config.shutdownGrace)
+          yield* Effect.timeoutOption(Effect.interruptible(attemptsEnded), config.shutdownGrace)
         }
         for (const a of active.values()) stop(a, "shutdown")
-        yield* Effect.timeoutOption(Effect.interruptible(Fiber.awaitAll(fibers())), interruptWait)
+        yield* Effect.timeoutOption(Effect.interruptible(attemptsEnded), interruptWait)
         const stuck = active.size
         // the write under way first; when the store did not take it, it will not take the rest either
         yield* writing.withPermits(1)(Effect.void)
@@ -776,7 +879,7 @@ export const make = (
           const a = active.get(runId)
           if (a === undefined || a.fiber === undefined) return Effect.succeed(false)
           stop(a, "cancel")
-          return Effect.as(Fiber.await(a.fiber), true)
+          return Effect.as(attemptEnded(a), true)
         }),
       activeRuns: () => [...active.keys(), ...unrecorded.keys()]
     }
