@@ -55,6 +55,28 @@ const refusal = (cause: Cause.Cause<unknown>): StoreError | undefined => {
 const interruptWait = Duration.seconds(2)
 
 /**
+ * A loop's wake-up: given many times before the loop takes it (once per run,
+ * say), it is queued once. Taken (or the wait given up), it can be given
+ * again: a signal given while the loop is busy wakes its next wait.
+ */
+const makeSignal = Effect.map(Queue.sliding<void>(1), (queue) => {
+  let given = false
+  return {
+    give: () => {
+      if (given) return
+      given = true
+      queue.unsafeOffer(undefined)
+    },
+    wait: Effect.ensuring(
+      Queue.take(queue),
+      Effect.sync(() => {
+        given = false
+      })
+    )
+  }
+})
+
+/**
  * What the runs of one job share, made once per runner: its Schemas, its
  * timeout, and the fiber refs its runs' fibers start from (the runner's, with
  * the registry's services and the job's name in the log annotations). A run
@@ -212,7 +234,7 @@ export const make = (
     const deadlines = yield* Deadlines.make<Active>((a) => stop(a, "timeout"))
     const changes = yield* store.changes
     const outage = Outage.of(store)
-    const wake = yield* Queue.sliding<void>(1)
+    const wake = yield* makeSignal
     // runs whose fiber is running, and runs that ended but whose outcome is not written yet (their
     // slot is free for the next claim; their lease is still renewed, as the store still has them running)
     const active = new Map<RunId, Active>()
@@ -223,7 +245,7 @@ export const make = (
     // one write of outcomes at a time, so shutdown can wait for the one under way
     const writing = yield* Effect.makeSemaphore(1)
     let writeFailedWhileStopping = false
-    const flushWake = yield* Queue.sliding<void>(1)
+    const flushWake = yield* makeSignal
     const started = yield* Queue.sliding<void>(1)
     let stopping = false
     // whether due runs may be waiting for a free slot: the claim loop last stopped for want of
@@ -297,7 +319,7 @@ export const make = (
           if (written.length > 0) {
             for (const a of written) forget(unrecorded, a)
             // a schedule's serial run (overlap "queue") lets the next one go once this outcome is written
-            if (starved || written.some((a) => a.claim.scheduleId !== undefined)) wake.unsafeOffer(undefined)
+            if (starved || written.some((a) => a.claim.scheduleId !== undefined)) wake.give()
             if (events.hasSubscribers()) yield* Effect.forEach(written, publishWritten, { discard: true })
           }
           if (cause === undefined) return
@@ -310,11 +332,11 @@ export const make = (
           // kept (their leases renewed) and written once the store answers
           pending = left.concat(pending)
           yield* outage.failed("complete", cause)
-          flushWake.unsafeOffer(undefined)
+          flushWake.give()
         }))
     })
     const flushLoop = Effect.forever(
-      Queue.take(flushWake).pipe(Effect.zipRight(Effect.yieldNow()), Effect.zipRight(flush))
+      flushWake.wait.pipe(Effect.zipRight(Effect.yieldNow()), Effect.zipRight(flush))
     )
 
     // a run id may be held twice for a moment: this worker lost its lease and claimed the run again
@@ -328,7 +350,7 @@ export const make = (
       if (a.job?.concurrency !== undefined) perJob.set(a.job.name, (perJob.get(a.job.name) ?? 1) - 1)
       if (a === alone) alone = undefined
       // an idle runner may take a suspect (below)
-      if (active.size === 0) wake.unsafeOffer(undefined)
+      if (active.size === 0) wake.give()
     }
 
     // -------------------------------------------------------------------
@@ -364,8 +386,8 @@ export const make = (
       // what no store can hold is never sent: such an outcome is recorded as UnstorableOutcome
       a.outcome = Storable.outcome(outcome)
       pending.push(a)
-      flushWake.unsafeOffer(undefined)
-      if (starved) wake.unsafeOffer(undefined)
+      flushWake.give()
+      if (starved) wake.give()
     }
 
     // How an attempt ended, from its exit: recorded at once when that takes no effect (a success whose
@@ -604,6 +626,12 @@ export const make = (
     const ended = (a: Active, exit: Exit.Exit<unknown, unknown>) => {
       const rest = settle(a, exit)
       if (rest !== undefined) a.fiber = runFork(Effect.uninterruptible(rest), a)
+      else {
+        // settled: until its outcome is written it holds neither its fiber nor its refs, which
+        // would otherwise outlive a young-generation collection or two with it
+        a.fiber = undefined
+        a.refs = undefined
+      }
     }
 
     // traced, an attempt is settled inside its span (whose status says how it ended), on its own fiber
@@ -731,9 +759,9 @@ export const make = (
         if (next !== undefined) {
           // the clock again: the claim and this query took time, and the run is due at `next` sharp
           const until = next - (yield* Clock.currentTimeMillis)
-          yield* Effect.raceFirst(Queue.take(wake), sleepAtMost(until))
+          yield* Effect.raceFirst(wake.wait, sleepAtMost(until))
         } else {
-          yield* Queue.take(wake)
+          yield* wake.wait
         }
         // let more completions gather, so claims come in batches, not one by one
         yield* Effect.yieldNow()
@@ -829,7 +857,7 @@ export const make = (
           Queue.take(changes),
           (change) =>
             change === "runs"
-              ? Queue.offer(wake, undefined)
+              ? Effect.sync(wake.give)
               : change === "cancels" && active.size > 0
               ? Queue.offer(beatNow, undefined)
               : Effect.void
