@@ -72,17 +72,18 @@ interface Node {
 /** The runner's outcome is kept as the history row as it is (no copy per run). */
 type HistoryRow = RunOutcome
 
-/** An entry of the run feed, made into a `FeedEntry` when read. */
-type FeedItem =
-  | { readonly seq: number; readonly row: HistoryRow }
-  | {
-    readonly seq: number
-    readonly row?: undefined
-    readonly scheduleId: string
-    readonly jobName: string
-    readonly change: ScheduleChange
-    readonly at: number
-  }
+/** A schedule's change, in the run feed. */
+interface ScheduleItem {
+  readonly scheduleId: string
+  readonly jobName: string
+  readonly change: ScheduleChange
+  readonly at: number
+}
+
+/** An entry of the run feed (a history row is its own entry), made into a `FeedEntry` when read. */
+type FeedItem = HistoryRow | ScheduleItem
+
+const isScheduleItem = (item: FeedItem): item is ScheduleItem => "change" in item
 
 /** A feed consumer's name: its cursor (a feed seq) and who holds it until when. */
 interface Consumer {
@@ -122,6 +123,9 @@ const leaseExpired = (workerId: string | undefined, expiries: number) =>
 const idPrefix = `${crypto.randomUUID().slice(0, 8)}-`
 let nextId = 0
 
+// most runs have no then-jobs: one empty list for all of them
+const noThen: ReadonlyArray<string> = []
+
 /** Terminal runs and history rows kept before the oldest are dropped. */
 const defaultRetention = 100_000
 
@@ -129,14 +133,17 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
   const changes = yield* PubSub.sliding<Change>(16)
   const runs = new Map<RunId, Entry>()
   const running = new Set<Entry>()
-  // final runs in the order they ended, with when
-  let finished: Array<{ readonly id: RunId; readonly at: number }> = []
+  // final runs in the order they ended, and when (two arrays: no object, and no boxed number, per run)
+  let finishedIds: Array<RunId> = []
+  let finishedAts: Array<number> = []
   const keys = new Map<string, Entry>()
   const activeBySchedule = new Map<string, number>()
   const runningSerial = new Set<string>()
   const schedules = new Map<string, ScheduleEntry>()
   let history: Array<HistoryRow> = []
+  // the feed's items and their seqs, index for index (no wrapper object per run)
   let feed: Array<FeedItem> = []
+  let feedSeqs: Array<number> = []
   let feedSeq = 0
   const consumers = new Map<string, Consumer>()
   const workers = new Map<string, WorkerBeat>()
@@ -181,12 +188,16 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
       else activeBySchedule.set(entry.scheduleId, left)
       if (entry.serial && wasRunning) runningSerial.delete(entry.scheduleId)
     }
-    finished.push({ id: entry.id, at })
+    finishedIds.push(entry.id)
+    finishedAts.push(at)
     // a workflow waiting for this child looks again
     const parent = entry.parentRunId === undefined ? undefined : runs.get(entry.parentRunId)
     if (parent !== undefined) wake(parent, at)
-    if (finished.length > defaultRetention * 1.1) {
-      for (const { id } of finished.splice(0, finished.length - defaultRetention)) forgetRun(id)
+    if (finishedIds.length > defaultRetention * 1.1) {
+      const dropped = finishedIds.length - defaultRetention
+      for (let i = 0; i < dropped; i++) forgetRun(finishedIds[i]!)
+      finishedIds = finishedIds.slice(dropped)
+      finishedAts = finishedAts.slice(dropped)
     }
   }
 
@@ -236,41 +247,45 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
 
   const appendToFeed = (item: FeedItem) => {
     feed.push(item)
-    if (feed.length > defaultRetention * 1.1) feed = feed.slice(feed.length - defaultRetention)
+    feedSeqs.push(++feedSeq)
+    if (feed.length > defaultRetention * 1.1) {
+      feed = feed.slice(feed.length - defaultRetention)
+      feedSeqs = feedSeqs.slice(feedSeqs.length - defaultRetention)
+    }
   }
 
   const record = (row: HistoryRow) => {
     history.push(row)
     if (history.length > defaultRetention * 1.1) history = history.slice(history.length - defaultRetention)
-    appendToFeed({ seq: ++feedSeq, row })
+    appendToFeed(row)
   }
 
   const scheduleChanged = (scheduleId: string, jobName: string, change: ScheduleChange, at: number) =>
-    appendToFeed({ seq: ++feedSeq, scheduleId, jobName, change, at })
+    appendToFeed({ scheduleId, jobName, change, at })
 
-  // the first item after `seq` (items are in seq order)
+  // the index of the first item after `seq` (items are in seq order)
   const firstAfter = (seq: number) => {
     let low = 0
-    let high = feed.length
+    let high = feedSeqs.length
     while (low < high) {
       const mid = (low + high) >>> 1
-      if (feed[mid]!.seq <= seq) low = mid + 1
+      if (feedSeqs[mid]! <= seq) low = mid + 1
       else high = mid
     }
     return low
   }
 
-  const toFeedEntry = (item: FeedItem): FeedEntry =>
-    item.row !== undefined
-      ? { _tag: "Attempt", cursor: cursorOf(item.seq), record: toRecord(item.row) }
-      : {
+  const toFeedEntry = (item: FeedItem, seq: number): FeedEntry =>
+    isScheduleItem(item)
+      ? {
         _tag: "ScheduleChanged",
-        cursor: cursorOf(item.seq),
+        cursor: cursorOf(seq),
         scheduleId: item.scheduleId,
         jobName: item.jobName,
         change: item.change,
         at: item.at
       }
+      : { _tag: "Attempt", cursor: cursorOf(seq), record: toRecord(item) }
 
   const newEntry = (run: NewRun, now: number): Entry => ({
     id: `${idPrefix}${(nextId++).toString(36)}` as RunId,
@@ -280,7 +295,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
     priority: run.priority ?? 0,
     key: run.key,
     serial: run.serial ?? false,
-    then: run.then ?? [],
+    then: run.then ?? noThen,
     traceparent: run.traceparent,
     parentRunId: run.parentRunId,
     scheduledFor: run.scheduledFor,
@@ -330,7 +345,8 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
       entry.state = "cancelled"
       entry.error = error
       runs.set(entry.id, entry)
-      finished.push({ id: entry.id, at })
+      finishedIds.push(entry.id)
+      finishedAts.push(at)
       record({
         runId: entry.id,
         jobName,
@@ -876,21 +892,45 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
         const kept = history.filter((r) => r.finishedAt >= before || isActive(runs.get(r.runId)))
         const pruned = history.length - kept.length
         history = kept
-        feed = feed.filter((item) =>
-          item.row === undefined ? item.at >= before : item.row.finishedAt >= before || isActive(runs.get(item.row.runId))
-        )
-        finished = finished.filter(({ at, id }) => {
-          if (at >= before) return true
+        const keptFeed: Array<FeedItem> = []
+        const keptSeqs: Array<number> = []
+        for (let i = 0; i < feed.length; i++) {
+          const item = feed[i]!
+          if (
+            isScheduleItem(item) ? item.at >= before : item.finishedAt >= before || isActive(runs.get(item.runId))
+          ) {
+            keptFeed.push(item)
+            keptSeqs.push(feedSeqs[i]!)
+          }
+        }
+        feed = keptFeed
+        feedSeqs = keptSeqs
+        const keptIds: Array<RunId> = []
+        const keptAts: Array<number> = []
+        for (let i = 0; i < finishedIds.length; i++) {
+          const id = finishedIds[i]!
+          if (finishedAts[i]! >= before) {
+            keptIds.push(id)
+            keptAts.push(finishedAts[i]!)
+            continue
+          }
           // a run re-queued since it was recorded final is no longer in the final list's charge
           const entry = runs.get(id)
           if (entry !== undefined && !isActive(entry)) forgetRun(id)
-          return false
-        })
+        }
+        finishedIds = keptIds
+        finishedAts = keptAts
         return pruned
       }),
 
     readFeed: (after, limit) =>
-      Effect.sync(() => feed.slice(firstAfter(seqOf(after))).slice(0, Math.max(0, limit)).map(toFeedEntry)),
+      Effect.sync(() => {
+        const from = firstAfter(seqOf(after))
+        const to = Math.min(feed.length, from + Math.max(0, limit))
+        const entries: Array<FeedEntry> = []
+        for (let i = from; i < to; i++) entries.push(toFeedEntry(feed[i]!, feedSeqs[i]!))
+        return entries
+      }),
 
     feedEnd: Effect.sync(() => cursorOf(feedSeq)),
 

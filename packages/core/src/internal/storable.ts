@@ -147,13 +147,15 @@ class Walk {
   }
 }
 
+const noValue: Either.Either<unknown, Unstorable> = Either.right(undefined)
+
 /**
  * Checks a value for `jsonb`; `Right` is the value as every store will hold it
  * (the same object unless it had `undefined` properties or `-0`). `undefined`
  * itself is "no value" and passes.
  */
 export const json = (value: unknown, root: string): Either.Either<unknown, Unstorable> => {
-  if (value === undefined) return Either.right(value)
+  if (value === undefined) return noValue
   const walk = new Walk()
   const reason = walk.check(value)
   if (reason !== undefined) return Either.left({ path: walk.path(root), reason })
@@ -180,6 +182,8 @@ const errorProblem = (error: RunError | undefined): Unstorable | undefined => {
  * retry; unstorable metrics are dropped.
  */
 export const outcome = (o: RunOutcome): RunOutcome => {
+  // most outcomes (a job that returns nothing, reports nothing, and succeeded) have nothing to check
+  if (o.result === undefined && o.metrics === undefined && o.error === undefined && o.followUps === undefined) return o
   const result = json(o.result, "result")
   const metrics = json(o.metrics, "metrics")
   const storableMetrics = Either.getOrUndefined(metrics) as Metrics | undefined

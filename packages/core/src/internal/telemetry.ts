@@ -42,9 +42,9 @@ export const leaseExpiries = Metric.counter("clockwork_lease_expiries", {
   incremental: true
 })
 
-// labels per job (and status), made once: an outcome then costs a map lookup, not new label objects
+// labels per job (and status), made once: an outcome then costs two map lookups, not new label objects
 const jobLabels = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
-const statusLabels = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
+const statusLabels = new Map<string, Map<RunStatus, ReadonlyArray<MetricLabel.MetricLabel>>>()
 
 const labelsOf = (jobName: string) => {
   let labels = jobLabels.get(jobName)
@@ -57,11 +57,15 @@ const labelsOf = (jobName: string) => {
 
 /** Counts an attempt's end, and its duration. */
 export const attemptEnded = (jobName: string, status: RunStatus, durationMs: number): void => {
-  const key = `${status}\u0000${jobName}`
-  let labels = statusLabels.get(key)
+  let byStatus = statusLabels.get(jobName)
+  if (byStatus === undefined) {
+    byStatus = new Map()
+    statusLabels.set(jobName, byStatus)
+  }
+  let labels = byStatus.get(status)
   if (labels === undefined) {
     labels = [...labelsOf(jobName), MetricLabel.make("status", status)]
-    statusLabels.set(key, labels)
+    byStatus.set(status, labels)
   }
   runsFinished.unsafeUpdate(1, labels)
   runDuration.unsafeUpdate(durationMs, labelsOf(jobName))
