@@ -154,15 +154,21 @@ class Active implements JobContext, Deadlines.Deadline {
    * As the options of its fork (`Runtime.runFork(effect, active)`): the fiber
    * starts from its job's fiber refs with the run id added to the log
    * annotations, so its log lines (and its child fibers') carry the job and
-   * the run. A shared base and one update, where a fork would copy the
-   * runner's refs and then update them.
+   * the run. One copy of a shared base, where a fork would copy the runner's
+   * refs and then copy them again to update them.
    */
   updateRefs(_: FiberRefs.FiberRefs, fiberId: FiberId.Runtime): FiberRefs.FiberRefs {
-    return this.refs ??= FiberRefs.updateAs(this.prepared.refs, {
-      fiberId,
-      fiberRef: FiberRef.currentLogAnnotations,
-      value: HashMap.set(this.prepared.annotations, "runId", this.claim.id)
-    })
+    if (this.refs !== undefined) return this.refs
+    const base = this.prepared.refs.locals
+    // what FiberRefs.updateAs does, without iterating the base map (an array per entry)
+    const locals: typeof base = new Map()
+    base.forEach((stack, fiberRef) => locals.set(fiberRef, stack))
+    const annotations = HashMap.set(this.prepared.annotations, "runId", this.claim.id)
+    const inherited = base.get(FiberRef.currentLogAnnotations)!
+    const stack: [readonly [FiberId.Single, unknown], ...Array<readonly [FiberId.Single, unknown]>] = [[fiberId, annotations]]
+    for (let i = 0; i < inherited.length; i++) stack.push(inherited[i]!)
+    locals.set(FiberRef.currentLogAnnotations, stack)
+    return this.refs = FiberRefs.unsafeMake(locals)
   }
 }
 
