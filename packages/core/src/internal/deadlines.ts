@@ -1,5 +1,6 @@
-import { Clock, Effect, Queue, type Scope } from "effect"
+import { Clock, Effect, type Scope } from "effect"
 import { Heap } from "./heap.js"
+import * as Signal from "./signal.js"
 import { sleepAtMost } from "./timer.js"
 
 /**
@@ -27,7 +28,7 @@ export interface Deadlines<D extends Deadline> {
 export const make = <D extends Deadline>(onExpire: (d: D) => void): Effect.Effect<Deadlines<D>, never, Scope.Scope> =>
   Effect.gen(function*() {
     const heap = new Heap<D>((a, b) => a.deadlineAt < b.deadlineAt)
-    const wake = yield* Queue.sliding<void>(1)
+    const wake = yield* Signal.make
     // disarmed objects still in the heap
     let disarmed = 0
 
@@ -55,10 +56,10 @@ export const make = <D extends Deadline>(onExpire: (d: D) => void): Effect.Effec
         expireDue(yield* Clock.currentTimeMillis)
         const top = heap.peek()
         if (top === undefined) {
-          yield* Queue.take(wake)
+          yield* wake.wait
         } else {
           const now = yield* Clock.currentTimeMillis
-          if (top.deadlineAt > now) yield* Effect.raceFirst(Queue.take(wake), sleepAtMost(top.deadlineAt - now))
+          if (top.deadlineAt > now) yield* Effect.raceFirst(wake.wait, sleepAtMost(top.deadlineAt - now))
         }
       }
     })
@@ -70,7 +71,7 @@ export const make = <D extends Deadline>(onExpire: (d: D) => void): Effect.Effec
         d.armed = true
         const top = heap.peek()
         heap.push(d)
-        if (top === undefined || at < top.deadlineAt) wake.unsafeOffer(undefined)
+        if (top === undefined || at < top.deadlineAt) wake.give()
       },
       disarm: (d) => {
         if (!d.armed) return

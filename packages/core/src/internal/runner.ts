@@ -32,6 +32,7 @@ import * as Outage from "./outage.js"
 import { nextAttemptAt } from "./retry.js"
 import * as Storable from "./storable.js"
 import * as Telemetry from "./telemetry.js"
+import * as Signal from "./signal.js"
 import { sleepAtMost } from "./timer.js"
 
 export interface RunnerConfig {
@@ -53,28 +54,6 @@ const refusal = (cause: Cause.Cause<unknown>): StoreError | undefined => {
 
 /** At shutdown, how long runs interrupted after the grace period may take to stop. */
 const interruptWait = Duration.seconds(2)
-
-/**
- * A loop's wake-up: given many times before the loop takes it (once per run,
- * say), it is queued once. Taken (or the wait given up), it can be given
- * again: a signal given while the loop is busy wakes its next wait.
- */
-const makeSignal = Effect.map(Queue.sliding<void>(1), (queue) => {
-  let given = false
-  return {
-    give: () => {
-      if (given) return
-      given = true
-      queue.unsafeOffer(undefined)
-    },
-    wait: Effect.ensuring(
-      Queue.take(queue),
-      Effect.sync(() => {
-        given = false
-      })
-    )
-  }
-})
 
 /**
  * What the runs of one job share, made once per runner: its Schemas, its
@@ -240,7 +219,7 @@ export const make = (
     const deadlines = yield* Deadlines.make<Active>((a) => stop(a, "timeout"))
     const changes = yield* store.changes
     const outage = Outage.of(store)
-    const wake = yield* makeSignal
+    const wake = yield* Signal.make
     // runs whose fiber is running, and runs that ended but whose outcome is not written yet (their
     // slot is free for the next claim; their lease is still renewed, as the store still has them running)
     const active = new Map<RunId, Active>()
@@ -251,7 +230,7 @@ export const make = (
     // one write of outcomes at a time, so shutdown can wait for the one under way
     const writing = yield* Effect.makeSemaphore(1)
     let writeFailedWhileStopping = false
-    const flushWake = yield* makeSignal
+    const flushWake = yield* Signal.make
     const started = yield* Queue.sliding<void>(1)
     let stopping = false
     // whether due runs may be waiting for a free slot: the claim loop last stopped for want of
