@@ -220,10 +220,10 @@ export const make = (
     const changes = yield* store.changes
     const outage = Outage.of(store)
     const wake = yield* Signal.make
-    // runs whose fiber is running, and runs that ended but whose outcome is not written yet (their
+    // runs whose fiber is running (by id), and runs that ended but whose outcome is not written yet (their
     // slot is free for the next claim; their lease is still renewed, as the store still has them running)
     const active = new Map<RunId, Active>()
-    const unrecorded = new Map<RunId, Active>()
+    const unrecorded = new Set<Active>()
     const perJob = new Map<string, number>()
     const limited = Array.from(jobs.values()).filter((job) => job.concurrency !== undefined)
     let pending: Array<Active> = []
@@ -270,7 +270,7 @@ export const make = (
           const outcome = a.outcome!
           if (a.refused) {
             // not even the bare outcome: its lease runs out and the reaper takes the run back
-            forget(unrecorded, a)
+            unrecorded.delete(a)
             yield* Effect.logError(`clockwork: the store refused the outcome of run ${outcome.runId}`, exit.cause)
             continue
           }
@@ -293,7 +293,7 @@ export const make = (
       pending = []
       return Effect.flatMap(writing.withPermits(1)(write(batch)), ({ cause, left, stale, written }) =>
         Effect.gen(function*() {
-          for (const a of stale) forget(unrecorded, a)
+          for (const a of stale) unrecorded.delete(a)
           if (stale.length > 0) {
             yield* Effect.logWarning(
               `clockwork: the store refused the outcome of ${stale.length} run(s) that this worker no longer ` +
@@ -302,7 +302,7 @@ export const make = (
           }
           if (written.length > 0 || stale.length > 0) yield* outage.answered
           if (written.length > 0) {
-            for (const a of written) forget(unrecorded, a)
+            for (const a of written) unrecorded.delete(a)
             // a schedule's serial run (overlap "queue") lets the next one go once this outcome is written
             if (starved || written.some((a) => a.claim.scheduleId !== undefined)) wake.give()
             if (events.hasSubscribers()) yield* Effect.forEach(written, publishWritten, { discard: true })
@@ -324,14 +324,10 @@ export const make = (
       flushWake.wait.pipe(Effect.zipRight(Effect.yieldNow()), Effect.zipRight(flush))
     )
 
-    // a run id may be held twice for a moment: this worker lost its lease and claimed the run again
-    // before its heartbeat said so; each map entry belongs to one attempt
-    const forget = (map: Map<RunId, Active>, a: Active) => {
-      if (map.get(a.claim.id) === a) map.delete(a.claim.id)
-    }
-
     const release = (a: Active) => {
-      forget(active, a)
+      // a run id may be held twice for a moment: this worker lost its lease and claimed the run again
+      // before its heartbeat said so; each entry belongs to one attempt
+      if (active.get(a.claim.id) === a) active.delete(a.claim.id)
       if (a.job?.concurrency !== undefined) perJob.set(a.job.name, (perJob.get(a.job.name) ?? 1) - 1)
       if (a === alone) alone = undefined
       // an idle runner may take a suspect (below)
@@ -367,7 +363,7 @@ export const make = (
       a.status = outcome.status
       Telemetry.attemptEnded(outcome.jobName, outcome.status, outcome.finishedAt - outcome.startedAt)
       release(a)
-      unrecorded.set(a.claim.id, a)
+      unrecorded.add(a)
       // what no store can hold is never sent: such an outcome is recorded as UnstorableOutcome
       a.outcome = Storable.outcome(outcome)
       pending.push(a)
@@ -761,7 +757,7 @@ export const make = (
     // attempt holds them: they are stopped here at once) and which are to be cancelled
     const beatNow = yield* Queue.sliding<void>(1)
     const renew = Effect.gen(function*() {
-      const held = [...active.values(), ...unrecorded.values()]
+      const held = [...active.values(), ...unrecorded]
       if (held.length === 0) return
       const leaseUntil = (yield* Clock.currentTimeMillis) + config.leaseMs
       const { cancelRequested, lost } = yield* store.heartbeat(
@@ -774,7 +770,7 @@ export const make = (
       for (const a of held) if (!gone.has(a.claim.id)) a.leaseUntil = Math.max(a.leaseUntil, leaseUntil)
       const stopped = held.filter((a) => gone.has(a.claim.id) && active.get(a.claim.id) === a)
       for (const a of stopped) stop(a, "lost")
-      for (const a of held) if (gone.has(a.claim.id)) forget(unrecorded, a)
+      for (const a of held) if (gone.has(a.claim.id)) unrecorded.delete(a)
       if (stopped.length > 0) {
         yield* Effect.logWarning(
           `clockwork: this worker lost the lease of ${stopped.length} run(s) (reaped after it stopped renewing ` +
@@ -894,6 +890,6 @@ export const make = (
           stop(a, "cancel")
           return Effect.as(attemptEnded(a), true)
         }),
-      activeRuns: () => [...active.keys(), ...unrecorded.keys()]
+      activeRuns: () => [...active.keys(), ...Array.from(unrecorded, (a) => a.claim.id)]
     }
   })
