@@ -142,6 +142,27 @@ describe("failures never kill the runner", () => {
     }).pipe(Effect.provide(Testing.layer([typed])))
   })
 
+  it.scoped("a job whose Schemas have an asynchronous part decodes its payload and encodes its result", () => {
+    // a transformation that answers from a promise: the runner cannot read it at once
+    const Shouted = Schema.transformOrFail(Schema.String, Schema.String, {
+      strict: true,
+      decode: (text) => Effect.promise(() => Promise.resolve(text.toUpperCase())),
+      encode: (text) => Effect.promise(() => Promise.resolve(text.toLowerCase()))
+    })
+    const shout = Job.make({
+      name: "shout",
+      payload: Schema.Struct({ text: Shouted }),
+      success: Shouted,
+      run: ({ text }) => Effect.succeed(`${text}!`)
+    })
+    return Effect.gen(function*() {
+      expect(yield* Scheduler.run(shout, { text: "HEY" })).toBe("HEY!")
+      const [record] = yield* Scheduler.history({ jobName: "shout" })
+      expect(record!.status).toBe("succeeded")
+      expect(record!.result).toBe("hey!")
+    }).pipe(Effect.provide(Testing.layer([shout])))
+  })
+
   it.scoped("a run of a job this runner does not register is left queued for a worker that has it", () =>
     Effect.gen(function*() {
       const store = yield* JobStore.JobStore
