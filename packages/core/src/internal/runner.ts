@@ -647,16 +647,16 @@ export const make = (
       })
 
     const start = (claim: ClaimedRun, now: number) => {
-      const job = prepared.get(claim.jobName) ?? unknownJob
+      const shared = prepared.get(claim.jobName) ?? unknownJob
       const stale = active.get(claim.id)
       if (stale !== undefined) stop(stale, "lost")
-      const a = new Active(claim, now + config.leaseMs, job, now)
+      const a = new Active(claim, now + config.leaseMs, shared, now)
       active.set(claim.id, a)
-      if (job.job?.concurrency !== undefined) perJob.set(claim.jobName, (perJob.get(claim.jobName) ?? 0) + 1)
+      if (shared.job?.concurrency !== undefined) perJob.set(claim.jobName, (perJob.get(claim.jobName) ?? 0) + 1)
       let body = bodyOf(a)
-      if (job.job !== undefined && claim.leaseExpiries > 0) {
+      if (shared.job !== undefined && claim.leaseExpiries > 0) {
         body = Effect.flatMap(
-          exhaustedByLeaseExpiries(claim, job.job, now),
+          exhaustedByLeaseExpiries(claim, shared.job, now),
           (exhausted) => exhausted ? Effect.sync(() => void (a.exhausted = true)) : bodyOf(a)
         )
       }
@@ -677,7 +677,7 @@ export const make = (
       }
       // armed before the fork: runFork starts the fiber at once, and a quick run
       // ends (and disarms its deadline) before runFork returns
-      if (job.timeoutMs !== undefined) deadlines.arm(a, now + job.timeoutMs)
+      if (shared.timeoutMs !== undefined) deadlines.arm(a, now + shared.timeoutMs)
       const fiber = runFork(body, a)
       a.fiber = fiber
       // called at once when the fiber has already ended
