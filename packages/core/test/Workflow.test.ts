@@ -274,6 +274,57 @@ describe("children", () => {
   })
 })
 
+describe("cancellation", () => {
+  it.scoped("cancelling a running workflow interrupts it: its compensation runs; ending an attempt to wait does not", () => {
+    const log: Array<string> = []
+    const wf = Workflow.make({
+      name: "booking",
+      payload: Empty,
+      run: () =>
+        Effect.gen(function*() {
+          yield* Workflow.step("hold-seat", Effect.sync(() => log.push("held")))
+          yield* Workflow.sleep("1 hour")
+          yield* Workflow.step("pay", Effect.never)
+        }).pipe(Effect.onInterrupt(() => Effect.sync(() => log.push("seat released"))))
+    })
+    return Effect.gen(function*() {
+      const handle = yield* Scheduler.enqueue(wf, {})
+      yield* Testing.advance("1 minute")
+      // waiting for its hour: no interruption, no compensation
+      expect(log).toEqual(["held"])
+      yield* Testing.advance("1 hour")
+      expect((yield* Scheduler.getRun(handle.id)).state).toBe("running")
+      expect(yield* Scheduler.cancel(handle.id)).toBe("cancelled")
+      expect(log).toEqual(["held", "seat released"])
+      yield* Testing.settle
+      const [attempt] = yield* Scheduler.history({ runId: handle.id })
+      expect(attempt?.status).toBe("cancelled")
+    }).pipe(Effect.provide(Testing.layer([wf])))
+  })
+
+  it.scoped("a workflow cancelled while it waits ends cancelled, without running again", () => {
+    let runs = 0
+    const wf = Workflow.make({
+      name: "waiter",
+      payload: Empty,
+      run: () =>
+        Effect.gen(function*() {
+          runs++
+          yield* Workflow.signal("go", Schema.Boolean)
+        })
+    })
+    return Effect.gen(function*() {
+      const handle = yield* Scheduler.enqueue(wf, {})
+      yield* Testing.advance("1 minute")
+      expect(yield* Scheduler.cancel(handle.id)).toBe("cancelled")
+      yield* Testing.advance("1 minute")
+      expect(runs).toBe(1)
+      expect((yield* Scheduler.getRun(handle.id)).state).toBe("cancelled")
+      expect(yield* Scheduler.signal(handle.id, "go", true)).toBe("finished")
+    }).pipe(Effect.provide(Testing.layer([wf])))
+  })
+})
+
 describe("code changes", () => {
   it.scoped("a step added before recorded ones is WorkflowChanged, and not retried", () => {
     let version = 1
