@@ -1548,6 +1548,9 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
     })
 
     describe("workflows", () => {
+      const recordOne = (store: JobStore.JobStore, step: Journal.StepRecord) =>
+        Effect.map(store.recordSteps([step]), (stored) => stored?.[0])
+
       const step = (claimed: JobStore.ClaimedRun, fields: Partial<Journal.StepRecord> & { name: string }) =>
         new Journal.StepRecord({
           runId: claimed.id,
@@ -1564,19 +1567,19 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
         Effect.gen(function*() {
           yield* store.enqueue([newRun()], t0)
           const claimed = yield* claimOne(store)
-          const failed = yield* store.recordStep(step(claimed, {
+          const failed = yield* recordOne(store, step(claimed, {
             name: "charge",
             status: "failed",
             error: new Run.RunError({ tag: "Declined", message: "card declined", cause: "" })
           }))
           expect(failed?.status).toBe("failed")
-          const charged = yield* store.recordStep(step(claimed, { name: "charge", result: { receipt: "r-1" } }))
+          const charged = yield* recordOne(store, step(claimed, { name: "charge", result: { receipt: "r-1" } }))
           expect(charged?.result).toEqual({ receipt: "r-1" })
-          const again = yield* store.recordStep(step(claimed, { name: "charge", result: { receipt: "r-2" } }))
+          const again = yield* recordOne(store, step(claimed, { name: "charge", result: { receipt: "r-2" } }))
           expect(again?.result).toEqual({ receipt: "r-1" })
-          yield* store.recordStep(step(claimed, { name: "email", position: "1", result: null }))
+          yield* recordOne(store, step(claimed, { name: "email", position: "1", result: null }))
           // another attempt's write is refused (fencing)
-          expect(yield* store.recordStep(step({ ...claimed, attempt: 2 }, { name: "late" }))).toBeUndefined()
+          expect(yield* recordOne(store, step({ ...claimed, attempt: 2 }, { name: "late" }))).toBeUndefined()
           const journal = yield* store.journal(claimed.id)
           expect(journal.wakes).toBe(0)
           expect(journal.steps.map((s) => [s.name, s.status, s.position, s.result])).toEqual([
@@ -1585,10 +1588,30 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           ])
           expect(journal.steps[0]?.error).toBeUndefined()
           yield* store.complete([outcomeOf(claimed)])
-          expect(yield* store.recordStep(step(claimed, { name: "after" }))).toBeUndefined()
+          expect(yield* recordOne(store, step(claimed, { name: "after" }))).toBeUndefined()
           // retention deletes a finished run's journal with it
           yield* store.pruneHistory(t0 + minute)
           expect((yield* store.journal(claimed.id)).steps).toEqual([])
+        }))
+
+      test("recordSteps writes a batch in one step, in order, keeping what succeeded", (store) =>
+        Effect.gen(function*() {
+          yield* store.enqueue([newRun()], t0)
+          const claimed = yield* claimOne(store)
+          yield* recordOne(store, step(claimed, { name: "a", result: 1 }))
+          yield* recordOne(store, step(claimed, { name: "b", status: "failed", position: "1" }))
+          const stored = yield* store.recordSteps([
+            step(claimed, { name: "c", position: "2", kind: "sleep", status: "waiting", wakeAt: t0 + minute }),
+            step(claimed, { name: "a", result: 2 }),
+            step(claimed, { name: "b", position: "1", result: "ok" })
+          ])
+          expect(stored?.map((s) => [s.name, s.status, s.result, s.wakeAt])).toEqual([
+            ["c", "waiting", undefined, t0 + minute],
+            ["a", "succeeded", 1, undefined],
+            ["b", "succeeded", "ok", undefined]
+          ])
+          expect((yield* store.journal(claimed.id)).steps.map((s) => s.name)).toEqual(["a", "b", "c"])
+          expect(yield* store.recordSteps([])).toEqual([])
         }))
 
       test("a waiting attempt is not counted; the run waits for its instant, or is due at once if woken meanwhile", (store) =>
@@ -1665,14 +1688,14 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           const claimed = yield* claimOne(store)
           expect(yield* store.signal({ runId: id!, name: "shipped", value: { carrier: "UPS" }, now: t0 })).toBe("delivered")
           expect(yield* store.signal({ runId: id!, name: "shipped", value: { carrier: "DHL" }, now: t0 })).toBe("duplicate")
-          const waiting = yield* store.recordStep(step(claimed, {
+          const waiting = yield* recordOne(store, step(claimed, {
             name: "signal:shipped",
             kind: "signal",
             status: "waiting",
             wakeAt: t0 + minute
           }))
           expect([waiting?.status, waiting?.result]).toEqual(["succeeded", { carrier: "UPS" }])
-          yield* store.recordStep(step(claimed, { name: "signal:paid", kind: "signal", status: "failed", position: "1" }))
+          yield* recordOne(store, step(claimed, { name: "signal:paid", kind: "signal", status: "failed", position: "1" }))
           expect(yield* store.signal({ runId: id!, name: "paid", value: true, now: t0 })).toBe("expired")
           yield* store.complete([outcomeOf(claimed)])
           expect(yield* store.signal({ runId: id!, name: "late", value: 1, now: t0 })).toBe("finished")

@@ -477,11 +477,14 @@ export interface JobStore {
   /** a run's journal (its child entries read with their child's state) and its count of wakes */
   readonly journal: (runId: RunId) => Effect.Effect<Journal, StoreError>
   /**
-   * writes a journal entry (by run and name) while `step.attempt` holds the
-   * run, unless the entry there already succeeded; returns the entry as
-   * stored, or undefined when the attempt no longer holds the run (fencing)
+   * writes journal entries of one run (by name; all with the same `runId` and
+   * `attempt`) while that attempt holds the run, keeping any entry that
+   * already succeeded; returns every entry as stored, in order, or undefined
+   * when the attempt no longer holds the run (fencing)
    */
-  readonly recordStep: (step: StepRecord) => Effect.Effect<StepRecord | undefined, StoreError>
+  readonly recordSteps: (
+    steps: ReadonlyArray<StepRecord>
+  ) => Effect.Effect<ReadonlyArray<StepRecord> | undefined, StoreError>
   /** starts children of a workflow run (see `ChildStart`); their run ids, or undefined when fenced */
   readonly startChildren: (start: ChildStart) => Effect.Effect<ReadonlyArray<RunId> | undefined, StoreError>
   /** ends an attempt that waits (see `Suspension`); false when fenced */

@@ -420,7 +420,13 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
       return "running"
     }
     if (e.state !== "queued") return "finished"
-    finish(e, "cancelled", now)
+    endCancelled(e, now)
+    return "cancelled"
+  }
+
+  // a run that ends cancelled without an attempt of its own: queued, or at an attempt's end (its worker then records nothing)
+  const endCancelled = (e: Entry, at: number) => {
+    finish(e, "cancelled", at)
     record({
       runId: e.id,
       jobName: e.jobName,
@@ -428,12 +434,11 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
       attempt: e.attempt,
       status: "cancelled",
       scheduledFor: e.scheduledFor,
-      startedAt: now,
-      finishedAt: now,
-      workerId: ""
+      startedAt: at,
+      finishedAt: at,
+      workerId: e.workerId ?? ""
     })
     notify("feed")
-    return "cancelled"
   }
 
   const store: JobStore = {
@@ -652,14 +657,16 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
         wakes: runs.get(runId)?.wakes ?? 0
       })),
 
-    recordStep: (step) =>
+    recordSteps: (steps) =>
       Effect.sync(() => {
-        if (holds(step.runId, step.attempt) === undefined) return undefined
-        const journal = journalOf(step.runId)
-        const existing = journal.get(step.name)
-        if (existing?.status === "succeeded") return existing
-        journal.set(step.name, step)
-        return step
+        const [first] = steps
+        if (first === undefined) return []
+        if (holds(first.runId, first.attempt) === undefined) return undefined
+        const journal = journalOf(first.runId)
+        for (const step of steps) {
+          if (journal.get(step.name)?.status !== "succeeded") journal.set(step.name, step)
+        }
+        return steps.map((step) => journal.get(step.name)!)
       }),
 
     startChildren: (start: ChildStart) =>
@@ -697,19 +704,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
         if (e.serial && e.scheduleId !== undefined) runningSerial.delete(e.scheduleId)
         if (e.cancelRequested) {
           // cancelled while it ran: it ends here instead of waiting
-          record({
-            runId: e.id,
-            jobName: e.jobName,
-            scheduleId: e.scheduleId,
-            attempt: e.attempt,
-            status: "cancelled",
-            scheduledFor: e.scheduledFor,
-            startedAt: suspension.now,
-            finishedAt: suspension.now,
-            workerId: e.workerId ?? ""
-          })
-          finish(e, "cancelled", suspension.now)
-          notify("feed")
+          endCancelled(e, suspension.now)
           return true
         }
         // waiting is not an attempt: the next one has the same number

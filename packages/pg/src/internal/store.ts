@@ -7,7 +7,7 @@ import * as ClockSkew from "./clockSkew.js"
 import { storeError } from "./errors.js"
 import { migrate } from "./migrations.js"
 import { notify } from "./sql/notify.js"
-import { cancel } from "./sql/cancel.js"
+import { cancel, cancelChildren } from "./sql/cancel.js"
 import { claim } from "./sql/claim.js"
 import { complete } from "./sql/complete.js"
 import { insertRuns } from "./sql/enqueue.js"
@@ -122,7 +122,7 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
           // a workflow's children go with it, in a statement of their own (see cancelChildren)
           Effect.tap((result) =>
             result === "cancelled" || result === "running"
-              ? call("cancelChildren")(Workflow.cancelChildren(t, runId, now)).pipe(
+              ? call("cancelChildren")(cancelChildren(t, runId, now)).pipe(
                 Effect.tap(({ cancelled, requested }) =>
                   Effect.zipRight(
                     cancelled > 0 ? feed.feedGrew : Effect.void,
@@ -143,7 +143,7 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
       queueDepth: (now) => call("queueDepth")(Queries.queueDepth(t, now)),
 
       journal: (runId) => call("journal")(Workflow.journal(t, runId)),
-      recordStep: (step) => call("recordStep")(Workflow.recordStep(t, step)),
+      recordSteps: (steps) => call("recordSteps")(Workflow.recordSteps(t, steps)),
       startChildren: (start) => call("startChildren")(Workflow.startChildren(t, start)),
       suspend: (suspension) =>
         call("suspend")(Workflow.suspend(t, suspension)).pipe(
