@@ -221,6 +221,8 @@ class Attempt implements Instance {
   readonly unstarted: Array<ChildStart["children"][number]> = []
   /** children found ended: their entries, written when the attempt ends */
   readonly resolved: Array<StepRecord> = []
+  /** the run's count of wakes when its journal was read */
+  readonly wakes: number
   earliestWake: number | undefined = undefined
   constructor(
     readonly store: JobStore,
@@ -235,7 +237,6 @@ class Attempt implements Instance {
     }
     this.wakes = journal.wakes
   }
-  readonly wakes: number
 
   /** The entry recorded for this step, after checking the code still matches the journal. */
   reach(kind: StepKind, name: string, at: string): Effect.Effect<StepRecord | undefined, WorkflowChanged | DuplicateStep> {
