@@ -6,7 +6,6 @@ import {
   encodeMisfire,
   encodeTrigger,
   fromMillis,
-  millisOf,
   millisParam,
   scheduleColumns,
   type ScheduleRow,
@@ -17,50 +16,96 @@ import type { Tables } from "../tables.js"
 /** Schedules per statement: one JSON parameter of a few hundred kilobytes. */
 const perStatement = 1_000
 
-/** Rounds for the inputs another transaction wrote or removed while a statement ran. */
+/** Rounds for the inputs another transaction wrote while they were being registered. */
 const rounds = 3
 
-type Outcome = UpsertResult["outcome"]
-
 /**
- * Creates or updates schedules, a statement per thousand, and returns a result
- * per input in input order. Registering the same definitions again (every
- * process does it at start) is one read per thousand: nothing is written,
- * locked or notified. A changed payload or policy keeps the next fire time;
- * only a changed trigger (compared as jsonb, so key order does not matter)
- * restarts it at `firstFireAt`. A paused schedule stays paused.
+ * Creates or updates schedules and returns a result per input, in input order.
+ * A changed payload or policy keeps the next fire time; only a changed trigger
+ * (compared as jsonb, so key order does not matter) restarts it at
+ * `firstFireAt`. A paused schedule stays paused.
  *
- * One input is one statement, with no transaction around it; more run in one
- * transaction, written in id order so that processes registering the same
- * schedules at once lock them in the same order.
+ * First a read, a statement per thousand: the inputs stored as they are given
+ * are unchanged, and registering the same definitions again (every process
+ * does it at start) ends there, with nothing written, locked or notified. Then
+ * the new ones are inserted and the changed ones updated, a statement per
+ * thousand in id order (processes registering the same schedules at once lock
+ * them in one order), in one transaction when there is more than one. An input
+ * another transaction wrote between the read and the write (inserted, removed,
+ * or changed to the same definition) is read and written again.
  */
 export const upsertSchedules = (
   t: Tables,
   operation: string,
   inputs: ReadonlyArray<ScheduleInput>
 ): Effect.Effect<ReadonlyArray<UpsertResult>, SqlError | StoreError> =>
-  Effect.suspend(() => {
-    if (inputs.length === 0) return Effect.succeed([])
+  Effect.gen(function*() {
+    if (inputs.length === 0) return []
     const duplicate = firstDuplicate(inputs)
     if (duplicate !== undefined) {
-      return Effect.fail(
-        new StoreError({
-          operation,
-          message: `schedule id ${JSON.stringify(duplicate)} is given more than once; nothing was written`,
-          kind: "permanent"
-        })
-      )
+      return yield* new StoreError({
+        operation,
+        message: `schedule id ${JSON.stringify(duplicate)} is given more than once; nothing was written`,
+        kind: "permanent"
+      })
     }
-    const all = Effect.gen(function*() {
-      const byId = new Map<string, UpsertResult>()
-      const sorted = [...inputs].sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-      for (let start = 0; start < sorted.length; start += perStatement) {
-        yield* upsertChunk(t, operation, sorted.slice(start, start + perStatement), byId)
+    const results = new Map<string, UpsertResult>()
+    const inStatements = <A>(
+      of: ReadonlyArray<ScheduleInput>,
+      statement: (document: string, count: number) => Effect.Effect<ReadonlyArray<A>, SqlError>,
+      each: (row: A) => Effect.Effect<void, StoreError>
+    ) =>
+      Effect.gen(function*() {
+        for (let start = 0; start < of.length; start += perStatement) {
+          const chunk = of.slice(start, start + perStatement)
+          const document = yield* encodeJson(operation, () => toDocument(chunk))
+          for (const row of yield* statement(document, chunk.length)) yield* each(row)
+        }
+      })
+    const record = (outcome: UpsertResult["outcome"]) => (row: ScheduleRow) =>
+      Effect.map(toSchedule(operation)(row), (schedule) => {
+        results.set(row.id, { outcome, schedule })
+      })
+
+    /** Records the unchanged; the others are to be inserted (not stored) or updated (stored otherwise). */
+    const read = (of: ReadonlyArray<ScheduleInput>) =>
+      Effect.gen(function*() {
+        const stored = new Set<string>()
+        yield* inStatements(of, (document, count) => readStored(t, document, count), (row) => {
+          stored.add(row.id)
+          return row.same ? record("unchanged")(row) : Effect.void
+        })
+        const toWrite = of.filter((input) => !results.has(input.id)).sort(byId)
+        return {
+          fresh: toWrite.filter((input) => !stored.has(input.id)),
+          changed: toWrite.filter((input) => stored.has(input.id))
+        }
+      })
+
+    let { changed, fresh } = yield* read(inputs)
+    const writes = Effect.gen(function*() {
+      for (let round = 1;; round++) {
+        yield* inStatements(fresh, (document, count) => insertFresh(t, document, count), record("created"))
+        yield* inStatements(changed, (document, count) => updateChanged(t, document, count), record("updated"))
+        const pending = [...fresh, ...changed].filter((input) => !results.has(input.id))
+        if (pending.length === 0) return
+        if (round === rounds) {
+          return yield* new StoreError({
+            operation,
+            message: `schedule ${JSON.stringify(pending[0]!.id)} kept being written elsewhere while it was ` +
+              `registered; try again`,
+            kind: "transient"
+          })
+        }
+        ;({ changed, fresh } = yield* read(pending))
       }
-      return inputs.map((input) => byId.get(input.id)!)
     })
-    return inputs.length === 1 ? all : t.sql.withTransaction(all)
+    const count = fresh.length + changed.length
+    if (count > 0) yield* count === 1 ? writes : t.sql.withTransaction(writes)
+    return inputs.map((input) => results.get(input.id)!)
   })
+
+const byId = (a: ScheduleInput, b: ScheduleInput) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0
 
 const firstDuplicate = (inputs: ReadonlyArray<ScheduleInput>): string | undefined => {
   const seen = new Set<string>()
@@ -70,38 +115,6 @@ const firstDuplicate = (inputs: ReadonlyArray<ScheduleInput>): string | undefine
   }
   return undefined
 }
-
-/**
- * One statement for the inputs, then again for those it neither wrote nor
- * found unchanged: rows another transaction inserted, or changed to the
- * input's definition, after the statement's snapshot (the next statement
- * sees them).
- */
-const upsertChunk = (
-  t: Tables,
-  operation: string,
-  chunk: ReadonlyArray<ScheduleInput>,
-  results: Map<string, UpsertResult>
-): Effect.Effect<void, SqlError | StoreError> =>
-  Effect.gen(function*() {
-    let pending = chunk
-    for (let round = 0; round < rounds && pending.length > 0; round++) {
-      const document = yield* encodeJson(operation, () => toDocument(pending))
-      const rows = yield* statement(t, document)
-      for (const row of rows) {
-        results.set(row.id, { outcome: row.outcome, schedule: yield* toSchedule(operation)(row) })
-      }
-      pending = pending.filter((input) => !results.has(input.id))
-    }
-    if (pending.length > 0) {
-      return yield* new StoreError({
-        operation,
-        message: `schedule ${JSON.stringify(pending[0]!.id)} kept being written elsewhere while it was ` +
-          `registered; try again`,
-        kind: "transient"
-      })
-    }
-  })
 
 /**
  * The inputs as one JSON document, an object per schedule with short keys.
@@ -121,71 +134,85 @@ const toDocument = (inputs: ReadonlyArray<ScheduleInput>) =>
     n: millisParam(input.now)
   })))
 
-/**
- * One statement: reads the inputs' rows as they are (its snapshot), then
- * writes, in id order, only the inputs that are new or differ. The write is an
- * insert that updates on conflict, so new and changed rows are written and
- * locked in one pass, in one order. A row changed meanwhile by another
- * transaction is compared again as it is now; one inserted meanwhile is left
- * to the next round (the outcome would otherwise say "created"). A feed entry
- * per write and one notification if anything was written go with it.
- */
-const statement = (t: Tables, document: string) => {
-  const { sql } = t
-  const columns = sql.literal(scheduleColumns("s"))
-  const same = (a: string, b: string) =>
-    sql.literal(
-      `${a}.trigger = ${b}.trigger and ${a}.job_name = ${b}.job_name and ${a}.payload is not distinct from ` +
-        `${b}.payload and ${a}.misfire = ${b}.misfire and ${a}.overlap = ${b}.overlap ` +
-        `and ${a}.misfire_grace_ms = ${b}.misfire_grace_ms`
+/** The document's `count` inputs as rows, with `ord`, their position in it (from 1), in its order. */
+const inputRows = (t: Tables, document: string, count: number) =>
+  t.sql`
+    select x.ord, x.e->>'i' as id, x.e->>'j' as job_name, x.e->'p' as payload, x.e->'t' as trigger,
+      x.e->'m' as misfire, x.e->>'o' as overlap, (x.e->>'g')::int8 as misfire_grace_ms,
+      ${t.sql.literal(fromMillis("(x.e->>'f')::int8"))} as first_fire_at,
+      ${t.sql.literal(fromMillis("(x.e->>'n')::int8"))} as now
+    from jsonb_array_elements(${document}::jsonb) with ordinality as x(e, ord)
+    -- the count, for the planner: without it, it takes a function's rows for 100 and may scan every schedule
+    limit ${t.sql.literal(String(count))}`
+
+/** Whether stored row `s` holds input `i`'s definition; jsonb compares by value. */
+const same = (t: Tables) =>
+  t.sql.literal(
+    `s.trigger = i.trigger and s.job_name = i.job_name and s.payload is not distinct from i.payload ` +
+      `and s.misfire = i.misfire and s.overlap = i.overlap and s.misfire_grace_ms = i.misfire_grace_ms`
+  )
+
+/** The stored rows of the inputs, each saying whether it holds its input's definition. */
+const readStored = (t: Tables, document: string, count: number) =>
+  t.sql<ScheduleRow & { readonly same: boolean }>`
+    select ${t.sql.literal(scheduleColumns("s"))}, ${same(t)} as same
+    from (${inputRows(t, document, count)}) i
+    join ${t.schedules} s on s.id = i.id`
+
+/** A feed entry per written row, in input order, and one notification if any; then the rows. */
+const recorded = (t: Tables, change: "created" | "updated") =>
+  t.sql`
+    fed as (
+      insert into ${t.scheduleChanges} (schedule_id, job_name, change, at)
+      select w.id, w.job_name, ${t.sql.literal(`'${change}'`)}, i.now from written w join input i on i.id = w.id
+      order by i.ord
+    ),
+    notified as (
+      select case when exists (select 1 from written) then pg_notify(${t.channel}, 'schedules') end as done
     )
-  return sql<ScheduleRow & { readonly outcome: Outcome }>`
-    with input as materialized (
-      select x.ord, x.e->>'i' as id, x.e->>'j' as job_name, x.e->'p' as payload, x.e->'t' as trigger,
-        x.e->'m' as misfire, x.e->>'o' as overlap, (x.e->>'g')::int8 as misfire_grace_ms,
-        ${sql.literal(fromMillis("(x.e->>'f')::int8"))} as first_fire_at,
-        ${sql.literal(fromMillis("(x.e->>'n')::int8"))} as now
-      from jsonb_array_elements(${document}::jsonb) with ordinality as x(e, ord)
-    ),
-    seen as materialized (
-      select i.id, ${sql.literal(millisOf("s.created_at"))} as created_at, ${same("s", "i")} as same
-      from input i
-      join ${t.schedules} s on s.id = i.id
-    ),
+    select w.* from written w cross join notified`
+
+/**
+ * Inserts the inputs, in the document's order (sorted by id); one another
+ * transaction inserted meanwhile is left out (`do nothing`), to be read again.
+ */
+const insertFresh = (t: Tables, document: string, count: number) =>
+  t.sql<ScheduleRow>`
+    with input as materialized (${inputRows(t, document, count)}),
     written as (
       insert into ${t.schedules} as s (id, job_name, payload, trigger, misfire, overlap, misfire_grace_ms, paused,
         next_fire_at, created_at, updated_at)
       select i.id, i.job_name, i.payload, i.trigger, i.misfire, i.overlap, i.misfire_grace_ms, false,
         i.first_fire_at, i.now, i.now
       from input i
-      where not exists (select 1 from seen where seen.id = i.id and seen.same)
-      order by i.id
-      on conflict (id) do update
-      set job_name = excluded.job_name, payload = excluded.payload, trigger = excluded.trigger,
-        misfire = excluded.misfire, overlap = excluded.overlap, misfire_grace_ms = excluded.misfire_grace_ms,
-        updated_at = excluded.updated_at,
-        next_fire_at = case when s.trigger = excluded.trigger then s.next_fire_at else excluded.next_fire_at end
-      where not (${same("s", "excluded")}) and exists (select 1 from seen where seen.id = excluded.id)
-      returning ${columns}
-    ),
-    results as (
-      -- a row removed after the snapshot and inserted here anew is created, though it was seen
-      select case when seen.created_at = w.created_at then 'updated' else 'created' end as outcome, w.*
-      from written w
-      left join seen on seen.id = w.id
-    ),
-    fed as (
-      insert into ${t.scheduleChanges} (schedule_id, job_name, change, at)
-      select r.id, r.job_name, r.outcome, i.now from results r join input i on i.id = r.id
       order by i.ord
+      on conflict (id) do nothing
+      returning ${t.sql.literal(scheduleColumns("s"))}
     ),
-    notified as (
-      select case when exists (select 1 from written) then pg_notify(${t.channel}, 'schedules') end as done
-    )
-    select r.* from (
-      select * from results
-      union all
-      select 'unchanged', ${columns} from seen join ${t.schedules} s on s.id = seen.id where seen.same
-    ) r
-    cross join notified`
-}
+    ${recorded(t, "created")}`
+
+/**
+ * Updates the inputs whose row still differs (a row changed meanwhile is
+ * compared as it is now); a row removed or made the same meanwhile is left
+ * out, to be read again. Rows are locked first, in the document's order (sorted
+ * by id), so that two processes updating the same rows never wait for each
+ * other both ways.
+ */
+const updateChanged = (t: Tables, document: string, count: number) =>
+  t.sql<ScheduleRow>`
+    with input as materialized (${inputRows(t, document, count)}),
+    locked as materialized (
+      select s.id from ${t.schedules} s join input i on i.id = s.id
+      order by i.ord
+      for update of s
+    ),
+    written as (
+      update ${t.schedules} s
+      set job_name = i.job_name, payload = i.payload, trigger = i.trigger, misfire = i.misfire, overlap = i.overlap,
+        misfire_grace_ms = i.misfire_grace_ms, updated_at = i.now,
+        next_fire_at = case when s.trigger = i.trigger then s.next_fire_at else i.first_fire_at end
+      from input i, locked l
+      where s.id = i.id and l.id = s.id and not (${same(t)})
+      returning ${t.sql.literal(scheduleColumns("s"))}
+    ),
+    ${recorded(t, "updated")}`
