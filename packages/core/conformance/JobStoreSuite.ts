@@ -387,6 +387,30 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect(yield* store.upsertSchedules([])).toEqual([])
         }))
 
+      test("without firstFireAt, a new schedule or a changed trigger starts at the trigger's first fire time", (store) =>
+        Effect.gen(function*() {
+          const { firstFireAt: _, ...definition } = scheduleInput()
+          const created = yield* store.upsertSchedules([
+            { ...definition, id: "a" },
+            { ...definition, id: "b", trigger: nightly }
+          ])
+          expect(created.map((r) => millis(r.schedule.nextFireAt))).toEqual([
+            Trigger.firstFireAt(everyMinute, t0),
+            Trigger.firstFireAt(nightly, t0)
+          ])
+          const later = t0 + 90 * minute
+          const again = yield* store.upsertSchedules([
+            { ...definition, id: "a", payload: { region: "us" }, now: later },
+            { ...definition, id: "b", now: later }
+          ])
+          expect(again.map((r) => [r.outcome, millis(r.schedule.nextFireAt)])).toEqual([
+            ["updated", Trigger.firstFireAt(everyMinute, t0)],
+            ["updated", Trigger.firstFireAt(everyMinute, later)]
+          ])
+          const one = yield* store.upsertSchedule({ ...definition, id: "c", trigger: nightly, now: later })
+          expect(millis(one.schedule.nextFireAt)).toBe(Trigger.firstFireAt(nightly, later))
+        }))
+
       test("upsertSchedules with an id given twice fails naming it, and writes nothing", (store) =>
         Effect.gen(function*() {
           yield* store.upsertSchedule(scheduleInput({ id: "kept" }))

@@ -74,8 +74,12 @@ export interface ScheduleInput {
   readonly misfire: Misfire
   readonly overlap: Overlap
   readonly misfireGraceMs: number
-  /** the first fire time, used when the schedule is new or its trigger changed */
-  readonly firstFireAt: number
+  /**
+   * the first fire time, used when the schedule is new or its trigger changed;
+   * when absent, the store takes `Trigger.firstFireAt(trigger, now)`, and only
+   * then (a zoned cron's takes a while, and unchanged schedules need none)
+   */
+  readonly firstFireAt?: number | undefined
   readonly now: number
 }
 
@@ -359,7 +363,7 @@ export interface JobStore {
   // schedules
   /**
    * creates a schedule, or updates it when anything differs: a changed trigger
-   * restarts it at `firstFireAt`, anything else keeps its next fire time; the
+   * restarts it at its first fire time, anything else keeps its next fire time; the
    * same definition again is `unchanged` and writes nothing (no change, no
    * feed entry, no notification); a paused schedule stays paused
    */

@@ -349,8 +349,9 @@ const checkScheduleId = (id: string): Either.Either<string, InvalidScheduleId> =
 
 /**
  * What the store is given for one schedule of `job` (the job's name already
- * checked): the id, trigger and grace checked, the payload encoded, and its
- * first fire time from `now`. Errors name the schedule.
+ * checked): the id, trigger and grace checked, the payload encoded. No first
+ * fire time: the store works it out from `now` for the schedules that need one
+ * (new, or with a changed trigger). Errors name the schedule.
  */
 const scheduleInput = <P>(
   id: string,
@@ -372,7 +373,6 @@ const scheduleInput = <P>(
       misfire: options.misfire ?? Policy.coalesce,
       overlap: options.overlap ?? job.overlap,
       misfireGraceMs,
-      firstFireAt: Trigger.firstFireAt(trigger, now),
       now
     }
   })

@@ -24,7 +24,7 @@ import { leaseExpiryBackoff } from "./leaseExpiry.js"
 import { FeedCursor, type FeedEntry, type ScheduleChange } from "../Feed.js"
 import type { HistoryQuery, RunId, RunState } from "../Run.js"
 import { isFinalAttempt, ParentFailed, Run, RunError, RunRecord } from "../Run.js"
-import { Trigger } from "../Trigger.js"
+import { firstFireAt as triggerFirstFireAt, Trigger } from "../Trigger.js"
 import { Schema } from "effect"
 import { Heap } from "./heap.js"
 import { ReadyQueue } from "./readyQueue.js"
@@ -113,6 +113,8 @@ const leaseExpired = (workerId: string | undefined, expiries: number) =>
 // run ids: unique within the process (a memory store lives in one), cheap to make
 const idPrefix = `${crypto.randomUUID().slice(0, 8)}-`
 let nextId = 0
+
+const firstFireAt = (input: ScheduleInput) => input.firstFireAt ?? triggerFirstFireAt(input.trigger, input.now)
 
 /** The first id given twice, if any. */
 const firstDuplicate = (inputs: ReadonlyArray<ScheduleInput>): string | undefined => {
@@ -359,7 +361,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
         input,
         triggerJson,
         paused: false,
-        nextFireAt: input.firstFireAt,
+        nextFireAt: firstFireAt(input),
         lastFireAt: undefined,
         createdAt: input.now,
         updatedAt: input.now
@@ -378,7 +380,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
     existing.updatedAt = input.now
     if (!sameTrigger) {
       existing.triggerJson = triggerJson
-      existing.nextFireAt = input.firstFireAt
+      existing.nextFireAt = firstFireAt(input)
     }
     scheduleChanged(input.id, input.jobName, "updated", input.now)
     return { outcome: "updated", schedule: toSchedule(input.id, existing) }

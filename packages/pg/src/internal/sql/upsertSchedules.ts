@@ -1,4 +1,5 @@
 import { type ScheduleInput, StoreError, type UpsertResult } from "@clockwork/core/JobStore"
+import { firstFireAt } from "@clockwork/core/Trigger"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
 import {
@@ -52,13 +53,14 @@ export const upsertSchedules = (
     const results = new Map<string, UpsertResult>()
     const inStatements = <A>(
       of: ReadonlyArray<ScheduleInput>,
+      firstFire: (input: ScheduleInput) => number | undefined,
       statement: (document: string, count: number) => Effect.Effect<ReadonlyArray<A>, SqlError>,
       each: (row: A) => Effect.Effect<void, StoreError>
     ) =>
       Effect.gen(function*() {
         for (let start = 0; start < of.length; start += perStatement) {
           const chunk = of.slice(start, start + perStatement)
-          const document = yield* encodeJson(operation, () => toDocument(chunk))
+          const document = yield* encodeJson(operation, () => toDocument(chunk, firstFire))
           for (const row of yield* statement(document, chunk.length)) yield* each(row)
         }
       })
@@ -67,12 +69,21 @@ export const upsertSchedules = (
         results.set(row.id, { outcome, schedule })
       })
 
+    // a first fire time is needed only to insert, or to update a changed trigger: with the
+    // latest read's say, the update leaves a row whose trigger changed since to the next round
+    const sameTrigger = new Set<string>()
+    const firstFire = (input: ScheduleInput) => input.firstFireAt ?? firstFireAt(input.trigger, input.now)
+    const firstFireIfNewTrigger = (input: ScheduleInput) =>
+      sameTrigger.has(input.id) ? input.firstFireAt : firstFire(input)
+
     /** Records the unchanged; the others are to be inserted (not stored) or updated (stored otherwise). */
     const read = (of: ReadonlyArray<ScheduleInput>) =>
       Effect.gen(function*() {
         const stored = new Set<string>()
-        yield* inStatements(of, (document, count) => readStored(t, document, count), (row) => {
+        yield* inStatements(of, () => undefined, (document, count) => readStored(t, document, count), (row) => {
           stored.add(row.id)
+          if (row.same_trigger) sameTrigger.add(row.id)
+          else sameTrigger.delete(row.id)
           return row.same ? record("unchanged")(row) : Effect.void
         })
         const toWrite = of.filter((input) => !results.has(input.id)).sort(byId)
@@ -85,8 +96,13 @@ export const upsertSchedules = (
     let { changed, fresh } = yield* read(inputs)
     const writes = Effect.gen(function*() {
       for (let round = 1;; round++) {
-        yield* inStatements(fresh, (document, count) => insertFresh(t, document, count), record("created"))
-        yield* inStatements(changed, (document, count) => updateChanged(t, document, count), record("updated"))
+        yield* inStatements(fresh, firstFire, (document, count) => insertFresh(t, document, count), record("created"))
+        yield* inStatements(
+          changed,
+          firstFireIfNewTrigger,
+          (document, count) => updateChanged(t, document, count),
+          record("updated")
+        )
         const pending = [...fresh, ...changed].filter((input) => !results.has(input.id))
         if (pending.length === 0) return
         if (round === rounds) {
@@ -118,21 +134,28 @@ const firstDuplicate = (inputs: ReadonlyArray<ScheduleInput>): string | undefine
 
 /**
  * The inputs as one JSON document, an object per schedule with short keys.
- * An absent payload has no `p` (SQL NULL), a JSON `null` payload is `"p": null`.
+ * An absent payload has no `p` (SQL NULL), a JSON `null` payload is `"p": null`;
+ * so for the first fire time, where the statement needs none.
  */
-const toDocument = (inputs: ReadonlyArray<ScheduleInput>) =>
-  JSON.stringify(inputs.map((input) => ({
-    i: input.id,
-    j: input.jobName,
-    p: input.payload,
-    t: encodeTrigger(input.trigger),
-    m: encodeMisfire(input.misfire),
-    o: input.overlap,
-    // stored as whole milliseconds (bigint), so compared rounded too
-    g: Math.round(input.misfireGraceMs),
-    f: millisParam(input.firstFireAt),
-    n: millisParam(input.now)
-  })))
+const toDocument = (
+  inputs: ReadonlyArray<ScheduleInput>,
+  firstFire: (input: ScheduleInput) => number | undefined
+) =>
+  JSON.stringify(inputs.map((input) => {
+    const f = firstFire(input)
+    return {
+      i: input.id,
+      j: input.jobName,
+      p: input.payload,
+      t: encodeTrigger(input.trigger),
+      m: encodeMisfire(input.misfire),
+      o: input.overlap,
+      // stored as whole milliseconds (bigint), so compared rounded too
+      g: Math.round(input.misfireGraceMs),
+      f: f === undefined ? undefined : millisParam(f),
+      n: millisParam(input.now)
+    }
+  }))
 
 /** The document's `count` inputs as rows, with `ord`, their position in it (from 1), in its order. */
 const inputRows = (t: Tables, document: string, count: number) =>
@@ -152,10 +175,10 @@ const same = (t: Tables) =>
       `and s.misfire = i.misfire and s.overlap = i.overlap and s.misfire_grace_ms = i.misfire_grace_ms`
   )
 
-/** The stored rows of the inputs, each saying whether it holds its input's definition. */
+/** The stored rows of the inputs, each saying whether it holds its input's definition, and its trigger. */
 const readStored = (t: Tables, document: string, count: number) =>
-  t.sql<ScheduleRow & { readonly same: boolean }>`
-    select ${t.sql.literal(scheduleColumns("s"))}, ${same(t)} as same
+  t.sql<ScheduleRow & { readonly same: boolean; readonly same_trigger: boolean }>`
+    select ${t.sql.literal(scheduleColumns("s"))}, ${same(t)} as same, s.trigger = i.trigger as same_trigger
     from (${inputRows(t, document, count)}) i
     join ${t.schedules} s on s.id = i.id`
 
@@ -193,8 +216,9 @@ const insertFresh = (t: Tables, document: string, count: number) =>
 
 /**
  * Updates the inputs whose row still differs (a row changed meanwhile is
- * compared as it is now); a row removed or made the same meanwhile is left
- * out, to be read again. Rows are locked first, in the document's order (sorted
+ * compared as it is now); a row removed or made the same meanwhile, or whose
+ * trigger changed while its input carries no first fire time, is left out, to
+ * be read again. Rows are locked first, in the document's order (sorted
  * by id), so that two processes updating the same rows never wait for each
  * other both ways.
  */
@@ -212,7 +236,7 @@ const updateChanged = (t: Tables, document: string, count: number) =>
         misfire_grace_ms = i.misfire_grace_ms, updated_at = i.now,
         next_fire_at = case when s.trigger = i.trigger then s.next_fire_at else i.first_fire_at end
       from input i, locked l
-      where s.id = i.id and l.id = s.id and not (${same(t)})
+      where s.id = i.id and l.id = s.id and not (${same(t)}) and (s.trigger = i.trigger or i.first_fire_at is not null)
       returning ${t.sql.literal(scheduleColumns("s"))}
     ),
     ${recorded(t, "updated")}`
