@@ -10,7 +10,7 @@ import * as Progress from "../progress.js"
 import { alternate, type Context, medians, repetitionsText, type Row, type Scenario } from "../scenario.js"
 import * as Clockwork from "../systems/clockwork.js"
 
-const ways: ReadonlyArray<Clockwork.Registration> = ["one by one"]
+const ways: ReadonlyArray<Clockwork.Registration> = ["one by one", "scheduleMany"]
 
 interface Timings {
   /** by way of registering: ms for all schedules the first time, and again unchanged */
@@ -73,12 +73,13 @@ export const scenario: Scenario = {
         }
       }
     }
+    const seconds = (ms: number) => Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : "n/a"
     const target = (name: string, goalMs: number) => {
-      const measured = unchanged[name]?.["one by one"] ?? Number.NaN
+      const measured = unchanged[name]?.["scheduleMany"] ?? Number.NaN
       return {
-        label: `${Progress.int(count)} unchanged schedules registered again on ${name}`,
-        measured: Progress.ms(measured),
-        goal: `≤ ${Progress.ms(goalMs)}`,
+        label: `${Progress.int(count)} unchanged schedules registered again (scheduleMany) on ${name}`,
+        measured: seconds(measured),
+        goal: `≤ ${seconds(goalMs)}`,
         met: measured <= goalMs
       }
     }
@@ -88,7 +89,8 @@ export const scenario: Scenario = {
       reference: ways[ways.length - 1]!,
       method: `${Progress.int(count)} daily cron schedules of the no-op job in five time zones, ids \`tenant-<n>\`, ` +
         `payload \`{ i: n }\`: registered into an empty table (all created), then the same again (all unchanged); ` +
-        `one by one: \`Scheduler.schedule\` for each, in sequence. PostgreSQL: ${stores[0]!.system.settings}. ` +
+        `one by one: \`Scheduler.schedule\` for each, in sequence; scheduleMany: one \`Scheduler.scheduleMany\` ` +
+        `of all. PostgreSQL: ${stores[0]!.system.settings}. ` +
         `PGlite: ${stores[1]!.system.settings}. ${repetitionsText(ctx)}`,
       rows,
       targets: ctx.quick ? [] : [target("PostgreSQL", 1_000), target("PGlite", 3_000)]

@@ -24,8 +24,11 @@ export const defaultRunner: RunnerSettings = { concurrency: 1000, batchSize: 500
 
 const poolSize = 10
 
-/** How the registration scenario registers schedules: `Scheduler.schedule` once per schedule, in sequence. */
-export type Registration = "one by one"
+/**
+ * How the registration scenario registers schedules: `Scheduler.schedule`
+ * once per schedule, in sequence, or all in one `Scheduler.scheduleMany`.
+ */
+export type Registration = "one by one" | "scheduleMany"
 
 /** clockwork, with what only clockwork has: schedules registered under stable ids. */
 export interface ClockworkSystem extends System {
@@ -129,12 +132,14 @@ const makeOn = <E>(
         },
         { concurrency: 8, discard: true }
       )),
-    registerSchedules: (count) =>
-      run(Effect.forEach(
-        Array.from({ length: count }, (_, n) => n),
-        (n) => Scheduler.schedule(`tenant-${n}`, noop, tenantSchedule(n)),
-        { discard: true }
-      )),
+    registerSchedules: (count, how) => {
+      const tenants = Array.from({ length: count }, (_, n) => n)
+      return run(
+        how === "scheduleMany"
+          ? Effect.asVoid(Scheduler.scheduleMany(noop, tenants.map((n) => ({ id: `tenant-${n}`, ...tenantSchedule(n) }))))
+          : Effect.forEach(tenants, (n) => Scheduler.schedule(`tenant-${n}`, noop, tenantSchedule(n)), { discard: true })
+      )
+    },
     startWorker: async (callback) => {
       onRun = callback
       const scope = await runtime.runPromise(Scope.make())
