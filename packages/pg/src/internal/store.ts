@@ -46,8 +46,11 @@ export interface Driver {
  */
 const runsPerExtraSecond = 5_000
 
-/** As for runs: a large registration's wait grows with it (ten times slower than measured, see BENCHMARKS.md). */
-const schedulesPerExtraSecond = 1_000
+/**
+ * As for runs: a large registration's wait grows with it, a second per this
+ * many schedules (about ten times slower than measured, see BENCHMARKS.md).
+ */
+const schedulesPerExtraSecond = 500
 
 export const tables = (sql: SqlClient, options: Options | undefined) =>
   Effect.gen(function*() {
