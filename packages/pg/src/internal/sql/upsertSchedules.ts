@@ -23,8 +23,9 @@ const rounds = 3
 /**
  * Creates or updates schedules and returns a result per input, in input order.
  * A changed payload or policy keeps the next fire time; only a changed trigger
- * (compared as jsonb, so key order does not matter) restarts it at
- * `firstFireAt`. A paused schedule stays paused.
+ * (compared as jsonb, so key order does not matter) restarts it at its
+ * first fire time (`firstFireAt`, or the trigger's from `now`, worked out only
+ * then). A paused schedule stays paused.
  *
  * First a read, a statement per thousand: the inputs stored as they are given
  * are unchanged, and registering the same definitions again (every process
@@ -69,8 +70,8 @@ export const upsertSchedules = (
         results.set(row.id, { outcome, schedule })
       })
 
-    // a first fire time is needed only to insert, or to update a changed trigger: with the
-    // latest read's say, the update leaves a row whose trigger changed since to the next round
+    // a first fire time is needed only to insert, or to update a trigger the latest read saw
+    // changed (the update leaves a row whose trigger changed since then to the next round)
     const sameTrigger = new Set<string>()
     const firstFire = (input: ScheduleInput) => input.firstFireAt ?? firstFireAt(input.trigger, input.now)
     const firstFireIfNewTrigger = (input: ScheduleInput) =>
