@@ -24,6 +24,7 @@ import * as Isolation from "./scenarios/isolation.js"
 import * as Latency from "./scenarios/latency.js"
 import * as Memory from "./scenarios/memory.js"
 import * as Pglite from "./scenarios/pglite.js"
+import * as Registration from "./scenarios/registration.js"
 import * as Scale from "./scenarios/scale.js"
 import * as Schedule from "./scenarios/schedule.js"
 import * as SqlStats from "./sqlStats.js"
@@ -41,7 +42,8 @@ const scenarios: ReadonlyArray<Scenario> = [
   Scale.scenario,
   Memory.scenario,
   Isolation.scenario,
-  Pglite.scenario
+  Pglite.scenario,
+  Registration.scenario
 ]
 /** the scenarios that need the PostgreSQL server and the three systems */
 const onServer = new Set(["a", "b", "c", "d", "e"])

@@ -21,14 +21,14 @@ import type {
 } from "../JobStore.js"
 import { QueueDepth } from "../JobQueue.js"
 import { ScheduleRecord } from "../ScheduleRecord.js"
-import { RunNotFound, ScheduleNotFound } from "../StoreError.js"
+import { RunNotFound, ScheduleNotFound, StoreError } from "../StoreError.js"
 import { WorkerRecord } from "../Worker.js"
 import { leaseExpiryBackoff } from "./leaseExpiry.js"
 import { FeedCursor, type FeedEntry, type ScheduleChange } from "../Feed.js"
 import { ChildState, type SignalResult, StepRecord, untilWoken } from "../Journal.js"
 import type { HistoryQuery, RunId, RunState } from "../Run.js"
 import { isFinalAttempt, ParentFailed, Run, RunError, RunRecord } from "../Run.js"
-import { Trigger } from "../Trigger.js"
+import { firstFireAt as triggerFirstFireAt, Trigger } from "../Trigger.js"
 import { Schema } from "effect"
 import { Heap } from "./heap.js"
 import { ReadyQueue } from "./readyQueue.js"
@@ -121,6 +121,26 @@ const leaseExpired = (workerId: string | undefined, expiries: number) =>
 // run ids: unique within the process (a memory store lives in one), cheap to make
 const idPrefix = `${crypto.randomUUID().slice(0, 8)}-`
 let nextId = 0
+
+const firstFireAt = (input: ScheduleInput) => input.firstFireAt ?? triggerFirstFireAt(input.trigger, input.now)
+
+/** The first id given twice, if any. */
+const firstDuplicate = (inputs: ReadonlyArray<ScheduleInput>): string | undefined => {
+  const seen = new Set<string>()
+  for (const { id } of inputs) {
+    if (seen.has(id)) return id
+    seen.add(id)
+  }
+  return undefined
+}
+
+const duplicateId = (id: string) =>
+  new StoreError({
+    operation: "upsertSchedules",
+    // escaped: the id may hold what a terminal shows badly
+    message: `schedule id ${JSON.stringify(id)} is given more than once; nothing was written`,
+    kind: "permanent"
+  })
 
 /** Terminal runs and history rows kept before the oldest are dropped. */
 const defaultRetention = 100_000
@@ -400,6 +420,40 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
       updatedAt: utc(s.updatedAt)
     }, true)
 
+  /** Creates or updates one schedule, recording the change in the feed; the caller notifies. */
+  const upsert = (input: ScheduleInput): UpsertResult => {
+    const triggerJson = JSON.stringify(encodeTrigger(input.trigger))
+    const existing = schedules.get(input.id)
+    if (existing === undefined) {
+      const created: ScheduleEntry = {
+        input,
+        triggerJson,
+        paused: false,
+        nextFireAt: firstFireAt(input),
+        lastFireAt: undefined,
+        createdAt: input.now,
+        updatedAt: input.now
+      }
+      schedules.set(input.id, created)
+      scheduleChanged(input.id, input.jobName, "created", input.now)
+      return { outcome: "created", schedule: toSchedule(input.id, created) }
+    }
+    const sameTrigger = existing.triggerJson === triggerJson
+    const unchanged = sameTrigger && existing.input.jobName === input.jobName &&
+      JSON.stringify(existing.input.payload) === JSON.stringify(input.payload) &&
+      existing.input.overlap === input.overlap && existing.input.misfireGraceMs === input.misfireGraceMs &&
+      JSON.stringify(existing.input.misfire) === JSON.stringify(input.misfire)
+    if (unchanged) return { outcome: "unchanged", schedule: toSchedule(input.id, existing) }
+    existing.input = input
+    existing.updatedAt = input.now
+    if (!sameTrigger) {
+      existing.triggerJson = triggerJson
+      existing.nextFireAt = firstFireAt(input)
+    }
+    scheduleChanged(input.id, input.jobName, "updated", input.now)
+    return { outcome: "updated", schedule: toSchedule(input.id, existing) }
+  }
+
   const findSchedule = (id: string) =>
     Effect.suspend(() => {
       const s = schedules.get(id)
@@ -443,39 +497,20 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
 
   const store: JobStore = {
     upsertSchedule: (input) =>
-      Effect.sync((): UpsertResult => {
-        const triggerJson = JSON.stringify(encodeTrigger(input.trigger))
-        const existing = schedules.get(input.id)
-        if (existing === undefined) {
-          const created: ScheduleEntry = {
-            input,
-            triggerJson,
-            paused: false,
-            nextFireAt: input.firstFireAt,
-            lastFireAt: undefined,
-            createdAt: input.now,
-            updatedAt: input.now
-          }
-          schedules.set(input.id, created)
-          notify("schedules")
-          scheduleChanged(input.id, input.jobName, "created", input.now)
-          return { outcome: "created", schedule: toSchedule(input.id, created) }
-        }
-        const sameTrigger = existing.triggerJson === triggerJson
-        const unchanged = sameTrigger && existing.input.jobName === input.jobName &&
-          JSON.stringify(existing.input.payload) === JSON.stringify(input.payload) &&
-          existing.input.overlap === input.overlap && existing.input.misfireGraceMs === input.misfireGraceMs &&
-          JSON.stringify(existing.input.misfire) === JSON.stringify(input.misfire)
-        if (unchanged) return { outcome: "unchanged", schedule: toSchedule(input.id, existing) }
-        existing.input = input
-        existing.updatedAt = input.now
-        if (!sameTrigger) {
-          existing.triggerJson = triggerJson
-          existing.nextFireAt = input.firstFireAt
-        }
-        notify("schedules")
-        scheduleChanged(input.id, input.jobName, "updated", input.now)
-        return { outcome: "updated", schedule: toSchedule(input.id, existing) }
+      Effect.sync(() => {
+        const result = upsert(input)
+        if (result.outcome !== "unchanged") notify("schedules")
+        return result
+      }),
+
+    upsertSchedules: (inputs) =>
+      Effect.suspend(() => {
+        const duplicate = firstDuplicate(inputs)
+        if (duplicate !== undefined) return Effect.fail(duplicateId(duplicate))
+        const results = inputs.map(upsert)
+        // once per call: a waking ticker reads every schedule anyway
+        if (results.some((result) => result.outcome !== "unchanged")) notify("schedules")
+        return Effect.succeed(results)
       }),
 
     getSchedule: (id) => Effect.map(findSchedule(id), (s) => toSchedule(id, s)),

@@ -18,6 +18,7 @@ import * as Queries from "./sql/queries.js"
 import { pruneHistory } from "./sql/prune.js"
 import * as Statistics from "./sql/statistics.js"
 import * as Schedules from "./sql/schedules.js"
+import { upsertSchedules } from "./sql/upsertSchedules.js"
 import * as Workers from "./sql/workers.js"
 import * as Workflow from "./sql/workflow.js"
 import * as Statements from "./statements.js"
@@ -46,6 +47,12 @@ export interface Driver {
  * it is being written.
  */
 const runsPerExtraSecond = 5_000
+
+/**
+ * As for runs: a large registration's wait grows with it, a second per this
+ * many schedules (about ten times slower than measured, see BENCHMARKS.md).
+ */
+const schedulesPerExtraSecond = 500
 
 export const tables = (sql: SqlClient, options: Options | undefined) =>
   Effect.gen(function*() {
@@ -81,7 +88,14 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
     const refreshStatistics = yield* Statistics.refresher(t)
 
     const store: JobStore = {
-      upsertSchedule: (input) => call("upsertSchedule")(Schedules.upsert(t, input)),
+      upsertSchedule: (input) =>
+        call("upsertSchedule")(upsertSchedules(t, "upsertSchedule", [input])).pipe(Effect.map(([result]) => result!)),
+      upsertSchedules: (inputs) => {
+        const wait = timeout === undefined
+          ? undefined
+          : Duration.sum(timeout, Duration.seconds(Math.floor(inputs.length / schedulesPerExtraSecond)))
+        return call("upsertSchedules", wait)(upsertSchedules(t, "upsertSchedules", inputs))
+      },
       getSchedule: (id) => call("getSchedule")(Schedules.get(t, id)),
       listSchedules: call("listSchedules")(Schedules.list(t)),
       setPaused: (id, paused, nextFireAt, now) =>
