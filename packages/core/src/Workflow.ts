@@ -43,6 +43,7 @@ import {
   Schema
 } from "effect"
 import type * as Job from "./Job.js"
+import type { Overlap } from "./Policy.js"
 import { InvalidPayload, make as makeJob } from "./Job.js"
 import { type ChildStart, JobStore } from "./JobStore.js"
 import { StepRecord } from "./Journal.js"
@@ -418,6 +419,8 @@ export const make = <P, PI, E, R, A = void, AI = void>(options: {
   readonly timeout?: Duration.DurationInput
   readonly retry?: Schedule.Schedule<unknown, any>
   readonly concurrency?: number
+  /** what a schedule of this workflow does when a tick comes while its previous run is unfinished (waiting included) */
+  readonly overlap?: Overlap
 }): Job.Job<P, A, E, Exclude<R, Instance>> =>
   makeJob({
     ...options,
