@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schedule, Schema, TestClock } from "effect"
-import { Job, type Run, Scheduler, Testing, Workflow } from "../src/index.js"
+import { Job, type Run, Scheduler, Testing, Trigger, Workflow } from "../src/index.js"
 
 const Empty = Schema.Struct({})
 
@@ -321,6 +321,29 @@ describe("cancellation", () => {
       expect(runs).toBe(1)
       expect((yield* Scheduler.getRun(handle.id)).state).toBe("cancelled")
       expect(yield* Scheduler.signal(handle.id, "go", true)).toBe("finished")
+    }).pipe(Effect.provide(Testing.layer([wf])))
+  })
+})
+
+describe("schedules", () => {
+  it.scoped("a scheduled workflow with overlap skip: ticks that come while a run waits are skipped", () => {
+    const wf = Workflow.make({
+      name: "slow-report",
+      payload: Empty,
+      overlap: "skip",
+      run: () => Workflow.sleep("150 minutes")
+    })
+    return Effect.gen(function*() {
+      const start = yield* TestClock.currentTimeMillis
+      yield* Scheduler.schedule("hourly-report", wf, { trigger: Trigger.every("1 hour"), payload: {} })
+      yield* Testing.advance("7 hours")
+      const runs = yield* Scheduler.history({ scheduleId: "hourly-report" })
+      // runs due at 1 h and 4 h each end 2.5 h later; the ticks at 2, 3, 5 and 6 h find one waiting
+      const hour = 3_600_000
+      expect(runs.map((r) => [r.status, (r.scheduledFor.epochMillis - start) / hour]).reverse()).toEqual([
+        ["succeeded", 1],
+        ["succeeded", 4]
+      ])
     }).pipe(Effect.provide(Testing.layer([wf])))
   })
 })
