@@ -47,6 +47,8 @@ export interface Context {
   readonly warmup: boolean
   readonly connection: Connection
   readonly systems: ReadonlyArray<System>
+  /** CPU used so far by the PostgreSQL server's processes, in µs; undefined when the server is not the bench's own */
+  readonly serverCpuUs: (() => number) | undefined
 }
 
 export interface Scenario {
