@@ -7,6 +7,7 @@
  *   npm run bench -- --only a,c --repetitions 5 --out /tmp/b.md
  *   npm run bench -- --only a --systems clockwork --concurrency 1000 --batch-size 500 --sql-stats
  *   npm run bench -- --cluster shared   # on DATABASE_URL instead of a private cluster
+ *   npm run bench -- --only a --depths 10000,50000   # the drain at these queue depths only
  *
  * `--cluster private` (the default, except with --quick) runs every system on
  * a PostgreSQL cluster of its own, created for the run with the server's
@@ -68,6 +69,7 @@ const runner = {
   batchSize: Number(option("batch-size") ?? Clockwork.defaultRunner.batchSize)
 }
 const sqlStats = argv.includes("--sql-stats")
+const depths = option("depths")?.split(",").map((s) => Number(s.trim()))
 const clusterOption = option("cluster") ?? (quick ? "shared" : "private")
 if (clusterOption !== "private" && clusterOption !== "shared") {
   throw new Error(`--cluster is private or shared, not ${clusterOption}`)
@@ -140,6 +142,7 @@ const measure = async (
       warmup: !quick,
       connection,
       systems,
+      depths,
       serverCpuUs: cluster === undefined ? undefined : () => Cluster.serverCpuUs(cluster.postmasterPid)
     }
     for (const scenario of selected) {

@@ -49,6 +49,8 @@ export interface Context {
   readonly systems: ReadonlyArray<System>
   /** CPU used so far by the PostgreSQL server's processes, in µs; undefined when the server is not the bench's own */
   readonly serverCpuUs: (() => number) | undefined
+  /** the drain scenario's queue depths, when given on the command line (`--depths`) */
+  readonly depths: ReadonlyArray<number> | undefined
 }
 
 export interface Scenario {

@@ -140,7 +140,7 @@ export const scenario: Scenario = {
   id: "a",
   title: "Drain no-op jobs with fresh worker processes",
   run: async (ctx: Context) => {
-    const depths = ctx.quick ? [2_000] : [10_000, 50_000, 100_000]
+    const depths = ctx.depths ?? (ctx.quick ? [2_000] : [10_000, 50_000, 100_000])
     const rows: Array<Row> = []
     const rates = new Map<string, Record<string, number>>()
     for (const count of depths) {
