@@ -96,7 +96,7 @@ export const medians = <A>(samples: Samples<A>, field: (a: A) => number): Record
 /** How the repetitions went, for a section's method text. */
 export const repetitionsText = (ctx: Context) =>
   ctx.warmup
-    ? `Median of ${ctx.repetitions} repetitions after a warm-up.`
+    ? `${ctx.repetitions === 1 ? "One repetition" : `Median of ${ctx.repetitions} repetitions`} after a warm-up.`
     : `${ctx.repetitions === 1 ? "One repetition" : `Median of ${ctx.repetitions} repetitions`}, no warm-up.`
 
 /** A ratio for a target, or n/a when a system did not run. */
