@@ -15,6 +15,8 @@ export interface DrainReport {
   readonly ran: number
   /** user + system CPU of this process from its start to the stop request, in µs */
   readonly cpuUs: number
+  /** milliseconds from this process's start to its first job's start (null when it ran none) */
+  readonly firstJobMs: number | null
 }
 
 interface Request {
@@ -25,8 +27,10 @@ interface Request {
 const main = async (request: Request) => {
   const system = await load(request.system, request.connection, false)
   let ran = 0
+  let firstJobMs: number | null = null
   const worker = await system.startWorker(() => {
-    ran++
+    // performance.now() counts from the process's start: the cold start a deployment pays before its first job
+    if (ran++ === 0) firstJobMs = performance.now()
   })
   await new Promise<void>((resolve) => {
     const lines = createInterface({ input: process.stdin })
@@ -36,7 +40,7 @@ const main = async (request: Request) => {
   const cpu = process.cpuUsage()
   await worker.stop()
   await system.close()
-  const report: DrainReport = { ran, cpuUs: cpu.user + cpu.system }
+  const report: DrainReport = { ran, cpuUs: cpu.user + cpu.system, firstJobMs }
   process.stdout.write(`${JSON.stringify(report)}\n`)
 }
 

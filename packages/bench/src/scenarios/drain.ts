@@ -92,6 +92,8 @@ export interface Drained {
   readonly rate: number
   readonly workerCpuUs: number
   readonly serverCpuUs: number | undefined
+  /** from the spawn to the first job's start in any of the processes, as the first process saw it */
+  readonly firstJobMs: number
 }
 
 /** Drains `count` queued jobs with `processes` fresh worker processes. */
@@ -130,7 +132,8 @@ export const drainWithProcesses = async (
   return {
     rate: count / seconds,
     workerCpuUs: reports.reduce((n, r) => n + r.cpuUs, 0) / count,
-    serverCpuUs: server0 === undefined || server1 === undefined ? undefined : (server1 - server0) / count
+    serverCpuUs: server0 === undefined || server1 === undefined ? undefined : (server1 - server0) / count,
+    firstJobMs: Math.min(...reports.map((r) => r.firstJobMs ?? Number.POSITIVE_INFINITY))
   }
 }
 
@@ -152,13 +155,15 @@ export const scenario: Scenario = {
           ctx.systems,
           (system) => drainWithProcesses(ctx, system, count, processes, ctx.quick ? 60_000 : 900_000),
           (d) =>
-            `${Progress.int(d.rate)} jobs/s, worker ${d.workerCpuUs.toFixed(0)} µs/job` +
+            `${Progress.int(d.rate)} jobs/s, first job after ${d.firstJobMs.toFixed(0)} ms, ` +
+            `worker ${d.workerCpuUs.toFixed(0)} µs/job` +
             (d.serverCpuUs === undefined ? "" : `, server ${d.serverCpuUs.toFixed(0)} µs/job`)
         )
         const rate = medians(samples, (d) => d.rate)
         rates.set(label, rate)
         rows.push(
           { metric: `drain ${label}`, unit: "jobs/s", better: "higher", values: rate },
+          { metric: `first job after, ${label}`, unit: "ms", better: "lower", values: medians(samples, (d) => d.firstJobMs) },
           { metric: `worker CPU per job, ${label}`, unit: "µs", better: "lower", values: medians(samples, (d) => d.workerCpuUs) }
         )
         if (ctx.serverCpuUs !== undefined) {
@@ -179,7 +184,8 @@ export const scenario: Scenario = {
       method: `The jobs queued (not timed), then ${processCounts.join(" or ")} worker processes started cold ` +
         `(a new node process each, on the compiled JavaScript, which loads the system, connects and works; graphile-worker and pg-boss ` +
         `with the tuning below); timed from their spawn until no job is left queued or running, polled every ` +
-        `10 ms from the bench's process. Worker CPU per job is the worker processes' user + system CPU from ` +
+        `10 ms from the bench's process. "First job after" is the time from a worker process's start to its ` +
+        `first job (the process's own clock; the earliest of the processes). Worker CPU per job is the worker processes' user + system CPU from ` +
         `their start (module loading and connecting included) divided by the jobs; server CPU per job is the ` +
         `CPU of every process of the bench's private PostgreSQL cluster over the drain (backends, autovacuum, ` +
         `WAL writer, checkpointer; from /proc), divided by the jobs${
