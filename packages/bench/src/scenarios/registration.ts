@@ -57,7 +57,7 @@ export const scenario: Scenario = {
     for (const { name, system } of stores) {
       try {
         await system.install()
-        const samples = await alternate(ctx, `i ${name}`, [system], (s) => measure(system, count), describe(count))
+        const samples = await alternate(ctx, `i ${name}`, [system], () => measure(system, count), describe(count))
         const field = (phase: keyof Timings, how: string) => medians(samples, (t) => t[phase][how]!)["clockwork"]!
         const values = (phase: keyof Timings) => Object.fromEntries(ways.map((how) => [how, field(phase, how)]))
         unchanged[name] = values("unchanged")
