@@ -4,9 +4,10 @@
  * while idle, its RSS and heap after a GC, and how long one newly due job
  * takes to start. Prints one JSON line.
  */
+import { load } from "./load.js"
 import { within } from "./scenario.js"
 import { median, sleep } from "./stats.js"
-import type { Connection, System, SystemName } from "./system.js"
+import type { Connection, SystemName } from "./system.js"
 
 export interface IdleReport {
   readonly cpuPercent: number
@@ -22,22 +23,11 @@ interface Request {
   readonly claims: number
 }
 
-const load = async (name: SystemName, connection: Connection): Promise<System> => {
-  switch (name) {
-    case "clockwork":
-      return (await import("./systems/clockwork.js")).make(connection)
-    case "graphile-worker":
-      return (await import("./systems/graphileWorker.js")).make(connection)
-    case "pg-boss":
-      return (await import("./systems/pgBoss.js")).make(connection, true)
-  }
-}
-
 const gc = () => (globalThis as { gc?: () => void }).gc?.()
 const mb = (bytes: number) => bytes / 1024 / 1024
 
 const main = async (request: Request) => {
-  const system = await load(request.system, request.connection)
+  const system = await load(request.system, request.connection, true)
   // payloads of the probe jobs; the stored future jobs never start during the measurement
   const probe = 10_000_000
   let waiting: ((at: number) => void) | undefined

@@ -6,13 +6,20 @@
  *   npm run bench -- --quick            # every scenario small; checks they complete (CI)
  *   npm run bench -- --only a,c --repetitions 5 --out /tmp/b.md
  *   npm run bench -- --only a --systems clockwork --concurrency 1000 --batch-size 500 --sql-stats
+ *   npm run bench -- --cluster shared   # on DATABASE_URL instead of a private cluster
+ *   npm run bench -- --only a --depths 10000,50000   # the drain at these queue depths only
  *
- * DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test). Progress
- * lines go to stderr; the exit code is non-zero when a scenario failed.
+ * `--cluster private` (the default, except with --quick) runs every system on
+ * a PostgreSQL cluster of its own, created for the run with the server's
+ * defaults and removed at the end (see cluster.ts); `--cluster shared` (the
+ * default with --quick, as CI has a server) uses DATABASE_URL (default
+ * postgres://postgres@127.0.0.1:5432/test). Progress lines go to stderr; the
+ * exit code is non-zero when a scenario failed.
  */
 import { execFileSync } from "node:child_process"
 import { availableParallelism, cpus, tmpdir, totalmem } from "node:os"
 import { join } from "node:path"
+import * as Cluster from "./cluster.js"
 import * as Db from "./db.js"
 import { benchDir, repoRoot } from "./paths.js"
 import * as Progress from "./progress.js"
@@ -24,6 +31,7 @@ import * as Isolation from "./scenarios/isolation.js"
 import * as Latency from "./scenarios/latency.js"
 import * as Memory from "./scenarios/memory.js"
 import * as Pglite from "./scenarios/pglite.js"
+import * as Registration from "./scenarios/registration.js"
 import * as Scale from "./scenarios/scale.js"
 import * as Schedule from "./scenarios/schedule.js"
 import * as SqlStats from "./sqlStats.js"
@@ -41,7 +49,8 @@ const scenarios: ReadonlyArray<Scenario> = [
   Scale.scenario,
   Memory.scenario,
   Isolation.scenario,
-  Pglite.scenario
+  Pglite.scenario,
+  Registration.scenario
 ]
 /** the scenarios that need the PostgreSQL server and the three systems */
 const onServer = new Set(["a", "b", "c", "d", "e"])
@@ -60,6 +69,11 @@ const runner = {
   batchSize: Number(option("batch-size") ?? Clockwork.defaultRunner.batchSize)
 }
 const sqlStats = argv.includes("--sql-stats")
+const depths = option("depths")?.split(",").map((s) => Number(s.trim()))
+const clusterOption = option("cluster") ?? (quick ? "shared" : "private")
+if (clusterOption !== "private" && clusterOption !== "shared") {
+  throw new Error(`--cluster is private or shared, not ${clusterOption}`)
+}
 const out = option("out") ?? (quick ? join(tmpdir(), "clockwork-bench-quick.md") : join(benchDir, "BENCHMARKS.md"))
 
 /** The commit measured, and whether the working tree differed from it; CLOCKWORK_REVISION outside a checkout. */
@@ -77,11 +91,26 @@ const redacted = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***
 
 const main = async () => {
   const started = performance.now()
-  const url = process.env["DATABASE_URL"] ?? Db.defaultUrl
-  // schemas of this run only (dropped at the end): a CI quick run and someone's full run may overlap
-  const connection: Connection = { url, schemaPrefix: `bench_${process.pid}_` }
   const selected = scenarios.filter((s) => only === undefined || only.includes(s.id))
   const needsServer = selected.some((s) => onServer.has(s.id))
+  const cluster = clusterOption === "private" && needsServer ? await Cluster.start() : undefined
+  try {
+    return await measure(started, cluster, selected, needsServer)
+  } finally {
+    cluster?.stop()
+  }
+}
+
+const measure = async (
+  started: number,
+  cluster: Cluster.Cluster | undefined,
+  selected: ReadonlyArray<Scenario>,
+  needsServer: boolean
+) => {
+  const url = cluster?.url ?? process.env["DATABASE_URL"] ?? Db.defaultUrl
+  if (cluster !== undefined) Progress.line("bench", `private PostgreSQL cluster at ${url}`)
+  // schemas of this run only (dropped at the end): a CI quick run and someone's full run may overlap
+  const connection: Connection = { url, schemaPrefix: `bench_${process.pid}_` }
 
   const admin = Db.connect(url)
   const postgres = await Db.serverVersion(admin)
@@ -107,7 +136,15 @@ const main = async () => {
   const failures: Array<Report.Failure> = []
   try {
     for (const system of systems) await system.install()
-    const ctx: Context = { quick, repetitions, warmup: !quick, connection, systems }
+    const ctx: Context = {
+      quick,
+      repetitions,
+      warmup: !quick,
+      connection,
+      systems,
+      depths,
+      serverCpuUs: cluster === undefined ? undefined : () => Cluster.serverCpuUs(cluster.postmasterPid)
+    }
     for (const scenario of selected) {
       const t = performance.now()
       Progress.line(`${scenario.id}`, `${scenario.title}: started`)
@@ -131,7 +168,7 @@ const main = async () => {
   const cpu = cpus()[0]?.model ?? "unknown"
   const meta: Report.Meta = {
     date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
-    command: `DATABASE_URL=${redacted(url)} npm run bench${argv.length > 0 ? ` -- ${argv.join(" ")}` : ""}`,
+    command: `${cluster === undefined ? `DATABASE_URL=${redacted(url)} ` : ""}npm run bench${argv.length > 0 ? ` -- ${argv.join(" ")}` : ""}`,
     durationMinutes: (performance.now() - started) / 60_000,
     machine: [
       ["code", revision()],
@@ -140,6 +177,7 @@ const main = async () => {
       ["OS", `${process.platform} ${process.arch}`],
       ["Node.js", process.version],
       ["PostgreSQL", postgres],
+      ["server", cluster?.settings ?? `shared server at ${redacted(url)} (its own settings and load)`],
       [
         "packages",
         `graphile-worker ${versions["graphile-worker"]}, pg-boss ${versions["pg-boss"]}, effect ${versions.effect}, ` +

@@ -47,6 +47,10 @@ export interface Context {
   readonly warmup: boolean
   readonly connection: Connection
   readonly systems: ReadonlyArray<System>
+  /** CPU used so far by the PostgreSQL server's processes, in µs; undefined when the server is not the bench's own */
+  readonly serverCpuUs: (() => number) | undefined
+  /** the drain scenario's queue depths, when given on the command line (`--depths`) */
+  readonly depths: ReadonlyArray<number> | undefined
 }
 
 export interface Scenario {
@@ -92,7 +96,7 @@ export const medians = <A>(samples: Samples<A>, field: (a: A) => number): Record
 /** How the repetitions went, for a section's method text. */
 export const repetitionsText = (ctx: Context) =>
   ctx.warmup
-    ? `Median of ${ctx.repetitions} repetitions after a warm-up.`
+    ? `${ctx.repetitions === 1 ? "One repetition" : `Median of ${ctx.repetitions} repetitions`} after a warm-up.`
     : `${ctx.repetitions === 1 ? "One repetition" : `Median of ${ctx.repetitions} repetitions`}, no warm-up.`
 
 /** A ratio for a target, or n/a when a system did not run. */

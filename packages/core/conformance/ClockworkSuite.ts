@@ -109,6 +109,19 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           assert(badId._tag === "InvalidScheduleId")
           expect(badId.reason).toBe(nul(4))
           expect(badId.message).toBe(`invalid schedule id "tick\\u0000": ${nul(4)}`)
+          // in a batch, the bad entry fails it whole: "fine" is not stored either
+          const many = (entry: Scheduler.ScheduleEntry<{ readonly n: number }>) =>
+            Scheduler.scheduleMany(numbers, [
+              { id: "fine", trigger: Trigger.every("1 minute"), payload: { n: 1 } },
+              entry
+            ])
+          yield* refused("payload.n", `NaN ${notJson}`, "numbers")(
+            many({ id: "nan", trigger: Trigger.every("1 minute"), payload: { n: NaN } })
+          )
+          const badIdInMany = yield* Effect.flip(
+            many({ id: "tick\u0000", trigger: Trigger.every("1 minute"), payload: { n: 1 } })
+          )
+          expect(badIdInMany).toMatchObject({ _tag: "InvalidScheduleId", reason: nul(4) })
 
           expect(yield* store.listRuns({})).toEqual([])
           expect(yield* store.listSchedules).toEqual([])

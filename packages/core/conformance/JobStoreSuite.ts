@@ -320,6 +320,137 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
         }))
     })
 
+    describe("many schedules at once", () => {
+      const scheduleChanges = (entries: ReadonlyArray<Feed.FeedEntry>) =>
+        entries.flatMap((e) => e._tag === "ScheduleChanged" ? [`${e.scheduleId}:${e.change}`] : [])
+
+      test("upsertSchedules mixes created, updated and unchanged, a result per input in input order", (store) =>
+        Effect.gen(function*() {
+          const firstNightly = Date.UTC(2026, 0, 2, 2)
+          yield* store.upsertSchedules([
+            scheduleInput({ id: "same" }),
+            scheduleInput({ id: "new-payload" }),
+            scheduleInput({ id: "new-trigger" }),
+            scheduleInput({ id: "paused" })
+          ])
+          yield* store.setPaused("paused", true, undefined, t0)
+          const before = yield* store.feedEnd
+
+          const results = yield* store.upsertSchedules([
+            scheduleInput({ ...restart, id: "new-trigger", trigger: nightly, firstFireAt: firstNightly }),
+            scheduleInput({ id: "same", ...restart }),
+            scheduleInput({ id: "created", ...restart }),
+            scheduleInput({ id: "paused", payload: null, ...restart }),
+            scheduleInput({ id: "new-payload", payload: { region: "us" }, ...restart })
+          ])
+          expect(results.map((r) => [r.schedule.id, r.outcome])).toEqual([
+            ["new-trigger", "updated"],
+            ["same", "unchanged"],
+            ["created", "created"],
+            ["paused", "updated"],
+            ["new-payload", "updated"]
+          ])
+          const [newTrigger, same, created, paused, newPayload] = results.map((r) => r.schedule)
+          // a changed trigger restarts at the new first fire time; anything else keeps the next fire time
+          expect(newTrigger!.trigger).toEqual(nightly)
+          expect(millis(newTrigger!.nextFireAt)).toBe(firstNightly)
+          expect(millis(same!.nextFireAt)).toBe(t0 + minute)
+          expect(millis(same!.updatedAt)).toBe(t0)
+          expect(millis(created!.nextFireAt)).toBe(t0 + 10 * minute)
+          expect(millis(created!.createdAt)).toBe(t0 + 9 * minute)
+          expect(paused!.paused).toBe(true)
+          expect(paused!.payload).toBeNull()
+          expect(newPayload!.payload).toEqual({ region: "us" })
+          expect(millis(newPayload!.nextFireAt)).toBe(t0 + minute)
+          expect(millis(newPayload!.updatedAt)).toBe(t0 + 9 * minute)
+          for (const record of results.map((r) => r.schedule)) {
+            expect(yield* store.getSchedule(record.id)).toEqual(record)
+          }
+          // only what was written is in the feed
+          expect(scheduleChanges(yield* store.readFeed(before, 100)).sort()).toEqual([
+            "created:created",
+            "new-payload:updated",
+            "new-trigger:updated",
+            "paused:updated"
+          ])
+        }))
+
+      test("upsertSchedules of the same definitions again writes nothing", (store) =>
+        Effect.gen(function*() {
+          const inputs = ["a", "b", "c"].map((id) => scheduleInput({ id, payload: { id } }))
+          yield* store.upsertSchedules(inputs)
+          const before = yield* store.feedEnd
+          const again = yield* store.upsertSchedules(inputs.map((input) => ({ ...input, ...restart })))
+          expect(again.map((r) => r.outcome)).toEqual(["unchanged", "unchanged", "unchanged"])
+          expect(again.map((r) => millis(r.schedule.updatedAt))).toEqual([t0, t0, t0])
+          expect(yield* store.readFeed(before, 100)).toEqual([])
+          expect(yield* store.upsertSchedules([])).toEqual([])
+        }))
+
+      test("without firstFireAt, a new schedule or a changed trigger starts at the trigger's first fire time", (store) =>
+        Effect.gen(function*() {
+          const { firstFireAt: _, ...definition } = scheduleInput()
+          const created = yield* store.upsertSchedules([
+            { ...definition, id: "a" },
+            { ...definition, id: "b", trigger: nightly }
+          ])
+          expect(created.map((r) => millis(r.schedule.nextFireAt))).toEqual([
+            Trigger.firstFireAt(everyMinute, t0),
+            Trigger.firstFireAt(nightly, t0)
+          ])
+          const later = t0 + 90 * minute
+          const again = yield* store.upsertSchedules([
+            { ...definition, id: "a", payload: { region: "us" }, now: later },
+            { ...definition, id: "b", now: later }
+          ])
+          expect(again.map((r) => [r.outcome, millis(r.schedule.nextFireAt)])).toEqual([
+            ["updated", Trigger.firstFireAt(everyMinute, t0)],
+            ["updated", Trigger.firstFireAt(everyMinute, later)]
+          ])
+          const one = yield* store.upsertSchedule({ ...definition, id: "c", trigger: nightly, now: later })
+          expect(millis(one.schedule.nextFireAt)).toBe(Trigger.firstFireAt(nightly, later))
+        }))
+
+      test("upsertSchedules with an id given twice fails naming it, and writes nothing", (store) =>
+        Effect.gen(function*() {
+          yield* store.upsertSchedule(scheduleInput({ id: "kept" }))
+          const error = yield* Effect.flip(store.upsertSchedules([
+            scheduleInput({ id: "fresh" }),
+            scheduleInput({ id: "kept", payload: { region: "us" } }),
+            scheduleInput({ id: "fresh", payload: { region: "us" } })
+          ]))
+          expect(error).toBeInstanceOf(JobStore.StoreError)
+          expect(error).toMatchObject({ _tag: "StoreError", kind: "permanent" })
+          expect(error.message).toContain(`"fresh"`)
+          const all = yield* store.listSchedules
+          expect(all.map((s) => s.id)).toEqual(["kept"])
+          expect(all[0]!.payload).toEqual({ region: "eu", recipients: 3 })
+        }))
+
+      test("upsertSchedules of 2,500 schedules creates them, then finds them unchanged", (store) =>
+        Effect.gen(function*() {
+          // ids not in sorted order: results still come in input order
+          const ids = Array.from({ length: 2_500 }, (_, n) => `tenant-${(n * 7_919) % 2_500}`)
+          const inputs = ids.map((id, n) => scheduleInput({ id, payload: { n }, firstFireAt: t0 + n }))
+          const created = yield* store.upsertSchedules(inputs)
+          expect(created.map((r) => r.schedule.id)).toEqual(ids)
+          expect(created.every((r) => r.outcome === "created")).toBe(true)
+          expect(created.map((r) => millis(r.schedule.nextFireAt))).toEqual(inputs.map((i) => i.firstFireAt))
+          const again = yield* store.upsertSchedules(inputs.map((input) => ({ ...input, ...restart })))
+          expect(again.map((r) => r.schedule.id)).toEqual(ids)
+          expect(again.every((r) => r.outcome === "unchanged")).toBe(true)
+          expect(again.map((r) => r.schedule.payload)).toEqual(inputs.map((i) => i.payload))
+          expect((yield* store.listSchedules).length).toBe(2_500)
+        }), 60_000)
+
+      test("a subscriber hears of schedules written by upsertSchedules", (store) =>
+        Effect.gen(function*() {
+          const changes = yield* store.changes
+          yield* store.upsertSchedules([scheduleInput({ id: "a" }), scheduleInput({ id: "b" })])
+          expect(yield* Queue.take(changes)).toBe("schedules")
+        }))
+    })
+
     describe("fire", () => {
       const tick = (fields: Partial<JobStore.ScheduleFire> = {}): JobStore.ScheduleFire => ({
         scheduleId: "digest",
@@ -1548,6 +1679,9 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
     })
 
     describe("workflows", () => {
+      const recordOne = (store: JobStore.JobStore, step: Journal.StepRecord) =>
+        Effect.map(store.recordSteps([step]), (stored) => stored?.[0])
+
       const step = (claimed: JobStore.ClaimedRun, fields: Partial<Journal.StepRecord> & { name: string }) =>
         new Journal.StepRecord({
           runId: claimed.id,
@@ -1564,19 +1698,19 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
         Effect.gen(function*() {
           yield* store.enqueue([newRun()], t0)
           const claimed = yield* claimOne(store)
-          const failed = yield* store.recordStep(step(claimed, {
+          const failed = yield* recordOne(store, step(claimed, {
             name: "charge",
             status: "failed",
             error: new Run.RunError({ tag: "Declined", message: "card declined", cause: "" })
           }))
           expect(failed?.status).toBe("failed")
-          const charged = yield* store.recordStep(step(claimed, { name: "charge", result: { receipt: "r-1" } }))
+          const charged = yield* recordOne(store, step(claimed, { name: "charge", result: { receipt: "r-1" } }))
           expect(charged?.result).toEqual({ receipt: "r-1" })
-          const again = yield* store.recordStep(step(claimed, { name: "charge", result: { receipt: "r-2" } }))
+          const again = yield* recordOne(store, step(claimed, { name: "charge", result: { receipt: "r-2" } }))
           expect(again?.result).toEqual({ receipt: "r-1" })
-          yield* store.recordStep(step(claimed, { name: "email", position: "1", result: null }))
+          yield* recordOne(store, step(claimed, { name: "email", position: "1", result: null }))
           // another attempt's write is refused (fencing)
-          expect(yield* store.recordStep(step({ ...claimed, attempt: 2 }, { name: "late" }))).toBeUndefined()
+          expect(yield* recordOne(store, step({ ...claimed, attempt: 2 }, { name: "late" }))).toBeUndefined()
           const journal = yield* store.journal(claimed.id)
           expect(journal.wakes).toBe(0)
           expect(journal.steps.map((s) => [s.name, s.status, s.position, s.result])).toEqual([
@@ -1585,10 +1719,30 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           ])
           expect(journal.steps[0]?.error).toBeUndefined()
           yield* store.complete([outcomeOf(claimed)])
-          expect(yield* store.recordStep(step(claimed, { name: "after" }))).toBeUndefined()
+          expect(yield* recordOne(store, step(claimed, { name: "after" }))).toBeUndefined()
           // retention deletes a finished run's journal with it
           yield* store.pruneHistory(t0 + minute)
           expect((yield* store.journal(claimed.id)).steps).toEqual([])
+        }))
+
+      test("recordSteps writes a batch in one step, in order, keeping what succeeded", (store) =>
+        Effect.gen(function*() {
+          yield* store.enqueue([newRun()], t0)
+          const claimed = yield* claimOne(store)
+          yield* recordOne(store, step(claimed, { name: "a", result: 1 }))
+          yield* recordOne(store, step(claimed, { name: "b", status: "failed", position: "1" }))
+          const stored = yield* store.recordSteps([
+            step(claimed, { name: "c", position: "2", kind: "sleep", status: "waiting", wakeAt: t0 + minute }),
+            step(claimed, { name: "a", result: 2 }),
+            step(claimed, { name: "b", position: "1", result: "ok" })
+          ])
+          expect(stored?.map((s) => [s.name, s.status, s.result, s.wakeAt])).toEqual([
+            ["c", "waiting", undefined, t0 + minute],
+            ["a", "succeeded", 1, undefined],
+            ["b", "succeeded", "ok", undefined]
+          ])
+          expect((yield* store.journal(claimed.id)).steps.map((s) => s.name)).toEqual(["a", "b", "c"])
+          expect(yield* store.recordSteps([])).toEqual([])
         }))
 
       test("a waiting attempt is not counted; the run waits for its instant, or is due at once if woken meanwhile", (store) =>
@@ -1665,14 +1819,14 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           const claimed = yield* claimOne(store)
           expect(yield* store.signal({ runId: id!, name: "shipped", value: { carrier: "UPS" }, now: t0 })).toBe("delivered")
           expect(yield* store.signal({ runId: id!, name: "shipped", value: { carrier: "DHL" }, now: t0 })).toBe("duplicate")
-          const waiting = yield* store.recordStep(step(claimed, {
+          const waiting = yield* recordOne(store, step(claimed, {
             name: "signal:shipped",
             kind: "signal",
             status: "waiting",
             wakeAt: t0 + minute
           }))
           expect([waiting?.status, waiting?.result]).toEqual(["succeeded", { carrier: "UPS" }])
-          yield* store.recordStep(step(claimed, { name: "signal:paid", kind: "signal", status: "failed", position: "1" }))
+          yield* recordOne(store, step(claimed, { name: "signal:paid", kind: "signal", status: "failed", position: "1" }))
           expect(yield* store.signal({ runId: id!, name: "paid", value: true, now: t0 })).toBe("expired")
           yield* store.complete([outcomeOf(claimed)])
           expect(yield* store.signal({ runId: id!, name: "late", value: 1, now: t0 })).toBe("finished")

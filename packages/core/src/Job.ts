@@ -204,14 +204,17 @@ export class UnknownJob extends Schema.TaggedError<UnknownJob>()("UnknownJob", {
 export class InvalidPayload extends Schema.TaggedError<InvalidPayload>()("InvalidPayload", {
   jobName: Schema.String,
   reason: Schema.String,
-  field: Schema.optional(Schema.String)
+  field: Schema.optional(Schema.String),
+  /** the schedule it was given for, when a schedule was registered */
+  scheduleId: Schema.optional(Schema.String)
 }) {
   override get message() {
-    // the job name itself may be what cannot be stored: shown escaped
+    // the job name and schedule id themselves may be what cannot be stored: shown escaped
     const job = JSON.stringify(this.jobName)
+    const schedule = this.scheduleId === undefined ? "" : `schedule ${JSON.stringify(this.scheduleId)}: `
     return this.field === undefined
-      ? `payload for job ${job} does not match its schema: ${this.reason}`
-      : `${this.field} of job ${job} cannot be stored: ${this.reason}`
+      ? `${schedule}payload for job ${job} does not match its schema: ${this.reason}`
+      : `${schedule}${this.field} of job ${job} cannot be stored: ${this.reason}`
   }
 }
 

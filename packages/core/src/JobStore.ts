@@ -61,7 +61,7 @@ export {
 // ---------------------------------------------------------------------------
 
 /**
- * What `upsertSchedule` receives.
+ * What `upsertSchedule` and `upsertSchedules` receive.
  *
  * @since 0.1.0
  * @category models
@@ -75,13 +75,17 @@ export interface ScheduleInput {
   readonly misfire: Misfire
   readonly overlap: Overlap
   readonly misfireGraceMs: number
-  /** the first fire time, used when the schedule is new or its trigger changed */
-  readonly firstFireAt: number
+  /**
+   * the first fire time, used when the schedule is new or its trigger changed;
+   * when absent, the store takes `Trigger.firstFireAt(trigger, now)`, and only
+   * then (a zoned cron's takes a while, and unchanged schedules need none)
+   */
+  readonly firstFireAt?: number | undefined
   readonly now: number
 }
 
 /**
- * What `upsertSchedule` did.
+ * What `upsertSchedule` did, or `upsertSchedules` did with one input.
  *
  * @since 0.1.0
  * @category models
@@ -410,7 +414,21 @@ export interface SignalDelivery {
  */
 export interface JobStore {
   // schedules
+  /**
+   * creates a schedule, or updates it when anything differs: a changed trigger
+   * restarts it at its first fire time, anything else keeps its next fire time; the
+   * same definition again is `unchanged` and writes nothing (no change, no
+   * feed entry, no notification); a paused schedule stays paused
+   */
   readonly upsertSchedule: (input: ScheduleInput) => Effect.Effect<UpsertResult, StoreError>
+  /**
+   * `upsertSchedule` for many schedules at once, as one atomic step: a result
+   * per input, in input order. The ids must differ: an id given twice fails
+   * with a `permanent` StoreError naming it, and nothing is written.
+   */
+  readonly upsertSchedules: (
+    inputs: ReadonlyArray<ScheduleInput>
+  ) => Effect.Effect<ReadonlyArray<UpsertResult>, StoreError>
   readonly getSchedule: (id: string) => Effect.Effect<ScheduleRecord, ScheduleNotFound | StoreError>
   readonly listSchedules: Effect.Effect<ReadonlyArray<ScheduleRecord>, StoreError>
   /** pause (the stored next fire time is kept, `nextFireAt` is ignored) or resume (sets `nextFireAt`) */
@@ -477,11 +495,14 @@ export interface JobStore {
   /** a run's journal (its child entries read with their child's state) and its count of wakes */
   readonly journal: (runId: RunId) => Effect.Effect<Journal, StoreError>
   /**
-   * writes a journal entry (by run and name) while `step.attempt` holds the
-   * run, unless the entry there already succeeded; returns the entry as
-   * stored, or undefined when the attempt no longer holds the run (fencing)
+   * writes journal entries of one run (by name; all with the same `runId` and
+   * `attempt`) while that attempt holds the run, keeping any entry that
+   * already succeeded; returns every entry as stored, in order, or undefined
+   * when the attempt no longer holds the run (fencing)
    */
-  readonly recordStep: (step: StepRecord) => Effect.Effect<StepRecord | undefined, StoreError>
+  readonly recordSteps: (
+    steps: ReadonlyArray<StepRecord>
+  ) => Effect.Effect<ReadonlyArray<StepRecord> | undefined, StoreError>
   /** starts children of a workflow run (see `ChildStart`); their run ids, or undefined when fenced */
   readonly startChildren: (start: ChildStart) => Effect.Effect<ReadonlyArray<RunId> | undefined, StoreError>
   /** ends an attempt that waits (see `Suspension`); false when fenced */

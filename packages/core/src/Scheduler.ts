@@ -37,8 +37,10 @@ import {
   JobStore,
   type NewRun,
   RunNotFound,
+  type ScheduleInput,
   type ScheduleNotFound,
   type ScheduleRecord,
+  type UpsertResult,
   type WorkerRecord,
   type StoreError
 } from "./JobStore.js"
@@ -176,6 +178,16 @@ export interface ScheduleOptions<P> {
 }
 
 /**
+ * One schedule of `scheduleMany`: its stable id and how to schedule it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ScheduleEntry<P> extends ScheduleOptions<P> {
+  readonly id: string
+}
+
+/**
  * How to enqueue a run.
  *
  * @since 0.1.0
@@ -217,6 +229,19 @@ export interface Scheduler {
     job: Job<P, any, any, any>,
     options: ScheduleOptions<P>
   ) => Effect.Effect<ScheduleRecord, Trigger.TriggerError | InvalidPayload | InvalidScheduleId | StoreError>
+  /**
+   * schedules many of one job, as `schedule` does each, in one atomic store
+   * step: a record per entry, in entry order. A bad entry fails the whole call
+   * with its error naming its id, and nothing is stored; so does an id given
+   * twice.
+   */
+  readonly scheduleMany: <P>(
+    job: Job<P, any, any, any>,
+    entries: Iterable<ScheduleEntry<P>>
+  ) => Effect.Effect<
+    ReadonlyArray<ScheduleRecord>,
+    Trigger.TriggerError | InvalidPayload | InvalidScheduleId | StoreError
+  >
   readonly enqueue: <P, A>(
     job: Job<P, A, any, any>,
     payload: P,
@@ -324,6 +349,65 @@ const encodePayload = <P>(job: Job<P, any, any, any>, payload: P) => {
     Effect.flatMap((encoded) => storable(job.name, Storable.json(encoded, "payload")))
   )
 }
+
+/** A bad entry's error, naming the schedule it was given for. */
+const naming = (scheduleId: string) => (error: Trigger.TriggerError | InvalidPayload) => {
+  switch (error._tag) {
+    case "InvalidPayload":
+      return new InvalidPayload({
+        jobName: error.jobName,
+        reason: error.reason,
+        ...(error.field === undefined ? {} : { field: error.field }),
+        scheduleId
+      })
+    case "InvalidInterval":
+      return new Trigger.InvalidInterval({ field: error.field, value: error.value, reason: error.reason, scheduleId })
+    case "InvalidCron":
+      return new Trigger.InvalidCron({ expression: error.expression, reason: error.reason, scheduleId })
+    case "UnknownTimeZone":
+      return new Trigger.UnknownTimeZone({ timeZone: error.timeZone, scheduleId })
+    case "InvalidDate":
+      return new Trigger.InvalidDate({ field: error.field, value: error.value, reason: error.reason, scheduleId })
+  }
+}
+
+/** An id every store can keep, or why not. */
+const checkScheduleId = (id: string): Either.Either<string, InvalidScheduleId> => {
+  if (id.trim().length === 0) return Either.left(new InvalidScheduleId({ id, reason: "must not be empty" }))
+  if (id.length > 200) return Either.left(new InvalidScheduleId({ id, reason: "longer than 200 characters" }))
+  const problem = Storable.textProblem(id)
+  return problem === undefined ? Either.right(id) : Either.left(new InvalidScheduleId({ id, reason: problem }))
+}
+
+/**
+ * What the store is given for one schedule of `job` (the job's name already
+ * checked): the id, trigger and grace checked, the payload encoded. No first
+ * fire time: the store works it out from `now` for the schedules that need one
+ * (new, or with a changed trigger). Errors name the schedule.
+ */
+const scheduleInput = <P>(
+  id: string,
+  job: Job<P, any, any, any>,
+  options: ScheduleOptions<P>,
+  now: number
+): Effect.Effect<ScheduleInput, Trigger.TriggerError | InvalidPayload | InvalidScheduleId> =>
+  Effect.gen(function*() {
+    yield* checkScheduleId(id)
+    const trigger = yield* Effect.mapError(resolveTrigger(options.trigger), naming(id))
+    const misfireGraceMs = options.misfireGrace === undefined ? 60_000 : Duration.toMillis(
+      yield* Effect.mapError(Trigger.validateInterval(options.misfireGrace, "misfireGrace"), naming(id))
+    )
+    return {
+      id,
+      jobName: job.name,
+      payload: yield* Effect.mapError(encodePayload(job, options.payload), naming(id)),
+      trigger,
+      misfire: options.misfire ?? Policy.coalesce,
+      overlap: options.overlap ?? job.overlap,
+      misfireGraceMs,
+      now
+    }
+  })
 
 /**
  * Builds the scheduler on the store and the events service.
@@ -434,40 +518,45 @@ export const make: Effect.Effect<Scheduler, never, JobStore | Events> = Effect.g
     }
   }
 
+  const scheduled = (job: Job<any, any, any, any>, outcome: UpsertResult["outcome"], schedule: ScheduleRecord, at: number) =>
+    events.publish({
+      _tag: "Scheduled",
+      scheduleId: schedule.id,
+      jobName: job.name,
+      outcome,
+      ...(schedule.nextFireAt === undefined ? {} : { nextFireAt: DateTime.toEpochMillis(schedule.nextFireAt) }),
+      at
+    })
+
   return Scheduler.of({
     schedule: (id, job, options) =>
       Effect.gen(function*() {
-        if (id.trim().length === 0) return yield* new InvalidScheduleId({ id, reason: "must not be empty" })
-        if (id.length > 200) return yield* new InvalidScheduleId({ id, reason: "longer than 200 characters" })
-        const idProblem = Storable.textProblem(id)
-        if (idProblem !== undefined) return yield* new InvalidScheduleId({ id, reason: idProblem })
         yield* storable(job.name, Storable.text(job.name, "jobName"))
-        const trigger = yield* resolveTrigger(options.trigger)
-        const misfireGraceMs = options.misfireGrace === undefined
-          ? 60_000
-          : Duration.toMillis(yield* Trigger.validateInterval(options.misfireGrace, "misfireGrace"))
-        const payload = yield* encodePayload(job, options.payload)
         const now = yield* Clock.currentTimeMillis
-        const { outcome, schedule } = yield* store.upsertSchedule({
-          id,
-          jobName: job.name,
-          payload,
-          trigger,
-          misfire: options.misfire ?? Policy.coalesce,
-          overlap: options.overlap ?? job.overlap,
-          misfireGraceMs,
-          firstFireAt: Trigger.firstFireAt(trigger, now),
-          now
-        })
-        yield* events.publish({
-          _tag: "Scheduled",
-          scheduleId: id,
-          jobName: job.name,
-          outcome,
-          ...(schedule.nextFireAt === undefined ? {} : { nextFireAt: DateTime.toEpochMillis(schedule.nextFireAt) }),
-          at: now
-        })
+        const { outcome, schedule } = yield* store.upsertSchedule(yield* scheduleInput(id, job, options, now))
+        yield* scheduled(job, outcome, schedule, now)
         return schedule
+      }),
+
+    scheduleMany: (job, entries) =>
+      Effect.gen(function*() {
+        yield* storable(job.name, Storable.text(job.name, "jobName"))
+        const now = yield* Clock.currentTimeMillis
+        const inputs: Array<ScheduleInput> = []
+        const ids = new Set<string>()
+        for (const entry of entries) {
+          if (ids.has(entry.id)) {
+            return yield* new InvalidScheduleId({ id: entry.id, reason: "given more than once in one scheduleMany" })
+          }
+          ids.add(entry.id)
+          inputs.push(yield* scheduleInput(entry.id, job, entry, now))
+        }
+        if (inputs.length === 0) return []
+        const results = yield* store.upsertSchedules(inputs)
+        if (events.hasSubscribers()) {
+          for (const { outcome, schedule } of results) yield* scheduled(job, outcome, schedule, now)
+        }
+        return results.map((result) => result.schedule)
       }),
 
     enqueue: (job, payload, options) => Effect.map(enqueueMany(job, [payload], options), (handles) => handles[0]!),
@@ -602,6 +691,35 @@ export const schedule = <P>(
   options: ScheduleOptions<P>
 ): Effect.Effect<ScheduleRecord, Trigger.TriggerError | InvalidPayload | InvalidScheduleId | StoreError, Scheduler> =>
   Effect.flatMap(Scheduler, (s) => s.schedule(id, job, options))
+
+/**
+ * Schedules many schedules of one job at once, each under its stable id, as
+ * `schedule` does one by one (created, updated or unchanged, the next fire
+ * time kept when the trigger is), in one atomic store step: what an app with
+ * many tenants registers at every start. Returns the records in entry order.
+ * Every entry is checked first: a bad one fails the call with its error
+ * (`scheduleId` names it), and nothing is stored; an id given twice fails with
+ * `InvalidScheduleId`.
+ *
+ * @example
+ * ```ts
+ * yield* Scheduler.scheduleMany(sendReport, tenants.map((tenant) => ({
+ *   id: `report:${tenant.id}`,
+ *   trigger: Trigger.daily("06:00", { timeZone: tenant.timeZone }),
+ *   payload: { tenantId: tenant.id }
+ * })))
+ * ```
+ * @since 0.1.0
+ * @category scheduling
+ */
+export const scheduleMany = <P>(
+  job: Job<P, any, any, any>,
+  entries: Iterable<ScheduleEntry<P>>
+): Effect.Effect<
+  ReadonlyArray<ScheduleRecord>,
+  Trigger.TriggerError | InvalidPayload | InvalidScheduleId | StoreError,
+  Scheduler
+> => Effect.flatMap(Scheduler, (s) => s.scheduleMany(job, entries))
 
 /**
  * Schedules a job every interval read from Config (a number, in seconds by

@@ -24,6 +24,10 @@ import type { ConfigError } from "effect/ConfigError"
 // errors
 // ---------------------------------------------------------------------------
 
+// escaped: an id may hold what a terminal shows badly
+const inSchedule = (scheduleId: string | undefined) =>
+  scheduleId === undefined ? "" : `schedule ${JSON.stringify(scheduleId)}: `
+
 /**
  * An interval that is not a positive, finite duration.
  *
@@ -33,10 +37,12 @@ import type { ConfigError } from "effect/ConfigError"
 export class InvalidInterval extends Schema.TaggedError<InvalidInterval>()("InvalidInterval", {
   field: Schema.String,
   value: Schema.String,
-  reason: Schema.String
+  reason: Schema.String,
+  /** the schedule it was given for, when a schedule was registered */
+  scheduleId: Schema.optional(Schema.String)
 }) {
   override get message() {
-    return `${this.field}: ${this.value} is not a valid interval (${this.reason})`
+    return `${inSchedule(this.scheduleId)}${this.field}: ${this.value} is not a valid interval (${this.reason})`
   }
 }
 
@@ -48,10 +54,12 @@ export class InvalidInterval extends Schema.TaggedError<InvalidInterval>()("Inva
  */
 export class InvalidCron extends Schema.TaggedError<InvalidCron>()("InvalidCron", {
   expression: Schema.String,
-  reason: Schema.String
+  reason: Schema.String,
+  /** the schedule it was given for, when a schedule was registered */
+  scheduleId: Schema.optional(Schema.String)
 }) {
   override get message() {
-    return `invalid cron expression "${this.expression}": ${this.reason}`
+    return `${inSchedule(this.scheduleId)}invalid cron expression "${this.expression}": ${this.reason}`
   }
 }
 
@@ -62,10 +70,13 @@ export class InvalidCron extends Schema.TaggedError<InvalidCron>()("InvalidCron"
  * @category errors
  */
 export class UnknownTimeZone extends Schema.TaggedError<UnknownTimeZone>()("UnknownTimeZone", {
-  timeZone: Schema.String
+  timeZone: Schema.String,
+  /** the schedule it was given for, when a schedule was registered */
+  scheduleId: Schema.optional(Schema.String)
 }) {
   override get message() {
-    return `unknown time zone "${this.timeZone}" (expected an IANA name such as "Europe/Berlin")`
+    const zone = `unknown time zone "${this.timeZone}" (expected an IANA name such as "Europe/Berlin")`
+    return `${inSchedule(this.scheduleId)}${zone}`
   }
 }
 
@@ -78,10 +89,12 @@ export class UnknownTimeZone extends Schema.TaggedError<UnknownTimeZone>()("Unkn
 export class InvalidDate extends Schema.TaggedError<InvalidDate>()("InvalidDate", {
   field: Schema.String,
   value: Schema.String,
-  reason: Schema.String
+  reason: Schema.String,
+  /** the schedule it was given for, when a schedule was registered */
+  scheduleId: Schema.optional(Schema.String)
 }) {
   override get message() {
-    return `${this.field}: ${this.value} is not a valid date (${this.reason})`
+    return `${inSchedule(this.scheduleId)}${this.field}: ${this.value} is not a valid date (${this.reason})`
   }
 }
 

@@ -43,6 +43,7 @@ import {
   Schema
 } from "effect"
 import type * as Job from "./Job.js"
+import type { Overlap } from "./Policy.js"
 import { InvalidPayload, make as makeJob } from "./Job.js"
 import { type ChildStart, JobStore } from "./JobStore.js"
 import { StepRecord } from "./Journal.js"
@@ -193,6 +194,9 @@ const nextPosition = Effect.map(FiberRef.get(position), ({ counter, prefix }) =>
 /** Children started in one store call. */
 const childBatch = 500
 
+/** Journal entries written in one store call. */
+const stepBatch = 1_000
+
 /** Store writes of the journal: a store that does not answer ends the attempt (it is retried, and resumes). */
 const journalWrite = <A, E>(effect: Effect.Effect<A, E>) =>
   Effect.orDie(Effect.retry(effect, { times: 3, schedule: Schedule.exponential("100 millis") }))
@@ -216,6 +220,10 @@ class Attempt implements Instance {
   readonly reached = new Map<string, string>()
   /** children reached for the first time: started together when the attempt ends waiting */
   readonly unstarted: Array<ChildStart["children"][number]> = []
+  /** children found ended: their entries, written when the attempt ends */
+  readonly resolved: Array<StepRecord> = []
+  /** the run's count of wakes when its journal was read */
+  readonly wakes: number
   earliestWake: number | undefined = undefined
   constructor(
     readonly store: JobStore,
@@ -230,7 +238,6 @@ class Attempt implements Instance {
     }
     this.wakes = journal.wakes
   }
-  readonly wakes: number
 
   /** The entry recorded for this step, after checking the code still matches the journal. */
   reach(kind: StepKind, name: string, at: string): Effect.Effect<StepRecord | undefined, WorkflowChanged | DuplicateStep> {
@@ -272,20 +279,47 @@ class Attempt implements Instance {
     return Effect.succeed(undefined)
   }
 
-  /** Writes an entry; the attempt ends (interrupted) when it no longer holds the run. */
-  record(step: Omit<ConstructorParameters<typeof StepRecord>[0], "runId" | "attempt">) {
+  /** The entry as this attempt writes it. */
+  entry(step: Omit<ConstructorParameters<typeof StepRecord>[0], "runId" | "attempt">): StepRecord {
     // a child's state is read with its entry, never stored
-    const { child: _, ...entry } = step
-    return Effect.flatMap(
-      journalWrite(this.store.recordStep(new StepRecord({ ...entry, runId: this.runId, attempt: this.attempt }, true))),
-      (stored) => {
-        if (stored === undefined) return Effect.interrupt
-        this.entries.set(stored.name, stored)
-        if (stored.position !== "") this.byPosition.set(stored.position, stored.name)
-        return Effect.succeed(stored)
-      }
-    )
+    const { child: _, ...fields } = step
+    return new StepRecord({ ...fields, runId: this.runId, attempt: this.attempt }, true)
   }
+
+  /** Writes entries; the attempt ends (interrupted) when it no longer holds the run. */
+  write(steps: ReadonlyArray<StepRecord>): Effect.Effect<ReadonlyArray<StepRecord>> {
+    return Effect.flatMap(journalWrite(this.store.recordSteps(steps)), (stored) => {
+      if (stored === undefined) return Effect.interrupt
+      for (const step of stored) {
+        this.entries.set(step.name, step)
+        if (step.position !== "") this.byPosition.set(step.position, step.name)
+      }
+      return Effect.succeed(stored)
+    })
+  }
+
+  /** Writes an entry now (see `write`), and returns it as stored. */
+  record(step: Omit<ConstructorParameters<typeof StepRecord>[0], "runId" | "attempt">): Effect.Effect<StepRecord> {
+    return Effect.map(this.write([this.entry(step)]), ([stored]) => stored!)
+  }
+
+  /**
+   * Notes that a child ended: the entry is written with the others at the
+   * attempt's end (`writeResolved`), so a parent of a thousand children does
+   * not write a thousand times when it wakes. Lost if the process dies first,
+   * it is read again from the child's run.
+   */
+  resolve(step: StepRecord) {
+    this.entries.set(step.name, step)
+    this.resolved.push(step)
+  }
+
+  readonly writeResolved: Effect.Effect<void> = Effect.suspend(() => {
+    const batches: Array<ReadonlyArray<StepRecord>> = []
+    for (let i = 0; i < this.resolved.length; i += stepBatch) batches.push(this.resolved.slice(i, i + stepBatch))
+    this.resolved.length = 0
+    return Effect.forEach(batches, (batch) => this.write(batch), { discard: true })
+  })
 
   /** Ends the attempt waiting until `wakeAt` (undefined: until something wakes the run). */
   wait(wakeAt: number | undefined): Effect.Effect<never> {
@@ -385,6 +419,8 @@ export const make = <P, PI, E, R, A = void, AI = void>(options: {
   readonly timeout?: Duration.DurationInput
   readonly retry?: Schedule.Schedule<unknown, any>
   readonly concurrency?: number
+  /** what a schedule of this workflow does when a tick comes while its previous run is unfinished (waiting included) */
+  readonly overlap?: Overlap
 }): Job.Job<P, A, E, Exclude<R, Instance>> =>
   makeJob({
     ...options,
@@ -399,6 +435,7 @@ export const make = <P, PI, E, R, A = void, AI = void>(options: {
             Effect.locally(position, { prefix: "", counter: { n: 0 } })
           )
         )
+        yield* attempt.writeResolved
         if (Exit.isFailure(exit) && suspensionOf(exit.cause) !== undefined) {
           yield* attempt.startChildren(yield* Clock.currentTimeMillis)
           return yield* Effect.die(new Suspended(attempt.wakeAt(), journal.wakes))
@@ -545,29 +582,33 @@ export const child = <P, A>(
       })
       return yield* wf.wait(undefined)
     }
-    const ended = (record: StepRecord) =>
-      new ChildFailed({
+    // the child's error as journaled, or as its run holds it
+    const ended = (record: StepRecord) => {
+      const error = record.error ?? record.child?.error
+      return new ChildFailed({
         step: name,
         childRunId: record.childRunId!,
         state: record.child?.state ?? "failed",
-        ...(record.error === undefined ? {} : { error: record.error })
+        ...(error === undefined ? {} : { error })
       })
+    }
     if (recorded.status === "succeeded") return yield* decode(name, job.success, recorded.result)
     if (recorded.status === "failed") return yield* ended(recorded)
     const state = recorded.child?.state
     if (state === undefined || state === "queued" || state === "running") return yield* wf.wait(undefined)
     const now = yield* Clock.currentTimeMillis
-    const common = { ...recorded, finishedAt: now }
+    const child = recorded.child!
     if (state === "succeeded") {
-      const stored = yield* wf.record({ ...common, status: "succeeded", result: recorded.child?.result })
-      return yield* decode(name, job.success, stored.result)
+      wf.resolve(wf.entry({ ...recorded, finishedAt: now, status: "succeeded", result: child.result }))
+      return yield* decode(name, job.success, child.result)
     }
-    const stored = yield* wf.record({
-      ...common,
+    wf.resolve(wf.entry({
+      ...recorded,
+      finishedAt: now,
       status: "failed",
-      ...(recorded.child?.error === undefined ? {} : { error: recorded.child.error })
-    })
-    return yield* ended(stored)
+      ...(child.error === undefined ? {} : { error: child.error })
+    }))
+    return yield* ended(recorded)
   })
 
 /**

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schedule, Schema, TestClock } from "effect"
-import { Job, type Run, Scheduler, Testing, Workflow } from "../src/index.js"
+import { Job, type Run, Scheduler, Testing, Trigger, Workflow } from "../src/index.js"
 
 const Empty = Schema.Struct({})
 
@@ -271,6 +271,80 @@ describe("children", () => {
       yield* Testing.advance("1 second")
       for (const step of steps) expect((yield* Scheduler.getRun(step.childRunId!)).state).toBe("cancelled")
     }).pipe(Effect.provide(Testing.layer([wf, forever])))
+  })
+})
+
+describe("cancellation", () => {
+  it.scoped("cancelling a running workflow interrupts it: its compensation runs; ending an attempt to wait does not", () => {
+    const log: Array<string> = []
+    const wf = Workflow.make({
+      name: "booking",
+      payload: Empty,
+      run: () =>
+        Effect.gen(function*() {
+          yield* Workflow.step("hold-seat", Effect.sync(() => log.push("held")))
+          yield* Workflow.sleep("1 hour")
+          yield* Workflow.step("pay", Effect.never)
+        }).pipe(Effect.onInterrupt(() => Effect.sync(() => log.push("seat released"))))
+    })
+    return Effect.gen(function*() {
+      const handle = yield* Scheduler.enqueue(wf, {})
+      yield* Testing.advance("1 minute")
+      // waiting for its hour: no interruption, no compensation
+      expect(log).toEqual(["held"])
+      yield* Testing.advance("1 hour")
+      expect((yield* Scheduler.getRun(handle.id)).state).toBe("running")
+      expect(yield* Scheduler.cancel(handle.id)).toBe("cancelled")
+      expect(log).toEqual(["held", "seat released"])
+      yield* Testing.settle
+      const [attempt] = yield* Scheduler.history({ runId: handle.id })
+      expect(attempt?.status).toBe("cancelled")
+    }).pipe(Effect.provide(Testing.layer([wf])))
+  })
+
+  it.scoped("a workflow cancelled while it waits ends cancelled, without running again", () => {
+    let runs = 0
+    const wf = Workflow.make({
+      name: "waiter",
+      payload: Empty,
+      run: () =>
+        Effect.gen(function*() {
+          runs++
+          yield* Workflow.signal("go", Schema.Boolean)
+        })
+    })
+    return Effect.gen(function*() {
+      const handle = yield* Scheduler.enqueue(wf, {})
+      yield* Testing.advance("1 minute")
+      expect(yield* Scheduler.cancel(handle.id)).toBe("cancelled")
+      yield* Testing.advance("1 minute")
+      expect(runs).toBe(1)
+      expect((yield* Scheduler.getRun(handle.id)).state).toBe("cancelled")
+      expect(yield* Scheduler.signal(handle.id, "go", true)).toBe("finished")
+    }).pipe(Effect.provide(Testing.layer([wf])))
+  })
+})
+
+describe("schedules", () => {
+  it.scoped("a scheduled workflow with overlap skip: ticks that come while a run waits are skipped", () => {
+    const wf = Workflow.make({
+      name: "slow-report",
+      payload: Empty,
+      overlap: "skip",
+      run: () => Workflow.sleep("150 minutes")
+    })
+    return Effect.gen(function*() {
+      const start = yield* TestClock.currentTimeMillis
+      yield* Scheduler.schedule("hourly-report", wf, { trigger: Trigger.every("1 hour"), payload: {} })
+      yield* Testing.advance("7 hours")
+      const runs = yield* Scheduler.history({ scheduleId: "hourly-report" })
+      // runs due at 1 h and 4 h each end 2.5 h later; the ticks at 2, 3, 5 and 6 h find one waiting
+      const hour = 3_600_000
+      expect(runs.map((r) => [r.status, (r.scheduledFor.epochMillis - start) / hour]).reverse()).toEqual([
+        ["succeeded", 1],
+        ["succeeded", 4]
+      ])
+    }).pipe(Effect.provide(Testing.layer([wf])))
   })
 })
 

@@ -275,6 +275,50 @@ describe.runIf(hasDatabase)("PgStore", () => {
         expect(DateTime.toEpochMillis(schedule.nextFireAt!)).toBe(t0 + 21 * minute)
       }), 30_000)
 
+    it.scopedLive("three processes registering the same 3,000 schedules at once write each once", () =>
+      Effect.gen(function*() {
+        const { schema } = yield* freshSchemaWithClient
+        const stores = yield* Effect.all([1, 2, 3].map(() => storeOn(schema)), { concurrency: "unbounded" })
+        const definitions = (edition: number, now: number) =>
+          Array.from({ length: 3_000 }, (_, n): JobStore.ScheduleInput => ({
+            id: `tenant-${n}`,
+            jobName: "send-digest",
+            payload: { n, edition },
+            trigger: new Trigger.Every({ interval: Duration.minutes(1 + (n % 5)) }),
+            misfire: Policy.coalesce,
+            overlap: "allow",
+            misfireGraceMs: 60_000,
+            firstFireAt: now + 60_000,
+            now
+          }))
+        // each starts with another part of the list, as processes that started a little apart would be
+        const registerAtOnce = (inputs: ReadonlyArray<JobStore.ScheduleInput>) =>
+          Effect.all(
+            stores.map((store, i) => store.upsertSchedules([...inputs.slice(i * 1_000), ...inputs.slice(0, i * 1_000)])),
+            { concurrency: "unbounded" }
+          )
+        const outcomesById = (results: ReadonlyArray<ReadonlyArray<JobStore.UpsertResult>>) => {
+          const byId = new Map<string, Array<string>>()
+          for (const { outcome, schedule } of results.flat()) {
+            byId.set(schedule.id, [...(byId.get(schedule.id) ?? []), outcome].sort())
+          }
+          return new Set(Array.from(byId.values(), (outcomes) => outcomes.join(",")))
+        }
+
+        expect(outcomesById(yield* registerAtOnce(definitions(1, t0)))).toEqual(
+          new Set(["created,unchanged,unchanged"])
+        )
+        expect(outcomesById(yield* registerAtOnce(definitions(2, t0 + 1_000)))).toEqual(
+          new Set(["unchanged,unchanged,updated"])
+        )
+        const stored = yield* stores[0]!.listSchedules
+        expect(stored).toHaveLength(3_000)
+        expect(stored.every((s) => (s.payload as { edition: number }).edition === 2)).toBe(true)
+        const feed = yield* stores[0]!.readFeed(Feed.start, 10_000)
+        expect(feed.filter((e) => e._tag === "ScheduleChanged" && e.change === "created")).toHaveLength(3_000)
+        expect(feed.filter((e) => e._tag === "ScheduleChanged" && e.change === "updated")).toHaveLength(3_000)
+      }), 60_000)
+
     it.scopedLive("enqueuing one dedup key from four processes at once makes one run", () =>
       Effect.gen(function*() {
         const { schema } = yield* freshSchemaWithClient

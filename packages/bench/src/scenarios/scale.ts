@@ -38,12 +38,10 @@ export const idleWorker = (
   claims: number
 ): Promise<IdleReport> =>
   new Promise((resolve, reject) => {
+    // compiled JavaScript on plain node, as a deployment runs it (tsx's loader would weigh on heap and CPU)
     const args = [
       "--expose-gc",
-      "--import",
-      "tsx",
-      "--conditions=source",
-      join(benchDir, "src", "idleWorker.ts"),
+      join(benchDir, "dist", "src", "idleWorker.js"),
       JSON.stringify({ system, connection, windowMs, claims })
     ]
     const child = spawn(process.execPath, args, { cwd: benchDir, stdio: ["ignore", "pipe", "inherit"] })

@@ -24,8 +24,27 @@ export const defaultRunner: RunnerSettings = { concurrency: 1000, batchSize: 500
 
 const poolSize = 10
 
+/**
+ * How the registration scenario registers schedules: `Scheduler.schedule`
+ * once per schedule, in sequence, or all in one `Scheduler.scheduleMany`.
+ */
+export type Registration = "one by one" | "scheduleMany"
+
+/** clockwork, with what only clockwork has: schedules registered under stable ids. */
+export interface ClockworkSystem extends System {
+  /**
+   * registers `count` daily cron schedules of the no-op job, ids `tenant-<n>`, payload `{ i: n }`:
+   * the same definitions each time, so a second call changes nothing
+   */
+  readonly registerSchedules: (count: number, how: Registration) => Promise<void>
+}
+
 /** clockwork on PostgreSQL, in its own schema; with `sqlStats`, every statement is timed (see sqlStats.ts). */
-export const make = (connection: Connection, runner: RunnerSettings = defaultRunner, sqlStats = false): System => {
+export const make = (
+  connection: Connection,
+  runner: RunnerSettings = defaultRunner,
+  sqlStats = false
+): ClockworkSystem => {
   const schema = `${connection.schemaPrefix}clockwork`
   return makeOn(
     schema,
@@ -45,7 +64,7 @@ export const make = (connection: Connection, runner: RunnerSettings = defaultRun
 }
 
 /** clockwork on PGlite in memory (no server). */
-export const makeEmbedded = (runner: RunnerSettings = defaultRunner): System =>
+export const makeEmbedded = (runner: RunnerSettings = defaultRunner): ClockworkSystem =>
   makeOn(
     "clockwork",
     async () => {},
@@ -55,6 +74,12 @@ export const makeEmbedded = (runner: RunnerSettings = defaultRunner): System =>
       `batchSize ${runner.batchSize}`
   )
 
+/** A tenant's daily report: a fixed minute and hour in one of a few time zones, so every registration is the same. */
+const tenantSchedule = (n: number) => {
+  const timeZone = timeZones[n % timeZones.length]!
+  return { trigger: Trigger.cron(`${n % 60} ${n % 24} * * *`, { timeZone }), payload: { i: n } }
+}
+
 const makeOn = <E>(
   schema: string,
   /** runs before the store is built (and migrates): drops what an earlier run left */
@@ -62,7 +87,7 @@ const makeOn = <E>(
   storeOn: (schema: string) => Layer.Layer<JobStore.JobStore | SqlClient.SqlClient, E>,
   runner: RunnerSettings,
   settings: string
-): System => {
+): ClockworkSystem => {
   let onRun: OnRun = () => {}
   const noop = Job.make({
     name: "noop",
@@ -86,7 +111,11 @@ const makeOn = <E>(
       await run(Effect.void) // builds the store, which migrates the schema
     },
     empty: () =>
-      sql((sql) => sql`truncate ${sql(`${schema}.runs`)}, ${sql(`${schema}.run_history`)}, ${sql(`${schema}.schedules`)}`)
+      sql((sql) =>
+        sql`truncate ${sql(`${schema}.runs`)}, ${sql(`${schema}.run_history`)}, ${sql(`${schema}.schedules`)}, ${
+          sql(`${schema}.schedule_changes`)
+        }`
+      )
         .then(() => undefined),
     enqueueMany: (payloads, at) =>
       run(Effect.asVoid(Scheduler.enqueueMany(noop, payloads.map((i) => ({ i })), at === undefined ? undefined : { at }))),
@@ -103,6 +132,14 @@ const makeOn = <E>(
         },
         { concurrency: 8, discard: true }
       )),
+    registerSchedules: (count, how) => {
+      const tenants = Array.from({ length: count }, (_, n) => n)
+      return run(
+        how === "scheduleMany"
+          ? Effect.asVoid(Scheduler.scheduleMany(noop, tenants.map((n) => ({ id: `tenant-${n}`, ...tenantSchedule(n) }))))
+          : Effect.forEach(tenants, (n) => Scheduler.schedule(`tenant-${n}`, noop, tenantSchedule(n)), { discard: true })
+      )
+    },
     startWorker: async (callback) => {
       onRun = callback
       const scope = await runtime.runPromise(Scope.make())

@@ -62,6 +62,7 @@ const enqueue = Command.make("enqueue", {
       if (!args.force) yield* checkJob(args.job)
       // a stand-in for the job: the scheduler checks --at and --delay and stores the payload as given
       const job = Job.make({ name: args.job, payload: Schema.Unknown, run: () => Effect.void })
+      const before = yield* Clock.currentTimeMillis
       const handle = yield* Scheduler.enqueue(job, payload, {
         ...(Option.isSome(args.at) ? { at: args.at.value } : {}),
         ...(Option.isSome(args.delay) ? { delay: args.delay.value as `${number} minutes` } : {}),
@@ -70,10 +71,13 @@ const enqueue = Command.make("enqueue", {
       })
       const run = yield* Scheduler.getRun(handle.id)
       const now = yield* Clock.currentTimeMillis
+      // a worker may have taken the new run already; only a dedup key can hand back an older one
+      const existed = run.key !== undefined && run.createdAt.epochMillis < before
       yield* print(args.store.json, Json.run(run), () =>
-        run.state === "queued"
-          ? `queued run ${run.id} of ${run.jobName}, due ${instant(run.runAt)} (${relative(run.runAt, now)})`
-          : `run ${run.id} of ${run.jobName} with key ${run.key} is already ${run.state}`)
+        existed
+          ? `run ${run.id} of ${run.jobName} with key ${run.key} is already ${run.state}`
+          : `queued run ${run.id} of ${run.jobName}, due ${instant(run.runAt)} (${relative(run.runAt, now)})` +
+            (run.state === "queued" ? "" : `; it is ${run.state} already`))
     }))).pipe(Command.withDescription("queues a run of a job: now, --at an instant or after --delay"))
 
 const cancel = Command.make("cancel", {

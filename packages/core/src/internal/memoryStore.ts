@@ -21,14 +21,14 @@ import type {
 } from "../JobStore.js"
 import { QueueDepth } from "../JobQueue.js"
 import { ScheduleRecord } from "../ScheduleRecord.js"
-import { RunNotFound, ScheduleNotFound } from "../StoreError.js"
+import { RunNotFound, ScheduleNotFound, StoreError } from "../StoreError.js"
 import { WorkerRecord } from "../Worker.js"
 import { leaseExpiryBackoff } from "./leaseExpiry.js"
 import { FeedCursor, type FeedEntry, type ScheduleChange } from "../Feed.js"
 import { ChildState, type SignalResult, StepRecord, untilWoken } from "../Journal.js"
 import type { HistoryQuery, RunId, RunState } from "../Run.js"
 import { isFinalAttempt, ParentFailed, Run, RunError, RunRecord } from "../Run.js"
-import { Trigger } from "../Trigger.js"
+import { firstFireAt as triggerFirstFireAt, Trigger } from "../Trigger.js"
 import { Schema } from "effect"
 import { Heap } from "./heap.js"
 import { ReadyQueue } from "./readyQueue.js"
@@ -125,6 +125,26 @@ let nextId = 0
 
 // most runs have no then-jobs: one empty list for all of them
 const noThen: ReadonlyArray<string> = []
+
+const firstFireAt = (input: ScheduleInput) => input.firstFireAt ?? triggerFirstFireAt(input.trigger, input.now)
+
+/** The first id given twice, if any. */
+const firstDuplicate = (inputs: ReadonlyArray<ScheduleInput>): string | undefined => {
+  const seen = new Set<string>()
+  for (const { id } of inputs) {
+    if (seen.has(id)) return id
+    seen.add(id)
+  }
+  return undefined
+}
+
+const duplicateId = (id: string) =>
+  new StoreError({
+    operation: "upsertSchedules",
+    // escaped: the id may hold what a terminal shows badly
+    message: `schedule id ${JSON.stringify(id)} is given more than once; nothing was written`,
+    kind: "permanent"
+  })
 
 /** Terminal runs and history rows kept before the oldest are dropped. */
 const defaultRetention = 100_000
@@ -416,6 +436,40 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
       updatedAt: utc(s.updatedAt)
     }, true)
 
+  /** Creates or updates one schedule, recording the change in the feed; the caller notifies. */
+  const upsert = (input: ScheduleInput): UpsertResult => {
+    const triggerJson = JSON.stringify(encodeTrigger(input.trigger))
+    const existing = schedules.get(input.id)
+    if (existing === undefined) {
+      const created: ScheduleEntry = {
+        input,
+        triggerJson,
+        paused: false,
+        nextFireAt: firstFireAt(input),
+        lastFireAt: undefined,
+        createdAt: input.now,
+        updatedAt: input.now
+      }
+      schedules.set(input.id, created)
+      scheduleChanged(input.id, input.jobName, "created", input.now)
+      return { outcome: "created", schedule: toSchedule(input.id, created) }
+    }
+    const sameTrigger = existing.triggerJson === triggerJson
+    const unchanged = sameTrigger && existing.input.jobName === input.jobName &&
+      JSON.stringify(existing.input.payload) === JSON.stringify(input.payload) &&
+      existing.input.overlap === input.overlap && existing.input.misfireGraceMs === input.misfireGraceMs &&
+      JSON.stringify(existing.input.misfire) === JSON.stringify(input.misfire)
+    if (unchanged) return { outcome: "unchanged", schedule: toSchedule(input.id, existing) }
+    existing.input = input
+    existing.updatedAt = input.now
+    if (!sameTrigger) {
+      existing.triggerJson = triggerJson
+      existing.nextFireAt = firstFireAt(input)
+    }
+    scheduleChanged(input.id, input.jobName, "updated", input.now)
+    return { outcome: "updated", schedule: toSchedule(input.id, existing) }
+  }
+
   const findSchedule = (id: string) =>
     Effect.suspend(() => {
       const s = schedules.get(id)
@@ -436,7 +490,13 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
       return "running"
     }
     if (e.state !== "queued") return "finished"
-    finish(e, "cancelled", now)
+    endCancelled(e, now)
+    return "cancelled"
+  }
+
+  // a run that ends cancelled without an attempt of its own: queued, or at an attempt's end (its worker then records nothing)
+  const endCancelled = (e: Entry, at: number) => {
+    finish(e, "cancelled", at)
     record({
       runId: e.id,
       jobName: e.jobName,
@@ -444,49 +504,29 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
       attempt: e.attempt,
       status: "cancelled",
       scheduledFor: e.scheduledFor,
-      startedAt: now,
-      finishedAt: now,
-      workerId: ""
+      startedAt: at,
+      finishedAt: at,
+      workerId: e.workerId ?? ""
     })
     notify("feed")
-    return "cancelled"
   }
 
   const store: JobStore = {
     upsertSchedule: (input) =>
-      Effect.sync((): UpsertResult => {
-        const triggerJson = JSON.stringify(encodeTrigger(input.trigger))
-        const existing = schedules.get(input.id)
-        if (existing === undefined) {
-          const created: ScheduleEntry = {
-            input,
-            triggerJson,
-            paused: false,
-            nextFireAt: input.firstFireAt,
-            lastFireAt: undefined,
-            createdAt: input.now,
-            updatedAt: input.now
-          }
-          schedules.set(input.id, created)
-          notify("schedules")
-          scheduleChanged(input.id, input.jobName, "created", input.now)
-          return { outcome: "created", schedule: toSchedule(input.id, created) }
-        }
-        const sameTrigger = existing.triggerJson === triggerJson
-        const unchanged = sameTrigger && existing.input.jobName === input.jobName &&
-          JSON.stringify(existing.input.payload) === JSON.stringify(input.payload) &&
-          existing.input.overlap === input.overlap && existing.input.misfireGraceMs === input.misfireGraceMs &&
-          JSON.stringify(existing.input.misfire) === JSON.stringify(input.misfire)
-        if (unchanged) return { outcome: "unchanged", schedule: toSchedule(input.id, existing) }
-        existing.input = input
-        existing.updatedAt = input.now
-        if (!sameTrigger) {
-          existing.triggerJson = triggerJson
-          existing.nextFireAt = input.firstFireAt
-        }
-        notify("schedules")
-        scheduleChanged(input.id, input.jobName, "updated", input.now)
-        return { outcome: "updated", schedule: toSchedule(input.id, existing) }
+      Effect.sync(() => {
+        const result = upsert(input)
+        if (result.outcome !== "unchanged") notify("schedules")
+        return result
+      }),
+
+    upsertSchedules: (inputs) =>
+      Effect.suspend(() => {
+        const duplicate = firstDuplicate(inputs)
+        if (duplicate !== undefined) return Effect.fail(duplicateId(duplicate))
+        const results = inputs.map(upsert)
+        // once per call: a waking ticker reads every schedule anyway
+        if (results.some((result) => result.outcome !== "unchanged")) notify("schedules")
+        return Effect.succeed(results)
       }),
 
     getSchedule: (id) => Effect.map(findSchedule(id), (s) => toSchedule(id, s)),
@@ -668,14 +708,16 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
         wakes: runs.get(runId)?.wakes ?? 0
       })),
 
-    recordStep: (step) =>
+    recordSteps: (steps) =>
       Effect.sync(() => {
-        if (holds(step.runId, step.attempt) === undefined) return undefined
-        const journal = journalOf(step.runId)
-        const existing = journal.get(step.name)
-        if (existing?.status === "succeeded") return existing
-        journal.set(step.name, step)
-        return step
+        const [first] = steps
+        if (first === undefined) return []
+        if (holds(first.runId, first.attempt) === undefined) return undefined
+        const journal = journalOf(first.runId)
+        for (const step of steps) {
+          if (journal.get(step.name)?.status !== "succeeded") journal.set(step.name, step)
+        }
+        return steps.map((step) => journal.get(step.name)!)
       }),
 
     startChildren: (start: ChildStart) =>
@@ -713,19 +755,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
         if (e.serial && e.scheduleId !== undefined) runningSerial.delete(e.scheduleId)
         if (e.cancelRequested) {
           // cancelled while it ran: it ends here instead of waiting
-          record({
-            runId: e.id,
-            jobName: e.jobName,
-            scheduleId: e.scheduleId,
-            attempt: e.attempt,
-            status: "cancelled",
-            scheduledFor: e.scheduledFor,
-            startedAt: suspension.now,
-            finishedAt: suspension.now,
-            workerId: e.workerId ?? ""
-          })
-          finish(e, "cancelled", suspension.now)
-          notify("feed")
+          endCancelled(e, suspension.now)
           return true
         }
         // waiting is not an attempt: the next one has the same number

@@ -7,7 +7,7 @@ import * as ClockSkew from "./clockSkew.js"
 import { storeError } from "./errors.js"
 import { migrate } from "./migrations.js"
 import { notify } from "./sql/notify.js"
-import { cancel } from "./sql/cancel.js"
+import { cancel, cancelChildren } from "./sql/cancel.js"
 import { claim } from "./sql/claim.js"
 import { complete } from "./sql/complete.js"
 import { insertRuns } from "./sql/enqueue.js"
@@ -18,6 +18,7 @@ import * as Queries from "./sql/queries.js"
 import { pruneHistory } from "./sql/prune.js"
 import * as Statistics from "./sql/statistics.js"
 import * as Schedules from "./sql/schedules.js"
+import { upsertSchedules } from "./sql/upsertSchedules.js"
 import * as Workers from "./sql/workers.js"
 import * as Workflow from "./sql/workflow.js"
 import * as Statements from "./statements.js"
@@ -46,6 +47,12 @@ export interface Driver {
  * it is being written.
  */
 const runsPerExtraSecond = 5_000
+
+/**
+ * As for runs: a large registration's wait grows with it, a second per this
+ * many schedules (about ten times slower than measured, see BENCHMARKS.md).
+ */
+const schedulesPerExtraSecond = 500
 
 export const tables = (sql: SqlClient, options: Options | undefined) =>
   Effect.gen(function*() {
@@ -81,7 +88,14 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
     const refreshStatistics = yield* Statistics.refresher(t)
 
     const store: JobStore = {
-      upsertSchedule: (input) => call("upsertSchedule")(Schedules.upsert(t, input)),
+      upsertSchedule: (input) =>
+        call("upsertSchedule")(upsertSchedules(t, "upsertSchedule", [input])).pipe(Effect.map(([result]) => result!)),
+      upsertSchedules: (inputs) => {
+        const wait = timeout === undefined
+          ? undefined
+          : Duration.sum(timeout, Duration.seconds(Math.floor(inputs.length / schedulesPerExtraSecond)))
+        return call("upsertSchedules", wait)(upsertSchedules(t, "upsertSchedules", inputs))
+      },
       getSchedule: (id) => call("getSchedule")(Schedules.get(t, id)),
       listSchedules: call("listSchedules")(Schedules.list(t)),
       setPaused: (id, paused, nextFireAt, now) =>
@@ -122,7 +136,7 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
           // a workflow's children go with it, in a statement of their own (see cancelChildren)
           Effect.tap((result) =>
             result === "cancelled" || result === "running"
-              ? call("cancelChildren")(Workflow.cancelChildren(t, runId, now)).pipe(
+              ? call("cancelChildren")(cancelChildren(t, runId, now)).pipe(
                 Effect.tap(({ cancelled, requested }) =>
                   Effect.zipRight(
                     cancelled > 0 ? feed.feedGrew : Effect.void,
@@ -143,7 +157,7 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
       queueDepth: (now) => call("queueDepth")(Queries.queueDepth(t, now)),
 
       journal: (runId) => call("journal")(Workflow.journal(t, runId)),
-      recordStep: (step) => call("recordStep")(Workflow.recordStep(t, step)),
+      recordSteps: (steps) => call("recordSteps")(Workflow.recordSteps(t, steps)),
       startChildren: (start) => call("startChildren")(Workflow.startChildren(t, start)),
       suspend: (suspension) =>
         call("suspend")(Workflow.suspend(t, suspension)).pipe(

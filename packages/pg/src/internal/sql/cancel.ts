@@ -23,13 +23,7 @@ export const cancel = (t: Tables, runId: RunId, now: number): Effect.Effect<Canc
     with target as (
       select id, state from ${t.runs} where id = ${runId}
     ),
-    cancelled as (
-      update ${t.runs} r
-      set state = 'cancelled', finished_at = ${at}
-      from target
-      where r.id = target.id and r.state = 'queued'
-      returning r.id, r.job_name, r.schedule_id, r.attempt, r.scheduled_for, r.parent_run_id
-    ),
+    ${cancelling(t, "target", at)},
     -- a workflow waiting for this run as its child looks again
     woken as (
       update ${t.runs} p
@@ -37,17 +31,6 @@ export const cancel = (t: Tables, runId: RunId, now: number): Effect.Effect<Canc
       from cancelled c
       where p.id = c.parent_run_id and p.state in ('queued', 'running')
       returning p.state = 'queued' as queued
-    ),
-    requested as (
-      update ${t.runs} r
-      set cancel_requested = true
-      from target
-      where r.id = target.id and r.state = 'running' and not r.cancel_requested
-      returning r.id
-    ),
-    recorded as (
-      insert into ${t.history} (run_id, job_name, schedule_id, attempt, status, scheduled_for, started_at, finished_at)
-      select id, job_name, schedule_id, attempt, 'cancelled', scheduled_for, ${at}, ${at} from cancelled
     )
     select target.state, exists (select 1 from cancelled) as cancelled, exists (select 1 from requested) as requested,
       exists (select 1 from woken where queued) as woke
@@ -60,5 +43,55 @@ export const cancel = (t: Tables, runId: RunId, now: number): Effect.Effect<Canc
       // after the commit, so the worker's heartbeat finds the request
       return row.requested ? Effect.as(notify(t, "cancels"), result) : Effect.succeed(result)
     })
+  )
+}
+
+/**
+ * The CTEs that cancel the runs whose ids the CTE `targets` holds: `cancelled`
+ * (queued ones, at once), `requested` (running ones: their workers interrupt
+ * them) and `recorded` (the history rows of the cancelled).
+ */
+const cancelling = (t: Tables, targets: "target" | "tree", at: Date) =>
+  t.sql`
+    cancelled as (
+      update ${t.runs} r
+      set state = 'cancelled', finished_at = ${at}
+      from ${t.sql.literal(targets)} x
+      where r.id = x.id and r.state = 'queued'
+      returning r.id, r.job_name, r.schedule_id, r.attempt, r.scheduled_for, r.parent_run_id
+    ),
+    requested as (
+      update ${t.runs} r
+      set cancel_requested = true
+      from ${t.sql.literal(targets)} x
+      where r.id = x.id and r.state = 'running' and not r.cancel_requested
+      returning r.id
+    ),
+    recorded as (
+      insert into ${t.history} (run_id, job_name, schedule_id, attempt, status, scheduled_for, started_at, finished_at)
+      select id, job_name, schedule_id, attempt, 'cancelled', scheduled_for, ${at}, ${at} from cancelled
+    )`
+
+/**
+ * Cancels a workflow run's descendants (its children, theirs…) as `cancel`
+ * cancels a run. Its own statement, after the run's: children are locked
+ * after their parent nowhere else.
+ */
+export const cancelChildren = (
+  t: Tables,
+  runId: RunId,
+  now: number
+): Effect.Effect<{ readonly cancelled: number; readonly requested: number }, SqlError> => {
+  const at = instant(now)
+  return Effect.map(
+    t.sql<{ readonly cancelled: string | number; readonly requested: string | number }>`
+      with recursive tree as (
+        select id from ${t.runs} where parent_run_id = ${runId}
+        union
+        select r.id from ${t.runs} r join tree on r.parent_run_id = tree.id
+      ),
+      ${cancelling(t, "tree", at)}
+      select (select count(*) from cancelled) as cancelled, (select count(*) from requested) as requested`,
+    ([row]) => ({ cancelled: Number(row?.cancelled ?? 0), requested: Number(row?.requested ?? 0) })
   )
 }

@@ -4,7 +4,7 @@ import type { RunId, RunState } from "@clockwork/core/Run"
 import { RunError } from "@clockwork/core/Run"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
-import { encodeJson, instant, isRunId, json, millisOf, optionalInstant } from "../rows.js"
+import { encodeJson, fromMillis, instant, isRunId, json, millisOf, millisParam } from "../rows.js"
 import type { Tables } from "../tables.js"
 import { insertRuns } from "./enqueue.js"
 import { notify } from "./notify.js"
@@ -67,9 +67,6 @@ const toStep = (runId: RunId, row: StepRow): StepRecord => {
   }, true)
 }
 
-const errorJson = (error: RunError | undefined) =>
-  error === undefined ? null : JSON.stringify({ tag: error.tag, message: error.message, cause: error.cause })
-
 /**
  * A run's journal, its child entries joined with their runs' state. The count
  * of wakes is read first: a wake between the two reads then shows as a wake
@@ -91,24 +88,52 @@ export const journal = (t: Tables, runId: RunId): Effect.Effect<Journal, SqlErro
 }
 
 /**
- * Writes an entry while the attempt holds the run (the run's row is locked
- * for share, so the reaper cannot take it back meanwhile); an entry that
- * succeeded is kept, and returned as it is.
+ * Writes entries of one run, as one attempt saw them, while that attempt
+ * holds the run (its row is locked for share, so the reaper cannot take it
+ * back meanwhile); an entry that succeeded is kept. Returns every entry as
+ * stored, in input order, or undefined when the attempt no longer holds the
+ * run.
  */
-export const recordStep = (t: Tables, step: StepRecord): Effect.Effect<StepRecord | undefined, SqlError | StoreError> =>
+export const recordSteps = (
+  t: Tables,
+  steps: ReadonlyArray<StepRecord>
+): Effect.Effect<ReadonlyArray<StepRecord> | undefined, SqlError | StoreError> =>
   Effect.gen(function*() {
-    const result = yield* encodeJson("recordStep", () => json(step.result))
-    const rows = yield* t.sql<StepRow & { readonly held: boolean }>`
+    const first = steps[0]
+    if (first === undefined) return []
+    // one row per name (the last given), as one statement can write a row only once
+    const unique = [...new Map(steps.map((step) => [step.name, step])).values()]
+    const document = yield* encodeJson("recordSteps", () =>
+      JSON.stringify(unique.map((step) => ({
+        n: step.name,
+        k: step.kind,
+        s: step.status,
+        p: step.position,
+        b: millisParam(step.startedAt),
+        f: step.finishedAt === undefined ? undefined : millisParam(step.finishedAt),
+        w: step.wakeAt === undefined ? undefined : millisParam(step.wakeAt),
+        c: step.childRunId,
+        r: step.result,
+        e: step.error === undefined ? undefined : { tag: step.error.tag, message: step.error.message, cause: step.error.cause }
+      }))))
+    const rows = yield* t.sql<StepRow>`
       with holder as (
-        select id from ${t.runs} where id = ${step.runId} and state = 'running' and attempt = ${step.attempt} for share
+        select id from ${t.runs} where id = ${first.runId} and state = 'running' and attempt = ${first.attempt} for share
+      ),
+      input as (
+        select x.e->>'n' as name, x.e->>'k' as kind, x.e->>'s' as status, x.e->>'p' as position,
+          ${t.sql.literal(fromMillis("(x.e->>'b')::int8"))} as started_at,
+          ${t.sql.literal(fromMillis("(x.e->>'f')::int8"))} as finished_at,
+          ${t.sql.literal(fromMillis("(x.e->>'w')::int8"))} as wake_at,
+          (x.e->>'c')::uuid as child_run_id, x.e->'r' as result, x.e->'e' as error
+        from jsonb_array_elements(${document}::jsonb) as x(e)
       ),
       written as (
         insert into ${t.steps} as s (run_id, name, kind, status, position, attempt, started_at, finished_at, wake_at,
           child_run_id, result, error)
-        select holder.id, ${step.name}, ${step.kind}, ${step.status}, ${step.position}, ${step.attempt},
-          ${instant(step.startedAt)}, ${optionalInstant(step.finishedAt)}, ${optionalInstant(step.wakeAt)},
-          ${step.childRunId ?? null}::uuid, ${result}::jsonb, ${errorJson(step.error)}::jsonb
-        from holder
+        select holder.id, i.name, i.kind, i.status, i.position, ${first.attempt}, i.started_at, i.finished_at, i.wake_at,
+          i.child_run_id, i.result, i.error
+        from input i cross join holder
         on conflict (run_id, name) do update
         set kind = excluded.kind, status = excluded.status, position = excluded.position, attempt = excluded.attempt,
           started_at = excluded.started_at, finished_at = excluded.finished_at, wake_at = excluded.wake_at,
@@ -116,14 +141,17 @@ export const recordStep = (t: Tables, step: StepRecord): Effect.Effect<StepRecor
         where s.status <> 'succeeded'
         returning s.*
       )
-      select ${t.sql.literal(stepColumns("w"))}, true as held from written w
+      select ${t.sql.literal(stepColumns("w"))} from written w
       union all
-      select ${t.sql.literal(stepColumns("s"))}, true as held
+      -- the entries kept (they had succeeded), as they were
+      select ${t.sql.literal(stepColumns("s"))}
       from ${t.steps} s
-      where s.run_id = ${step.runId} and s.name = ${step.name}
-        and exists (select 1 from holder) and not exists (select 1 from written)`
-    const [row] = rows
-    return row === undefined ? undefined : toStep(step.runId, row)
+      join input i on i.name = s.name
+      where s.run_id = ${first.runId} and exists (select 1 from holder)
+        and not exists (select 1 from written w where w.name = s.name)`
+    if (rows.length === 0) return undefined
+    const stored = new Map(rows.map((row) => [row.name, toStep(first.runId, row)]))
+    return steps.map((step) => stored.get(step.name)!)
   })
 
 /**
@@ -260,45 +288,4 @@ export const signal = (t: Tables, d: SignalDelivery): Effect.Effect<SignalResult
     }
     return row.existing === "failed" ? "expired" : "duplicate"
   })
-}
-
-/**
- * Cancels a run's descendants (its children, theirs…): queued ones at once
- * with their history rows, running ones by request. Its own statement, after
- * the run's: children are locked after their parent nowhere else.
- */
-export const cancelChildren = (
-  t: Tables,
-  runId: RunId,
-  now: number
-): Effect.Effect<{ readonly cancelled: number; readonly requested: number }, SqlError> => {
-  const at = instant(now)
-  return Effect.map(
-    t.sql<{ readonly cancelled: Int8; readonly requested: Int8 }>`
-      with recursive tree as (
-        select id from ${t.runs} where parent_run_id = ${runId}
-        union
-        select r.id from ${t.runs} r join tree on r.parent_run_id = tree.id
-      ),
-      cancelled as (
-        update ${t.runs} r
-        set state = 'cancelled', finished_at = ${at}
-        from tree
-        where r.id = tree.id and r.state = 'queued'
-        returning r.id, r.job_name, r.schedule_id, r.attempt, r.scheduled_for
-      ),
-      requested as (
-        update ${t.runs} r
-        set cancel_requested = true
-        from tree
-        where r.id = tree.id and r.state = 'running' and not r.cancel_requested
-        returning r.id
-      ),
-      recorded as (
-        insert into ${t.history} (run_id, job_name, schedule_id, attempt, status, scheduled_for, started_at, finished_at)
-        select id, job_name, schedule_id, attempt, 'cancelled', scheduled_for, ${at}, ${at} from cancelled
-      )
-      select (select count(*) from cancelled) as cancelled, (select count(*) from requested) as requested`,
-    ([row]) => ({ cancelled: Number(row?.cancelled ?? 0), requested: Number(row?.requested ?? 0) })
-  )
 }
