@@ -16,6 +16,7 @@ import { Context, type Effect, Layer, type Queue, type Scope } from "effect"
 import type { FeedCursor, FeedEntry } from "./Feed.js"
 import type { Journal, SignalResult, StepRecord } from "./Journal.js"
 import * as leaseExpiry from "./internal/leaseExpiry.js"
+import * as scheduleBatch from "./internal/scheduleBatch.js"
 import * as internal from "./internal/memoryStore.js"
 import type { QueueDepth } from "./JobQueue.js"
 import type { Misfire, Overlap } from "./Policy.js"
@@ -306,6 +307,19 @@ export type Change = "runs" | "schedules" | "cancels" | "feed"
  * @category models
  */
 export const leaseExpiryBackoff: (expiries: number, random: number) => number = leaseExpiry.leaseExpiryBackoff
+
+/**
+ * The refusal every store gives `upsertSchedules` when a batch names one
+ * schedule id twice (a permanent StoreError naming it; nothing is written),
+ * or undefined when the ids are distinct.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const duplicateScheduleId: (
+  operation: string,
+  inputs: ReadonlyArray<ScheduleInput>
+) => StoreError | undefined = scheduleBatch.duplicateScheduleId
 
 /**
  * A filter over the queue.

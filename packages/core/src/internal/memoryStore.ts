@@ -21,9 +21,10 @@ import type {
 } from "../JobStore.js"
 import { QueueDepth } from "../JobQueue.js"
 import { ScheduleRecord } from "../ScheduleRecord.js"
-import { RunNotFound, ScheduleNotFound, StoreError } from "../StoreError.js"
+import { RunNotFound, ScheduleNotFound } from "../StoreError.js"
 import { WorkerRecord } from "../Worker.js"
 import { leaseExpiryBackoff } from "./leaseExpiry.js"
+import { duplicateScheduleId } from "./scheduleBatch.js"
 import { FeedCursor, type FeedEntry, type ScheduleChange } from "../Feed.js"
 import { ChildState, type SignalResult, StepRecord, untilWoken } from "../Journal.js"
 import type { HistoryQuery, RunId, RunState } from "../Run.js"
@@ -127,24 +128,6 @@ let nextId = 0
 const noThen: ReadonlyArray<string> = []
 
 const firstFireAt = (input: ScheduleInput) => input.firstFireAt ?? triggerFirstFireAt(input.trigger, input.now)
-
-/** The first id given twice, if any. */
-const firstDuplicate = (inputs: ReadonlyArray<ScheduleInput>): string | undefined => {
-  const seen = new Set<string>()
-  for (const { id } of inputs) {
-    if (seen.has(id)) return id
-    seen.add(id)
-  }
-  return undefined
-}
-
-const duplicateId = (id: string) =>
-  new StoreError({
-    operation: "upsertSchedules",
-    // escaped: the id may hold what a terminal shows badly
-    message: `schedule id ${JSON.stringify(id)} is given more than once; nothing was written`,
-    kind: "permanent"
-  })
 
 /** Terminal runs and history rows kept before the oldest are dropped. */
 const defaultRetention = 100_000
@@ -521,8 +504,8 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
 
     upsertSchedules: (inputs) =>
       Effect.suspend(() => {
-        const duplicate = firstDuplicate(inputs)
-        if (duplicate !== undefined) return Effect.fail(duplicateId(duplicate))
+        const duplicate = duplicateScheduleId("upsertSchedules", inputs)
+        if (duplicate !== undefined) return Effect.fail(duplicate)
         const results = inputs.map(upsert)
         // once per call: a waking ticker reads every schedule anyway
         if (results.some((result) => result.outcome !== "unchanged")) notify("schedules")

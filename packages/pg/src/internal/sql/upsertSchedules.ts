@@ -1,4 +1,4 @@
-import { type ScheduleInput, StoreError, type UpsertResult } from "@clockwork/core/JobStore"
+import { duplicateScheduleId, type ScheduleInput, StoreError, type UpsertResult } from "@clockwork/core/JobStore"
 import { firstFireAt } from "@clockwork/core/Trigger"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
@@ -43,14 +43,8 @@ export const upsertSchedules = (
 ): Effect.Effect<ReadonlyArray<UpsertResult>, SqlError | StoreError> =>
   Effect.gen(function*() {
     if (inputs.length === 0) return []
-    const duplicate = firstDuplicate(inputs)
-    if (duplicate !== undefined) {
-      return yield* new StoreError({
-        operation,
-        message: `schedule id ${JSON.stringify(duplicate)} is given more than once; nothing was written`,
-        kind: "permanent"
-      })
-    }
+    const duplicate = duplicateScheduleId(operation, inputs)
+    if (duplicate !== undefined) return yield* duplicate
     const results = new Map<string, UpsertResult>()
     const inStatements = <A>(
       of: ReadonlyArray<ScheduleInput>,
@@ -123,15 +117,6 @@ export const upsertSchedules = (
   })
 
 const byId = (a: ScheduleInput, b: ScheduleInput) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0
-
-const firstDuplicate = (inputs: ReadonlyArray<ScheduleInput>): string | undefined => {
-  const seen = new Set<string>()
-  for (const { id } of inputs) {
-    if (seen.has(id)) return id
-    seen.add(id)
-  }
-  return undefined
-}
 
 /**
  * The inputs as one JSON document, an object per schedule with short keys.
