@@ -17,7 +17,7 @@ import { Trigger } from "@clockwork/core/Trigger"
 import { DateTime, Effect, Either, ParseResult, Schema } from "effect"
 
 /** An int8 as any pool type parser may hand it over. */
-type Int8 = string | number | bigint
+export type Int8 = string | number | bigint
 
 // ---------------------------------------------------------------------------
 // parameters
@@ -70,7 +70,9 @@ export const millisOf = (column: string) => `(extract(epoch from ${column}) * 10
 const millis = (value: Int8): number => Number(value)
 const optionalMillis = (value: Int8 | null): number | undefined => value === null ? undefined : Number(value)
 const utc = (value: Int8) => DateTime.unsafeMake(Number(value))
-const parsed = (text: string | null): unknown => text === null ? undefined : JSON.parse(text)
+/** A jsonb column read as text: SQL NULL (or a column the query left out) is `undefined`, a JSON `null` stays `null`. */
+export const parsed = (text: string | null | undefined): unknown =>
+  text === null || text === undefined ? undefined : JSON.parse(text)
 
 export const runColumns = (a: string) =>
   `${a}.id::text as id, ${a}.job_name, ${a}.payload::text as payload, ${a}.schedule_id, ${a}.state, ${a}.attempt, ` +

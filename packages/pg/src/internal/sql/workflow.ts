@@ -4,12 +4,10 @@ import type { RunId, RunState } from "@clockwork/core/Run"
 import { RunError } from "@clockwork/core/Run"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
-import { encodeJson, fromMillis, instant, isRunId, json, millisOf, millisParam } from "../rows.js"
+import { encodeJson, fromMillis, instant, type Int8, isRunId, json, millisOf, millisParam, parsed } from "../rows.js"
 import type { Tables } from "../tables.js"
 import { insertRuns } from "./enqueue.js"
 import { notify } from "./notify.js"
-
-type Int8 = string | number | bigint
 
 interface StepRow {
   readonly name: string
@@ -33,7 +31,6 @@ const stepColumns = (a: string) =>
   `${millisOf(`${a}.finished_at`)} as finished_at, ${millisOf(`${a}.wake_at`)} as wake_at, ` +
   `${a}.child_run_id::text as child_run_id, ${a}.result::text as result, ${a}.error::text as error`
 
-const parsed = (text: string | null | undefined): unknown => text === null || text === undefined ? undefined : JSON.parse(text)
 const errorOf = (text: string | null | undefined) => {
   const error = parsed(text) as { tag: string; message: string; cause: string } | undefined
   return error === undefined ? undefined : new RunError(error, true)
