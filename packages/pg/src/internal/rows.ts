@@ -124,6 +124,11 @@ export const claimedColumns = (a: string) =>
   `${a}.id::text as id, ${a}.job_name, ${a}.payload::text as payload, ${a}.attempt, ` +
   `${millisOf(`${a}.scheduled_for`)} as scheduled_for, ${a}.schedule_id, ${a}.then_jobs, ${a}.lease_expiries, ${a}.traceparent`
 
+/** The names `claimedColumns` gives its columns, to select them again from a CTE that returned them. */
+export const claimedNames = (a: string) =>
+  ["id", "job_name", "payload", "attempt", "scheduled_for", "schedule_id", "then_jobs", "lease_expiries", "traceparent"]
+    .map((name) => `${a}.${name}`).join(", ")
+
 export interface ClaimedRow {
   readonly id: string
   readonly job_name: string

@@ -1,13 +1,13 @@
 import type { CompleteResult, NewRun, RunOutcome, StoreError } from "@clockwork/core/JobStore"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
-import { encodeJson, fromMillis, json, millisParam } from "../rows.js"
+import { encodeJson, fromMillis, millisParam } from "../rows.js"
 import type { Tables } from "../tables.js"
 import { insertRuns } from "./enqueue.js"
 import { notify } from "./notify.js"
 
 /**
- * Records a batch of outcomes in one statement (array parameters): each run
+ * Records a batch of outcomes in one statement (one JSON document): each run
  * still running the reported attempt is moved on (queued again at `retryAt`,
  * else to its final state) and its history row inserted; every other outcome
  * is refused (fencing: a late report from a worker whose lease was reaped
@@ -29,8 +29,8 @@ export const complete = (
 ): Effect.Effect<CompleteResult, SqlError | StoreError> => {
   if (outcomes.length === 0) return Effect.succeed({ refused: [] })
   const body = Effect.gen(function*() {
-    const columns = yield* encodeJson("complete", () => toColumns(outcomes))
-    const moved = yield* moveRuns(t, columns)
+    const document = yield* encodeJson("complete", () => toDocument(outcomes))
+    const moved = yield* moveRuns(t, document)
     const followUps: Array<NewRun> = []
     const createdAt: Array<number> = []
     let requeued = false
@@ -52,41 +52,45 @@ export const complete = (
   return chains ? t.sql.withTransaction(body) : body
 }
 
-const toColumns = (outcomes: ReadonlyArray<RunOutcome>) => ({
-  runId: outcomes.map((o) => o.runId),
-  jobName: outcomes.map((o) => o.jobName),
-  scheduleId: outcomes.map((o) => o.scheduleId ?? null),
-  attempt: outcomes.map((o) => o.attempt),
-  status: outcomes.map((o) => o.status),
-  scheduledFor: outcomes.map((o) => millisParam(o.scheduledFor)),
-  startedAt: outcomes.map((o) => millisParam(o.startedAt)),
-  finishedAt: outcomes.map((o) => millisParam(o.finishedAt)),
-  // the memory store's "no worker" is the empty string; here it is NULL
-  workerId: outcomes.map((o) => o.workerId === "" ? null : o.workerId),
-  errorTag: outcomes.map((o) => o.error?.tag ?? null),
-  errorMessage: outcomes.map((o) => o.error?.message ?? null),
-  errorCause: outcomes.map((o) => o.error?.cause ?? null),
-  result: outcomes.map((o) => json(o.result)),
-  metrics: outcomes.map((o) => json(o.metrics)),
-  retryAt: outcomes.map((o) => o.retryAt === undefined ? null : millisParam(o.retryAt))
-})
+/**
+ * The outcomes as one JSON document, an object per outcome with short keys:
+ * one parameter that node-postgres sends as it is (fifteen array parameters
+ * had every element escaped one by one), as the enqueue sends its runs. An
+ * absent result or metrics has no key (SQL NULL), a JSON `null` result is
+ * `"r": null`.
+ */
+const toDocument = (outcomes: ReadonlyArray<RunOutcome>) =>
+  JSON.stringify(outcomes.map((o) => ({
+    i: o.runId,
+    j: o.jobName,
+    s: o.scheduleId,
+    a: o.attempt,
+    t: o.status,
+    f: millisParam(o.scheduledFor),
+    b: millisParam(o.startedAt),
+    e: millisParam(o.finishedAt),
+    // the memory store's "no worker" is the empty string; here it is NULL
+    w: o.workerId === "" ? undefined : o.workerId,
+    g: o.error?.tag,
+    m: o.error?.message,
+    c: o.error?.cause,
+    r: o.result,
+    x: o.metrics,
+    y: o.retryAt === undefined ? undefined : millisParam(o.retryAt)
+  })))
 
-const moveRuns = (t: Tables, c: ReturnType<typeof toColumns>) =>
+const moveRuns = (t: Tables, document: string) =>
   t.sql<{ readonly ord: string | number; readonly requeued: boolean }>`
     with outcome as (
-      select o.run_id, o.job_name, o.schedule_id, o.attempt, o.status,
-        ${t.sql.literal(fromMillis("o.scheduled_for"))} as scheduled_for,
-        ${t.sql.literal(fromMillis("o.started_at"))} as started_at,
-        ${t.sql.literal(fromMillis("o.finished_at"))} as finished_at,
-        o.worker_id, o.error_tag, o.error_message, o.error_cause, o.result, o.metrics,
-        ${t.sql.literal(fromMillis("o.retry_at"))} as retry_at, o.ord
-      from unnest(
-        ${c.runId}::uuid[], ${c.jobName}::text[], ${c.scheduleId}::text[], ${c.attempt}::int[], ${c.status}::text[],
-        ${c.scheduledFor}::int8[], ${c.startedAt}::int8[], ${c.finishedAt}::int8[],
-        ${c.workerId}::text[], ${c.errorTag}::text[], ${c.errorMessage}::text[], ${c.errorCause}::text[],
-        ${c.result}::jsonb[], ${c.metrics}::jsonb[], ${c.retryAt}::int8[]
-      ) with ordinality as o(run_id, job_name, schedule_id, attempt, status, scheduled_for, started_at, finished_at,
-        worker_id, error_tag, error_message, error_cause, result, metrics, retry_at, ord)
+      select (x.e->>'i')::uuid as run_id, x.e->>'j' as job_name, x.e->>'s' as schedule_id, (x.e->>'a')::int as attempt,
+        x.e->>'t' as status,
+        ${t.sql.literal(fromMillis("(x.e->>'f')::int8"))} as scheduled_for,
+        ${t.sql.literal(fromMillis("(x.e->>'b')::int8"))} as started_at,
+        ${t.sql.literal(fromMillis("(x.e->>'e')::int8"))} as finished_at,
+        x.e->>'w' as worker_id, x.e->>'g' as error_tag, x.e->>'m' as error_message, x.e->>'c' as error_cause,
+        x.e->'r' as result, x.e->'x' as metrics,
+        ${t.sql.literal(fromMillis("(x.e->>'y')::int8"))} as retry_at, x.ord
+      from jsonb_array_elements(${document}::jsonb) with ordinality as x(e, ord)
     ),
     locked as (
       select r.id from ${t.runs} r join outcome o on r.id = o.run_id and r.attempt = o.attempt
