@@ -66,7 +66,8 @@ describe.runIf(hasDatabase)("PgStore", () => {
           [4, "lease_expiries_and_cancel_requests"],
           [5, "run_feed"],
           [6, "run_traceparent"],
-          [7, "workflows"]
+          [7, "workflows"],
+          [8, "claim_and_complete_functions"]
         ])
 
         const tables = yield* sql<{ table_name: string }>`
@@ -82,7 +83,7 @@ describe.runIf(hasDatabase)("PgStore", () => {
           "workflow_steps"
         ])
         const migrations = yield* sql`select migration_id from ${sql(`${schema}.clockwork_migrations`)}`
-        expect(migrations).toHaveLength(7)
+        expect(migrations).toHaveLength(8)
         expect(yield* PgStore.migrate({ schema }).pipe(Effect.provide(contexts[0]!))).toEqual([])
       }))
 

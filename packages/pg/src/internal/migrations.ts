@@ -3,6 +3,8 @@ import * as Migrator from "@effect/sql/Migrator"
 import { SqlClient } from "@effect/sql/SqlClient"
 import { Cause, Effect, Option } from "effect"
 import { classify, describe } from "./errors.js"
+import { createClaimRunsV1 } from "./sql/claim.js"
+import { createCompleteRunsV1 } from "./sql/complete.js"
 import type { Tables } from "./tables.js"
 
 /**
@@ -190,6 +192,13 @@ const migrations = (t: Tables): Record<string, Effect.Effect<void, unknown, SqlC
         error jsonb,
         primary key (run_id, name)
       )`
+  }),
+
+  // the claim and the completion as server-side functions, so their plans are kept per connection
+  // (sql/claim.ts, sql/complete.ts)
+  "0008_claim_and_complete_functions": Effect.gen(function*() {
+    yield* t.sql.unsafe(createClaimRunsV1(t.schema))
+    yield* t.sql.unsafe(createCompleteRunsV1(t.schema))
   })
 })
 

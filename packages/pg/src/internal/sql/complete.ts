@@ -79,27 +79,58 @@ const toDocument = (outcomes: ReadonlyArray<RunOutcome>) =>
     y: o.retryAt === undefined ? undefined : millisParam(o.retryAt)
   })))
 
+/**
+ * Moves the runs and records their history through `complete_runs_v1`, a
+ * server-side function holding the statement below (created by migration
+ * 0008): PL/pgSQL keeps the statement's plan per connection, where sent as it
+ * is the statement was planned anew each time (0.6 ms, three times its own
+ * run time for one outcome, and most of a single job's completion).
+ */
 const moveRuns = (t: Tables, document: string) =>
   t.sql<{ readonly ord: string | number; readonly requeued: boolean }>`
+    select ord, requeued from ${t.sql(`${t.schema}.complete_runs_v1`)}(${document}::jsonb)`
+
+/**
+ * Creates `<schema>.complete_runs_v1(document jsonb)`: the completion in one
+ * statement. Every outcome is parsed from the document, the runs still running
+ * the reported attempt locked in id order and moved on, their history rows
+ * inserted, the then-jobs of runs that ended without success recorded as
+ * cancelled, and the parents of children that ended woken. It returns, per
+ * moved run, its position in the document (`ord`, from 1) and whether
+ * something was queued again (the run, or a woken parent).
+ *
+ * Frozen once shipped, as the migration that creates it: a change is a new
+ * function (`complete_runs_v2`) created by a new migration, so a process of the
+ * previous version still finds the one it calls during a rolling deploy.
+ */
+export const createCompleteRunsV1 = (schema: string) => {
+  const runs = `${schema}.runs`
+  const history = `${schema}.run_history`
+  return `
+  create function ${schema}.complete_runs_v1(document jsonb) returns table (ord bigint, requeued boolean)
+  language plpgsql as $body$
+  #variable_conflict use_column
+  begin
+    return query
     with outcome as (
       select (x.e->>'i')::uuid as run_id, x.e->>'j' as job_name, x.e->>'s' as schedule_id, (x.e->>'a')::int as attempt,
         x.e->>'t' as status,
-        ${t.sql.literal(fromMillis("(x.e->>'f')::int8"))} as scheduled_for,
-        ${t.sql.literal(fromMillis("(x.e->>'b')::int8"))} as started_at,
-        ${t.sql.literal(fromMillis("(x.e->>'e')::int8"))} as finished_at,
+        ${fromMillis("(x.e->>'f')::int8")} as scheduled_for,
+        ${fromMillis("(x.e->>'b')::int8")} as started_at,
+        ${fromMillis("(x.e->>'e')::int8")} as finished_at,
         x.e->>'w' as worker_id, x.e->>'g' as error_tag, x.e->>'m' as error_message, x.e->>'c' as error_cause,
         x.e->'r' as result, x.e->'x' as metrics,
-        ${t.sql.literal(fromMillis("(x.e->>'y')::int8"))} as retry_at, x.ord
-      from jsonb_array_elements(${document}::jsonb) with ordinality as x(e, ord)
+        ${fromMillis("(x.e->>'y')::int8")} as retry_at, x.ord
+      from jsonb_array_elements(document) with ordinality as x(e, ord)
     ),
     locked as (
-      select r.id from ${t.runs} r join outcome o on r.id = o.run_id and r.attempt = o.attempt
+      select r.id from ${runs} r join outcome o on r.id = o.run_id and r.attempt = o.attempt
       where r.state = 'running'
       order by r.id
       for update of r
     ),
     moved as (
-      update ${t.runs} r
+      update ${runs} r
       set state = case
             when o.retry_at is not null then 'queued'
             when o.status = 'interrupted' then 'failed'
@@ -120,47 +151,17 @@ const moveRuns = (t: Tables, document: string) =>
         r.parent_run_id
     ),
     recorded as (
-      insert into ${t.history} (run_id, job_name, schedule_id, attempt, status, scheduled_for, started_at, finished_at,
+      insert into ${history} (run_id, job_name, schedule_id, attempt, status, scheduled_for, started_at, finished_at,
         worker_id, error_tag, error_message, error_cause, result, metrics, retry_at)
       select o.run_id, o.job_name, o.schedule_id, o.attempt, o.status, o.scheduled_for, o.started_at, o.finished_at,
         o.worker_id, o.error_tag, o.error_message, o.error_cause, o.result, o.metrics, o.retry_at
       from outcome o join moved m on m.ord = o.ord
       order by o.ord
     ),
-    ${dependents(t)},
-    ${wakeParents(t)}
-    -- the run feed grew: readers in every process wake at the commit (no row moved, no notification)
-    select ord, requeued or exists (select 1 from woken where queued) as requeued from moved`
-
-/**
- * The workflow runs whose children in `moved` ended: each counts a wake, and
- * one waiting in the queue is due now. A child is locked before its parent,
- * here as in every statement that locks both.
- */
-const wakeParents = (t: Tables) =>
-  t.sql`
-    woken as (
-      update ${t.runs} p
-      set wakes = p.wakes + 1,
-        run_at = case when p.state = 'queued' and p.run_at > w.at then w.at else p.run_at end
-      from (
-        select parent_run_id, min(finished_at) as at from moved
-        where parent_run_id is not null and state <> 'queued'
-        group by parent_run_id
-      ) w
-      where p.id = w.parent_run_id and p.state in ('queued', 'running')
-      returning p.state = 'queued' as queued
-    )`
-
-/**
- * The dependents of the runs `moved` that ended without success: each of their
- * then-jobs becomes a run that never ran, cancelled with a `ParentFailed`
- * error (the message as `Run.ParentFailed` words it), and its history row.
- */
-const dependents = (t: Tables) =>
-  t.sql`
+    -- the dependents of the runs that ended without success: each then-job becomes a run that never
+    -- ran, cancelled with a ParentFailed error (the message as Run.ParentFailed words it), and its history row
     dependent as (
-      insert into ${t.runs} as d (id, job_name, state, attempt, run_at, scheduled_for, created_at, finished_at, error)
+      insert into ${runs} as d (id, job_name, state, attempt, run_at, scheduled_for, created_at, finished_at, error)
       select gen_random_uuid(), j.job_name, 'cancelled', 0, m.finished_at, m.finished_at, m.finished_at, m.finished_at,
         jsonb_build_object(
           'tag', 'ParentFailed',
@@ -173,9 +174,28 @@ const dependents = (t: Tables) =>
       returning d.id, d.job_name, d.finished_at, d.error
     ),
     dependent_recorded as (
-      insert into ${t.history} (run_id, job_name, attempt, status, scheduled_for, started_at, finished_at,
+      insert into ${history} (run_id, job_name, attempt, status, scheduled_for, started_at, finished_at,
         error_tag, error_message, error_cause)
       select id, job_name, 0, 'cancelled', finished_at, finished_at, finished_at,
         error->>'tag', error->>'message', error->>'cause'
       from dependent
-    )`
+    ),
+    -- the workflow runs whose children ended: each counts a wake, and one waiting in the queue is due
+    -- now. A child is locked before its parent, here as in every statement that locks both
+    woken as (
+      update ${runs} p
+      set wakes = p.wakes + 1,
+        run_at = case when p.state = 'queued' and p.run_at > w.at then w.at else p.run_at end
+      from (
+        select parent_run_id, min(finished_at) as at from moved
+        where parent_run_id is not null and state <> 'queued'
+        group by parent_run_id
+      ) w
+      where p.id = w.parent_run_id and p.state in ('queued', 'running')
+      returning p.state = 'queued' as queued
+    )
+    -- the run feed grew: readers in every process wake at the commit (no row moved, no notification)
+    select m.ord, m.requeued or exists (select 1 from woken where woken.queued) from moved m;
+  end
+  $body$`
+}
