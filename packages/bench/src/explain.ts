@@ -1,8 +1,11 @@
 /**
  * EXPLAIN (ANALYZE, BUFFERS) of the two statements a drain repeats: clockwork's
  * claim and its completion, captured from the store's own calls (a statement
- * transformer records the SQL and parameters), then explained with those
- * parameters in a transaction that is rolled back. Once over a full queue,
+ * transformer records the SQL and parameters), then run again with those
+ * parameters in a transaction that is rolled back. Both are calls of
+ * server-side functions (claim_runs_v1, complete_runs_v1), so the plan shown is
+ * that of the statement inside, as `auto_explain` logs it (loaded for the
+ * transaction; its log lines reach the client as notices). Once over a full queue,
  * once halfway through draining it, and again after an ANALYZE of the runs
  * table (a table filled in bulk has no statistics until autovacuum comes by).
  *
@@ -32,6 +35,8 @@ let captured: Captured | undefined
 const transformer = Statement.setTransformer((statement, _sql, _refs, _span) => {
   if (mode === "off") return Effect.succeed(statement)
   const [sql, params] = statement.compile()
+  // the store's other statements meanwhile (the background ANALYZE after a bulk enqueue) pass
+  if (!/_runs_v1"?\(/.test(sql)) return Effect.succeed(statement)
   captured = { sql, params }
   const abort = mode === "abort"
   mode = "off"
@@ -43,11 +48,36 @@ const explain = async (admin: Db.Admin, title: string, statement: Captured, befo
   try {
     await client.query("begin")
     if (before !== undefined) await client.query(before.sql, [...before.params])
-    const plan = await client.query<{ "QUERY PLAN": string }>(
-      `explain (analyze, buffers, costs off) ${statement.sql}`,
-      [...statement.params]
-    )
-    console.log(`\n=== ${title}\n${plan.rows.map((r) => r["QUERY PLAN"]).join("\n")}`)
+    // once without logging, undone: the function is compiled on a connection's first call, and a
+    // running worker's connections have theirs already
+    await client.query("savepoint warm")
+    await client.query(statement.sql, [...statement.params])
+    await client.query("rollback to savepoint warm")
+    await client.query("load 'auto_explain'")
+    for (
+      const setting of [
+        "auto_explain.log_min_duration = 0",
+        "auto_explain.log_analyze = on",
+        "auto_explain.log_buffers = on",
+        "auto_explain.log_nested_statements = on",
+        "client_min_messages = log"
+      ]
+    ) await client.query(`set local ${setting}`)
+    const plans: Array<string> = []
+    const onNotice = (notice: { readonly message?: string | undefined }) => {
+      // the statement inside the function; the call itself (a Function Scan of the function) is left out
+      const message = notice.message ?? ""
+      if (message.includes("Query Text:") && !/Query Text: select (\* |ord, requeued )from/.test(message)) {
+        plans.push(message)
+      }
+    }
+    client.on("notice", onNotice)
+    try {
+      await client.query(statement.sql, [...statement.params])
+    } finally {
+      client.off("notice", onNotice)
+    }
+    console.log(`\n=== ${title}\n${plans.join("\n")}`)
   } finally {
     await client.query("rollback")
     client.release()
