@@ -120,15 +120,7 @@ export const toRun = (row: RunRow): Run => {
   }, true)
 }
 
-export const claimedColumns = (a: string) =>
-  `${a}.id::text as id, ${a}.job_name, ${a}.payload::text as payload, ${a}.attempt, ` +
-  `${millisOf(`${a}.scheduled_for`)} as scheduled_for, ${a}.schedule_id, ${a}.then_jobs, ${a}.lease_expiries, ${a}.traceparent`
-
-/** The names `claimedColumns` gives its columns, to select them again from a CTE that returned them. */
-export const claimedNames = (a: string) =>
-  ["id", "job_name", "payload", "attempt", "scheduled_for", "schedule_id", "then_jobs", "lease_expiries", "traceparent"]
-    .map((name) => `${a}.${name}`).join(", ")
-
+/** A row of `claim_runs_v1` (sql/claim.ts): the claimed run, instants as epoch milliseconds. */
 export interface ClaimedRow {
   readonly id: string
   readonly job_name: string

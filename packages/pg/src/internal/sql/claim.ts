@@ -2,7 +2,7 @@ import type { ClaimedRun, ClaimRequest } from "@clockwork/core/JobStore"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Statement } from "@effect/sql/Statement"
 import { Effect } from "effect"
-import { type ClaimedRow, claimedColumns, claimedNames, instant, toClaimed } from "../rows.js"
+import { type ClaimedRow, instant, toClaimed } from "../rows.js"
 import type { Tables } from "../tables.js"
 
 /**
@@ -138,7 +138,9 @@ const claimCall = (t: Tables, request: ClaimRequest): Statement<ClaimedRow> => {
  *
  * Frozen once shipped, as the migration that creates it: a change is a new
  * function (`claim_runs_v2`) created by a new migration, so a process of the
- * previous version still finds the one it calls during a rolling deploy.
+ * previous version still finds the one it calls during a rolling deploy. Its
+ * text uses no helper shared with other statements, so nothing changes it by
+ * accident; `ClaimedRow` (rows.ts) reads the columns it returns.
  */
 export const createClaimRunsV1 = (schema: string) => `
   create function ${schema}.claim_runs_v1(
@@ -215,8 +217,12 @@ const claimQuery = (schema: string, withCapped: boolean) => {
         lease_until = claim_runs_v1.lease_until, claimed_at = claim_now
       from picked p
       where r.id = p.id
-      returning r.priority, r.run_at, r.seq, ${claimedColumns("r")}
+      returning r.priority, r.run_at, r.seq, r.id::text as id, r.job_name, r.payload::text as payload, r.attempt,
+        (extract(epoch from r.scheduled_for) * 1000)::int8 as scheduled_for, r.schedule_id, r.then_jobs,
+        r.lease_expiries, r.traceparent
     )
     -- the ordering columns stay in the database: a timestamptz read back costs a date parse a run
-    select ${claimedNames("c")} from claimed c order by c.priority desc, c.run_at, c.seq`
+    select c.id, c.job_name, c.payload, c.attempt, c.scheduled_for, c.schedule_id, c.then_jobs, c.lease_expiries,
+      c.traceparent
+    from claimed c order by c.priority desc, c.run_at, c.seq`
 }
