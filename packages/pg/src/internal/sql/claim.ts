@@ -30,7 +30,9 @@ import type { Tables } from "../tables.js"
  * limit 100. The scan walks `runs_claim` in claim order and stops at the
  * limit; the running-serial check is a hashed subplan computed once per claim
  * (over the running runs), the earlier-serial check an index-only probe of
- * `runs_serial_queued`:
+ * `runs_serial_queued` (measured when the statement was sent as it is; inside
+ * `claim_runs_v1` the plan has the same shape, as `npm run explain -w
+ * @clockwork/bench` shows):
  *
  * ```
  * Sort (actual time=5.591..5.600 rows=100 loops=1)
