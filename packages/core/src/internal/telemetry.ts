@@ -85,11 +85,16 @@ export const queueCounted = (jobName: string, due: number, later: number, runnin
 
 export const leasesExpired = (count: number): void => leaseExpiries.unsafeUpdate(count, [])
 
-/** The W3C traceparent of the current span, if any: the trace a run enqueued now continues. */
+/**
+ * The W3C traceparent of the current span, if any: the trace a run enqueued
+ * now continues. Read from the context, not with `Effect.currentSpan`, which
+ * fails without a span (an exception object with its stack trace on every
+ * enqueue outside a span).
+ */
 export const currentTraceparent: Effect.Effect<string | undefined> = Effect.map(
-  Effect.option(Effect.currentSpan),
+  Effect.serviceOption(Tracer.ParentSpan),
   (span) => {
-    if (Option.isNone(span)) return undefined
+    if (Option.isNone(span) || span.value._tag !== "Span") return undefined
     const { sampled, spanId, traceId } = span.value
     return `00-${traceId}-${spanId}-${sampled ? "01" : "00"}`
   }
