@@ -1,6 +1,6 @@
 import { StoreError } from "@clockwork/core/JobStore"
 import { TransactionConnection } from "@effect/sql/SqlClient"
-import { Clock, Duration, Effect, Fiber } from "effect"
+import { Clock, Duration, Effect, type Exit, type Fiber } from "effect"
 
 /**
  * Runs a store operation to its end, whatever happens to its caller.
@@ -18,9 +18,6 @@ import { Clock, Duration, Effect, Fiber } from "effect"
 export const toTheEnd = <A, E, R>(operation: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   // interruptible around the join, so a caller in an uninterruptible region (a finalizer) can still time out
   Effect.interruptible(Effect.disconnect(Effect.uninterruptible(operation)))
-
-// the wait is I/O, not the app's time: a TestClock moved ahead must not time out a statement in flight
-const liveClock = Clock.make()
 
 /** How a store runs its operations: to their end, at most `connections` at once, each wait bounded. */
 export interface Statements {
@@ -45,40 +42,88 @@ export interface Statements {
  * its caller is gone (thousands, when an app times out its requests under
  * load). Inside the app's transaction an operation needs no slot: it runs on
  * the transaction's connection.
+ *
+ * Every store call goes through here, so the common case is kept cheap: the
+ * operation runs on a fiber of its own, and the caller waits for it with a
+ * plain timer and an observer of that fiber (`Effect.timeoutFail` races two
+ * fibers and joins one, about 0.1 ms of CPU a call). The wait is I/O, not
+ * the app's time: a TestClock moved ahead must not time out a statement in
+ * flight, and a timer is the live clock.
  */
 export const make = (connections: number): Effect.Effect<Statements> =>
   Effect.map(Effect.makeSemaphore(Math.max(1, connections)), (slots) => {
-    const slotted = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-      Effect.flatMap(Effect.serviceOption(TransactionConnection), (transaction) =>
-        transaction._tag === "Some"
-          ? toTheEnd(effect)
-          : Effect.uninterruptibleMask((restore) =>
-            Effect.zipRight(
-              restore(slots.take(1)),
-              // forked while uninterruptible: the fiber is too, and frees the slot when it ends
-              Effect.flatMap(
-                Effect.forkDaemon(Effect.ensuring(effect, slots.release(1))),
-                (fiber) => Effect.interruptible(Fiber.join(fiber))
-              )
-            )
-          ))
+    // slots not taken: a caller that finds one takes it without a wait to bound
+    let free = Math.max(1, connections)
+    const take = Effect.zipRight(slots.take(1), Effect.sync(() => void free--))
+    const release = Effect.zipRight(Effect.sync(() => void free++), slots.release(1))
+
     const run = (operation: string, timeout: Duration.Duration | undefined) =>
     <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | StoreError, R> => {
-      if (timeout === undefined) return slotted(effect)
-      return Effect.clockWith((clock) =>
-        Effect.withClock(
-          Effect.timeoutFail(Effect.withClock(slotted(effect), clock), {
-            duration: timeout,
-            onTimeout: () =>
-              new StoreError({
-                operation,
-                message: `the database did not answer within ${Duration.format(timeout)} ` +
-                  `(the statement was not cancelled and may still complete)`
-              })
-          }),
-          liveClock
+      const ms = timeout === undefined ? undefined : timerMillis(timeout)
+      const timedOut = () =>
+        new StoreError({
+          operation,
+          message: `the database did not answer within ${Duration.format(timeout!)} ` +
+            `(the statement was not cancelled and may still complete)`
+        })
+      return Effect.flatMap(Effect.serviceOption(TransactionConnection), (transaction) => {
+        const startedAt = Date.now()
+        const left = () => ms === undefined ? undefined : Math.max(0, ms - (Date.now() - startedAt))
+        // forked while uninterruptible: the fiber is too, and runs to its end whatever its caller does
+        const forked = (slotted: boolean) =>
+          Effect.flatMap(
+            Effect.forkDaemon(slotted ? Effect.ensuring(effect, release) : effect),
+            (fiber) => Effect.interruptible(awaitWithin(fiber, left(), timedOut))
+          )
+        if (transaction._tag === "Some") return Effect.uninterruptible(forked(false))
+        return Effect.uninterruptibleMask((restore) =>
+          Effect.zipRight(
+            restore(
+              free > 0 || ms === undefined
+                ? take
+                : Effect.withClock(Effect.timeoutFail(take, { duration: ms, onTimeout: timedOut }), liveClock)
+            ),
+            forked(true)
+          )
         )
-      )
+      })
     }
     return { run }
+  })
+
+// the wait for a slot is I/O too
+const liveClock = Clock.make()
+
+/** A wait as a timer's delay; none beyond what a timer can wait (24.8 days), which is no bound in practice. */
+const timerMillis = (timeout: Duration.Duration) =>
+  Duration.isFinite(timeout) && Duration.toMillis(timeout) <= 2 ** 31 - 1 ? Duration.toMillis(timeout) : undefined
+
+/**
+ * The fiber's exit, or `onTimeout` after `ms` (none: no limit). The fiber's
+ * FiberRefs are not merged into the caller's, as `Fiber.join` would: a store
+ * operation sets none its caller needs.
+ */
+const awaitWithin = <A, E, X>(
+  fiber: Fiber.RuntimeFiber<A, E>,
+  ms: number | undefined,
+  onTimeout: () => X
+): Effect.Effect<A, E | X> =>
+  Effect.async<A, E | X>((resume) => {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const observer = (exit: Exit.Exit<A, E>) => {
+      if (timer !== undefined) clearTimeout(timer)
+      resume(exit)
+    }
+    if (ms !== undefined) {
+      timer = setTimeout(() => {
+        fiber.removeObserver(observer)
+        resume(Effect.fail(onTimeout()))
+      }, ms)
+    }
+    // called at once when the fiber has already ended
+    fiber.addObserver(observer)
+    return Effect.sync(() => {
+      if (timer !== undefined) clearTimeout(timer)
+      fiber.removeObserver(observer)
+    })
   })
