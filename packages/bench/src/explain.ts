@@ -3,8 +3,8 @@
  * claim and its completion, captured from the store's own calls (a statement
  * transformer records the SQL and parameters), then run again with those
  * parameters in a transaction that is rolled back. Both are calls of
- * server-side functions (claim_runs_v1, complete_runs_v1), so the plan shown is
- * that of the statement inside, as `auto_explain` logs it (loaded for the
+ * server-side functions (claim_runs_v2, complete_runs_v1), so the plans shown are
+ * those of the statements inside, as `auto_explain` logs them (loaded for the
  * transaction; its log lines reach the client as notices). Once over a full queue,
  * once halfway through draining it, and again after an ANALYZE of the runs
  * table (a table filled in bulk has no statistics until autovacuum comes by).
@@ -36,7 +36,7 @@ const transformer = Statement.setTransformer((statement, _sql, _refs, _span) => 
   if (mode === "off") return Effect.succeed(statement)
   const [sql, params] = statement.compile()
   // the store's other statements meanwhile (the background ANALYZE after a bulk enqueue) pass
-  if (!/_runs_v1"?\(/.test(sql)) return Effect.succeed(statement)
+  if (!/_runs_v\d+"?\(/.test(sql)) return Effect.succeed(statement)
   captured = { sql, params }
   const abort = mode === "abort"
   mode = "off"
@@ -118,7 +118,7 @@ const program = Effect.gen(function*() {
   const round = (label: string) =>
     Effect.gen(function*() {
       mode = "capture"
-      const claimed = yield* store.claim(request)
+      const claimed = (yield* store.claim(request)).runs
       const claim = captured!
       mode = "abort"
       yield* Effect.exit(store.complete(outcomesOf(claimed)))
@@ -130,7 +130,7 @@ const program = Effect.gen(function*() {
 
   yield* round(`${runs} queued`)
   for (let done = batch; done < runs / 2; done += batch) {
-    yield* Effect.flatMap(store.claim(request), (claimed) => store.complete(outcomesOf(claimed)))
+    yield* Effect.flatMap(store.claim(request), (claimed) => store.complete(outcomesOf(claimed.runs)))
   }
   yield* round(`halfway: ${runs / 2} finished, ${runs / 2} queued`)
   yield* Effect.promise(() => admin.query(`analyze ${schema}.runs`))

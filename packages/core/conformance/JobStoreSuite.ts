@@ -100,11 +100,19 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
       timeout
     )
 
+  /** the runs a claim took */
+  const claimRuns = (store: JobStore.JobStore, request: JobStore.ClaimRequest) =>
+    Effect.map(store.claim(request), (claimed) => claimed.runs)
+
   const claimOne = (store: JobStore.JobStore, fields: Partial<JobStore.ClaimRequest> = {}) =>
-    Effect.map(store.claim(claimRequest({ limit: 1, ...fields })), (claimed) => {
+    Effect.map(claimRuns(store, claimRequest({ limit: 1, ...fields })), (claimed) => {
       expect(claimed).toHaveLength(1)
       return claimed[0]!
     })
+
+  /** when the next queued run after `now` becomes due, as a claim of nothing at `now` says */
+  const nextRunAt = (store: JobStore.JobStore, now: number) =>
+    Effect.map(store.claim(claimRequest({ now, limit: 0 })), (claimed) => claimed.nextRunAt)
 
   describe(`JobStore conformance: ${name}`, () => {
     describe("schedules", () => {
@@ -629,11 +637,11 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
             newRun({ payload: "urgent", runAt: t0 + 3 * second, priority: 5 }),
             newRun({ payload: "future", runAt: t0 + minute, priority: 9 })
           ], t0)
-          const claimed = yield* store.claim(claimRequest({ now: t0 + 10 * second }))
+          const claimed = yield* claimRuns(store, claimRequest({ now: t0 + 10 * second }))
           expect(claimed.map((c) => c.payload)).toEqual(["urgent", "early", "late"])
           expect(claimed.map((c) => c.id)).toEqual([ids[2], ids[1], ids[0]])
-          expect(yield* store.claim(claimRequest({ now: t0 + 10 * second }))).toEqual([])
-          expect((yield* store.claim(claimRequest({ now: t0 + minute }))).map((c) => c.id)).toEqual([ids[3]])
+          expect(yield* claimRuns(store, claimRequest({ now: t0 + 10 * second }))).toEqual([])
+          expect((yield* claimRuns(store, claimRequest({ now: t0 + minute }))).map((c) => c.id)).toEqual([ids[3]])
         }))
 
       test("a claimed run carries its attempt, payload, schedule and chain, and is held by the worker", (store) =>
@@ -661,13 +669,13 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
       test("claim respects the limit and never hands out a run twice", (store) =>
         Effect.gen(function*() {
           const ids = yield* store.enqueue(Array.from({ length: 5 }, (_, i) => newRun({ payload: i })), t0)
-          const first = yield* store.claim(claimRequest({ limit: 2 }))
-          const middle = yield* store.claim(claimRequest({ limit: 2, workerId: "worker-2" }))
-          const third = yield* store.claim(claimRequest({ limit: 2 }))
+          const first = yield* claimRuns(store, claimRequest({ limit: 2 }))
+          const middle = yield* claimRuns(store, claimRequest({ limit: 2, workerId: "worker-2" }))
+          const third = yield* claimRuns(store, claimRequest({ limit: 2 }))
           expect(first).toHaveLength(2)
           expect(middle).toHaveLength(2)
           expect(third).toHaveLength(1)
-          expect(yield* store.claim(claimRequest({ limit: 2 }))).toEqual([])
+          expect(yield* claimRuns(store, claimRequest({ limit: 2 }))).toEqual([])
           expect(sorted([...first, ...middle, ...third].map((c) => c.id))).toEqual(sorted(ids))
         }))
 
@@ -680,7 +688,7 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
             newRun({ jobName: "send-push", payload: 2 }),
             newRun({ jobName: "send-push", payload: 3 })
           ], t0)
-          const capped = yield* store.claim(claimRequest({
+          const capped = yield* claimRuns(store, claimRequest({
             jobCapacity: new Map([["send-email", 0], ["send-push", 2]])
           }))
           expect(sorted(capped.map((c) => c.jobName))).toEqual(["send-push", "send-push", "send-sms"])
@@ -688,7 +696,7 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect((yield* store.getRun(email!)).state).toBe("queued")
           expect(yield* store.listRuns({ jobName: "send-push", state: "queued" })).toHaveLength(1)
 
-          const rest = yield* store.claim(claimRequest({ jobCapacity: new Map([["send-email", 1], ["send-push", 1]]) }))
+          const rest = yield* claimRuns(store, claimRequest({ jobCapacity: new Map([["send-email", 1], ["send-push", 1]]) }))
           expect(sorted(rest.map((c) => c.jobName))).toEqual(["send-email", "send-push"])
           expect(rest.map((c) => c.id)).toContain(email)
         }))
@@ -700,12 +708,12 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
             newRun({ jobName: "send-sms" }),
             newRun({ jobName: "send-push" })
           ], t0)
-          const restricted = yield* store.claim(claimRequest({ jobNames: ["send-sms", "send-push"] }))
+          const restricted = yield* claimRuns(store, claimRequest({ jobNames: ["send-sms", "send-push"] }))
           expect(sorted(restricted.map((c) => c.id))).toEqual(sorted([sms!, push!]))
-          expect(yield* store.claim(claimRequest({ jobNames: ["send-sms", "send-push"] }))).toEqual([])
-          expect(yield* store.claim(claimRequest({ jobNames: [] }))).toEqual([])
+          expect(yield* claimRuns(store, claimRequest({ jobNames: ["send-sms", "send-push"] }))).toEqual([])
+          expect(yield* claimRuns(store, claimRequest({ jobNames: [] }))).toEqual([])
           expect((yield* store.getRun(email!)).state).toBe("queued")
-          expect((yield* store.claim(claimRequest())).map((c) => c.id)).toEqual([email])
+          expect((yield* claimRuns(store, claimRequest())).map((c) => c.id)).toEqual([email])
         }))
 
       test("serial runs of one schedule start one at a time, in order", (store) =>
@@ -717,17 +725,17 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
             newRun({ scheduleId: "cleanup", serial: true, runAt: t0 + 3, payload: "other" })
           ], t0)
           const now = t0 + second
-          const first = yield* store.claim(claimRequest({ now }))
+          const first = yield* claimRuns(store, claimRequest({ now }))
           expect(sorted(first.map((r) => r.id))).toEqual(sorted([a!, other!]))
-          expect(yield* store.claim(claimRequest({ now }))).toEqual([])
+          expect(yield* claimRuns(store, claimRequest({ now }))).toEqual([])
 
           yield* store.complete([outcomeOf(first.find((r) => r.id === a)!)])
-          const next = yield* store.claim(claimRequest({ now }))
+          const next = yield* claimRuns(store, claimRequest({ now }))
           expect(next.map((r) => r.id)).toEqual([b])
-          expect(yield* store.claim(claimRequest({ now }))).toEqual([])
+          expect(yield* claimRuns(store, claimRequest({ now }))).toEqual([])
 
           yield* store.complete([outcomeOf(next[0]!, { status: "failed" })])
-          expect((yield* store.claim(claimRequest({ now }))).map((r) => r.id)).toEqual([c])
+          expect((yield* claimRuns(store, claimRequest({ now }))).map((r) => r.id)).toEqual([c])
         }))
 
       test("cancelling a queued serial run does not release the schedule's running one", (store) =>
@@ -742,9 +750,9 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect(first.id).toBe(a)
           expect(yield* store.cancel(b!, now)).toBe("cancelled")
           // `a` still runs, so `c` must wait for it
-          expect(yield* store.claim(claimRequest({ now }))).toEqual([])
+          expect(yield* claimRuns(store, claimRequest({ now }))).toEqual([])
           yield* store.complete([outcomeOf(first)])
-          expect((yield* store.claim(claimRequest({ now }))).map((r) => r.id)).toEqual([c])
+          expect((yield* claimRuns(store, claimRequest({ now }))).map((r) => r.id)).toEqual([c])
         }))
 
       test("a dedup key returns the existing run while it is queued or running, a new run once it finished", (store) =>
@@ -755,7 +763,7 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect(inOneCall[0]).toBe(inOneCall[1])
           expect(inOneCall[0]).not.toBe(first)
 
-          const claimed = yield* store.claim(claimRequest({ jobNames: ["send-email"], limit: 1 }))
+          const claimed = yield* claimRuns(store, claimRequest({ jobNames: ["send-email"], limit: 1 }))
           expect(claimed.map((c) => c.id)).toEqual([first])
           expect(yield* store.enqueue([newRun({ key: "welcome:ada" })], t0)).toEqual([first])
           expect((yield* store.getRun(first!)).payload).toEqual({ to: "ada@example.com" })
@@ -774,19 +782,40 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
 
       test("nextRunAt(t) is the earliest runAt after t of a queued run", (store) =>
         Effect.gen(function*() {
-          expect(yield* store.nextRunAt(t0)).toBeUndefined()
+          expect(yield* nextRunAt(store, t0)).toBeUndefined()
           const [late, early] = yield* store.enqueue([
             newRun({ runAt: t0 + 20 * second, priority: 9 }),
             newRun({ runAt: t0 + 5 * second })
           ], t0)
-          expect(yield* store.nextRunAt(t0)).toBe(t0 + 5 * second)
+          expect(yield* nextRunAt(store, t0)).toBe(t0 + 5 * second)
           // runs due at or before t are the claim's business
-          expect(yield* store.nextRunAt(t0 + 5 * second)).toBe(t0 + 20 * second)
+          expect(yield* nextRunAt(store, t0 + 5 * second)).toBe(t0 + 20 * second)
           expect(yield* store.cancel(early!, t0)).toBe("cancelled")
-          expect(yield* store.nextRunAt(t0)).toBe(t0 + 20 * second)
+          expect(yield* nextRunAt(store, t0)).toBe(t0 + 20 * second)
           yield* claimOne(store, { now: t0 + 20 * second })
-          expect(yield* store.nextRunAt(t0)).toBeUndefined()
+          expect(yield* nextRunAt(store, t0)).toBeUndefined()
           expect((yield* store.getRun(late!)).state).toBe("running")
+        }))
+
+      test("a claim says when the next queued run after its now becomes due; a limit of 0 claims nothing", (store) =>
+        Effect.gen(function*() {
+          const [due, soon, later] = yield* store.enqueue([
+            newRun({ runAt: t0 }),
+            newRun({ runAt: t0 + 5 * second }),
+            newRun({ runAt: t0 + 20 * second })
+          ], t0)
+          const nothing = yield* store.claim(claimRequest({ now: t0, limit: 0 }))
+          expect(nothing).toEqual({ runs: [], nextRunAt: t0 + 5 * second, suspectWaiting: false })
+          expect((yield* store.getRun(due!)).state).toBe("queued")
+          const first = yield* store.claim(claimRequest({ now: t0 }))
+          expect(first.runs.map((c) => c.id)).toEqual([due])
+          expect(first.nextRunAt).toBe(t0 + 5 * second)
+          const second_ = yield* store.claim(claimRequest({ now: t0 + 5 * second }))
+          expect(second_.runs.map((c) => c.id)).toEqual([soon])
+          expect(second_.nextRunAt).toBe(t0 + 20 * second)
+          const last = yield* store.claim(claimRequest({ now: t0 + 20 * second }))
+          expect(last.runs.map((c) => c.id)).toEqual([later])
+          expect(last.nextRunAt).toBeUndefined()
         }))
 
       test("nextRunAt(t) sees future runs while due runs wait for capacity", (store) =>
@@ -795,9 +824,9 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
             newRun({ jobName: "busy", runAt: t0 }),
             newRun({ jobName: "other", runAt: t0 + 30 * second })
           ], t0)
-          const claimed = yield* store.claim(claimRequest({ now: t0, jobCapacity: new Map([["busy", 0]]) }))
+          const claimed = yield* claimRuns(store, claimRequest({ now: t0, jobCapacity: new Map([["busy", 0]]) }))
           expect(claimed).toEqual([])
-          expect(yield* store.nextRunAt(t0)).toBe(t0 + 30 * second)
+          expect(yield* nextRunAt(store, t0)).toBe(t0 + 30 * second)
         }))
     })
 
@@ -861,8 +890,8 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect(run.attempt).toBe(1)
           expect(millis(run.runAt)).toBe(t0 + 10 * second)
           expect(run.error).toEqual(error)
-          expect(yield* store.nextRunAt(t0 + 5 * second)).toBe(t0 + 10 * second)
-          expect(yield* store.claim(claimRequest({ now: t0 + 10 * second - 1 }))).toEqual([])
+          expect(yield* nextRunAt(store, t0 + 5 * second)).toBe(t0 + 10 * second)
+          expect(yield* claimRuns(store, claimRequest({ now: t0 + 10 * second - 1 }))).toEqual([])
 
           const again = yield* claimOne(store, { now: t0 + 10 * second })
           expect(again.id).toBe(id)
@@ -880,7 +909,7 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
       test("failed, timed_out and dead runs end in that state", (store) =>
         Effect.gen(function*() {
           yield* store.enqueue([newRun({ payload: 0 }), newRun({ payload: 1 }), newRun({ payload: 2 })], t0)
-          const claimed = yield* store.claim(claimRequest())
+          const claimed = yield* claimRuns(store, claimRequest())
           const statuses = ["failed", "timed_out", "dead"] as const
           const error = new Run.RunError({ tag: "Boom", message: "it broke", cause: "Error: it broke" })
           yield* store.complete(claimed.map((c, i) => outcomeOf(c, { status: statuses[i]!, error })))
@@ -889,8 +918,8 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
             expect(run.state).toBe(statuses[i])
             expect(run.error).toEqual(error)
           }
-          expect(yield* store.claim(claimRequest({ now: t0 + minute }))).toEqual([])
-          expect(yield* store.nextRunAt(t0)).toBeUndefined()
+          expect(yield* claimRuns(store, claimRequest({ now: t0 + minute }))).toEqual([])
+          expect(yield* nextRunAt(store, t0)).toBeUndefined()
         }))
 
       test("followUps are enqueued with the completion", (store) =>
@@ -904,8 +933,8 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
               newRun({ jobName: "bill-customer", payload: { cents: 5 }, runAt: t0 + 2 * second })
             ]
           })])
-          expect(yield* store.claim(claimRequest({ now: t0 + 2 * second - 1 }))).toEqual([])
-          const next = yield* store.claim(claimRequest({ now: t0 + 2 * second }))
+          expect(yield* claimRuns(store, claimRequest({ now: t0 + 2 * second - 1 }))).toEqual([])
+          const next = yield* claimRuns(store, claimRequest({ now: t0 + 2 * second }))
           expect(sorted(next.map((c) => c.jobName))).toEqual(["bill-customer", "log-email"])
           expect(next.find((c) => c.jobName === "log-email")?.payload).toEqual({ messageId: "m-1" })
           expect(next.every((c) => c.attempt === 1)).toBe(true)
@@ -914,7 +943,7 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
       test("one call completes a batch of many outcomes", (store) =>
         Effect.gen(function*() {
           const ids = yield* store.enqueue(Array.from({ length: 50 }, (_, i) => newRun({ payload: i })), t0)
-          const claimed = yield* store.claim(claimRequest())
+          const claimed = yield* claimRuns(store, claimRequest())
           expect(claimed).toHaveLength(50)
           yield* store.complete(claimed.map((c) =>
             outcomeOf(c, {
@@ -986,7 +1015,7 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
         Effect.gen(function*() {
           const statuses = ["failed", "timed_out", "dead", "cancelled", "interrupted"] as const
           yield* store.enqueue(statuses.map((_, i) => newRun({ payload: i, then: ["log-email", "bill-customer"] })), t0)
-          const claimed = [...(yield* store.claim(claimRequest()))].sort((a, b) =>
+          const claimed = [...(yield* claimRuns(store, claimRequest()))].sort((a, b) =>
             (a.payload as number) - (b.payload as number)
           )
           const error = new Run.RunError({ tag: "Boom", message: "it broke", cause: "Error: it broke" })
@@ -1020,8 +1049,8 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
             }
           }
           // never run
-          expect(yield* store.claim(claimRequest({ now: t0 + minute }))).toEqual([])
-          expect(yield* store.nextRunAt(t0)).toBeUndefined()
+          expect(yield* claimRuns(store, claimRequest({ now: t0 + minute }))).toEqual([])
+          expect(yield* nextRunAt(store, t0)).toBeUndefined()
           // ten dependents, and the cancelled parent's own attempt
           expect(yield* store.history({ status: "cancelled", limit: 100 })).toHaveLength(11)
         }))
@@ -1033,7 +1062,7 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
             newRun({ payload: "succeeded", then: ["log-email"] }),
             newRun({ payload: "stale", then: ["log-email"] })
           ], t0)
-          const claimed = yield* store.claim(claimRequest({ leaseMs: 10 * second }))
+          const claimed = yield* claimRuns(store, claimRequest({ leaseMs: 10 * second }))
           const of = (id: Run.RunId | undefined) => claimed.find((c) => c.id === id)!
           const error = new Run.RunError({ tag: "Boom", message: "it broke", cause: "" })
           yield* store.complete([
@@ -1102,8 +1131,8 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect(rows[0]!.jobName).toBe("send-email")
           expect(rows[0]!.scheduleId).toBe("digest")
           expect(millis(rows[0]!.finishedAt)).toBe(t0 + second)
-          expect(yield* store.claim(claimRequest({ now: t0 + 2 * minute }))).toEqual([])
-          expect(yield* store.nextRunAt(t0)).toBeUndefined()
+          expect(yield* claimRuns(store, claimRequest({ now: t0 + 2 * minute }))).toEqual([])
+          expect(yield* nextRunAt(store, t0)).toBeUndefined()
           expect(yield* store.cancel(id!, t0 + 2 * second)).toBe("finished")
         }))
 
@@ -1122,7 +1151,7 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
         Effect.gen(function*() {
           const [id, other] = yield* store.enqueue([newRun(), newRun()], t0)
           const changes = yield* store.changes
-          const claimed = yield* store.claim(claimRequest())
+          const claimed = yield* claimRuns(store, claimRequest())
           const held = claimed.map((c) => ({ runId: c.id, attempt: c.attempt }))
           expect(yield* store.heartbeat("worker-1", held, t0 + minute)).toEqual({ lost: [], cancelRequested: [] })
           yield* Queue.takeAll(changes)
@@ -1150,7 +1179,7 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect(yield* store.reapExpired(t0 + 11 * second)).toBe(1)
           expect((yield* store.getRun(id!)).state).toBe("cancelled")
           expect((yield* store.history({ runId: id! })).map((r) => r.status)).toEqual(["cancelled"])
-          expect(yield* store.claim(claimRequest({ now: t0 + 10 * minute }))).toEqual([])
+          expect(yield* claimRuns(store, claimRequest({ now: t0 + 10 * minute }))).toEqual([])
         }))
 
       test("a finished run reports finished; an unknown id reports not_found", (store) =>
@@ -1195,7 +1224,7 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect(millis(row.startedAt)).toBe(t0)
           expect(millis(row.finishedAt)).toBe(t0 + 31 * second)
 
-          expect(yield* store.claim(claimRequest({ now: dueAgain - 1, workerId: "worker-2" }))).toEqual([])
+          expect(yield* claimRuns(store, claimRequest({ now: dueAgain - 1, workerId: "worker-2" }))).toEqual([])
           const again = yield* claimOne(store, { now: dueAgain, workerId: "worker-2" })
           expect(again.id).toBe(id)
           expect(again.attempt).toBe(2)
@@ -1235,16 +1264,47 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
             now = millis((yield* store.getRun(suspect!)).runAt)!
           }
           const [fresh] = yield* store.enqueue([newRun({ runAt: now })], now)
-          const busy = yield* store.claim(claimRequest({ now, maxLeaseExpiries: 1 }))
+          const busy = yield* claimRuns(store, claimRequest({ now, maxLeaseExpiries: 1 }))
           expect(busy.map((c) => c.id)).toEqual([fresh])
-          const idle = yield* store.claim(claimRequest({ now }))
+          const idle = yield* claimRuns(store, claimRequest({ now }))
           expect(idle.map((c) => [c.id, c.leaseExpiries])).toEqual([[suspect, 2]])
+        }))
+
+      test("suspectIfNoneDue takes one suspect, alone, only when no other run is due; a claim says when one waits", (store) =>
+        Effect.gen(function*() {
+          const [suspect] = yield* store.enqueue([newRun({ jobName: "send-sms" })], t0)
+          let now = t0
+          for (let expiry = 0; expiry < 2; expiry++) {
+            yield* claimOne(store, { now, leaseMs: second })
+            now += 2 * second
+            yield* store.reapExpired(now)
+            now = millis((yield* store.getRun(suspect!)).runAt)!
+          }
+          const [fresh] = yield* store.enqueue([newRun({ runAt: now })], now)
+          const ordinary = { now, maxLeaseExpiries: 1, suspectIfNoneDue: true }
+          // another run is due: it is taken, and the claim says a suspect waits
+          const busy = yield* store.claim(claimRequest(ordinary))
+          expect(busy.runs.map((c) => c.id)).toEqual([fresh])
+          expect(busy.suspectWaiting).toBe(true)
+          // not for a worker without the suspect's job
+          const elsewhere = yield* store.claim(claimRequest({ ...ordinary, jobNames: ["send-email"] }))
+          expect(elsewhere.runs).toEqual([])
+          expect(elsewhere.suspectWaiting).toBe(false)
+          // without suspectIfNoneDue, nothing is taken
+          const waiting = yield* store.claim(claimRequest({ now, maxLeaseExpiries: 1 }))
+          expect(waiting.runs).toEqual([])
+          expect(waiting.suspectWaiting).toBe(true)
+          // with it, and nothing else due: the suspect, alone
+          const idle = yield* store.claim(claimRequest(ordinary))
+          expect(idle.runs.map((c) => [c.id, c.leaseExpiries])).toEqual([[suspect, 2]])
+          expect(idle.suspectWaiting).toBe(false)
+          expect((yield* store.getRun(suspect!)).state).toBe("running")
         }))
 
       test("a crashed worker's runs come back spread out, not all due at one instant", (store) =>
         Effect.gen(function*() {
           const ids = yield* store.enqueue(Array.from({ length: 20 }, () => newRun()), t0)
-          yield* store.claim(claimRequest({ leaseMs: second }))
+          yield* claimRuns(store, claimRequest({ leaseMs: second }))
           expect(yield* store.reapExpired(t0 + 2 * second)).toBe(20)
           const dueAt = new Set<number>()
           for (const id of ids) dueAt.add(millis((yield* store.getRun(id)).runAt)!)
@@ -1282,7 +1342,7 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           const [id, kept] = yield* store.enqueue([newRun(), newRun({ runAt: t0 + 5 * second })], t0)
           yield* claimOne(store, { workerId: "worker-1", leaseMs: 10 * second })
           expect(yield* store.reapExpired(t0 + 11 * second)).toBe(1)
-          const again = yield* store.claim(claimRequest({ now: t0 + 20 * second, workerId: "worker-1" }))
+          const again = yield* claimRuns(store, claimRequest({ now: t0 + 20 * second, workerId: "worker-1" }))
           expect(sorted(again.map((c) => `${c.id}:${c.attempt}`))).toEqual(sorted([`${kept}:1`, `${id}:2`]))
           const beat = yield* store.heartbeat("worker-1", [
             { runId: id!, attempt: 1 },
@@ -1312,7 +1372,7 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
             newRun({ jobName: "build-report", scheduleId: "reports" }),
             newRun({ jobName: "build-report", scheduleId: "digest" })
           ], t0)
-          const claimed = yield* store.claim(claimRequest())
+          const claimed = yield* claimRuns(store, claimRequest())
           const byId = new Map(claimed.map((c) => [c.id, c]))
           const statuses = ["succeeded", "failed", "dead", "timed_out"] as const
           // one completion per call, oldest first, so insertion order and finishedAt agree
@@ -1355,7 +1415,7 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
       test("pruneHistory deletes rows and final runs that ended before the cutoff; active runs keep theirs", (store) =>
         Effect.gen(function*() {
           const ids = yield* store.enqueue([newRun(), newRun(), newRun(), newRun({ jobName: "flaky" })], t0)
-          const claimed = new Map((yield* store.claim(claimRequest())).map((c) => [c.id, c]))
+          const claimed = new Map((yield* claimRuns(store, claimRequest())).map((c) => [c.id, c]))
           const [r1, r2, r3, flaky] = ids as [Run.RunId, Run.RunId, Run.RunId, Run.RunId]
           yield* store.complete([outcomeOf(claimed.get(r1)!, { finishedAt: t0 + 1 * second })])
           yield* store.complete([outcomeOf(claimed.get(r2)!, { status: "failed", finishedAt: t0 + 2 * second })])
@@ -1380,7 +1440,7 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
       test("pruneHistory keeps everything that ended at or after the cutoff", (store) =>
         Effect.gen(function*() {
           const [id] = yield* store.enqueue([newRun()], t0)
-          const [claim] = yield* store.claim(claimRequest())
+          const [claim] = yield* claimRuns(store, claimRequest())
           yield* store.complete([outcomeOf(claim!, { finishedAt: t0 + second })])
           expect(yield* store.pruneHistory(t0 + second)).toBe(0)
           expect((yield* store.history({})).map((r) => r.runId)).toEqual([id])
@@ -1404,7 +1464,7 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
             newRun({ jobName: "doomed", then: ["cleanup"] }),
             newRun({ jobName: "idle", runAt: t0 + minute })
           ], t0)) as [Run.RunId, Run.RunId, Run.RunId, Run.RunId]
-          const claimed = new Map((yield* store.claim(claimRequest())).map((c) => [c.id, c]))
+          const claimed = new Map((yield* claimRuns(store, claimRequest())).map((c) => [c.id, c]))
           yield* store.complete([outcomeOf(claimed.get(ok)!)])
           yield* store.complete([
             outcomeOf(claimed.get(flaky)!, { status: "failed", retryAt: t0 + minute, error: boom })
@@ -1479,7 +1539,7 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           const end = yield* store.feedEnd
           expect(yield* store.readFeed(end, 100)).toEqual([])
           const [id] = yield* store.enqueue([newRun({ jobName: "late" })], t0)
-          const [claim] = yield* store.claim(claimRequest())
+          const [claim] = yield* claimRuns(store, claimRequest())
           yield* store.complete([outcomeOf(claim!)])
           const next = yield* store.readFeed(end, 100)
           expect(attempts(next)).toEqual([[id, "succeeded", true]])
@@ -1488,9 +1548,9 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
       test("an interrupted attempt and a lease expiry are in the feed, not final", (store) =>
         Effect.gen(function*() {
           const [id] = yield* store.enqueue([newRun()], t0)
-          yield* store.claim(claimRequest())
+          yield* claimRuns(store, claimRequest())
           yield* store.reapExpired(t0 + minute)
-          const [claim] = yield* store.claim(claimRequest({ now: t0 + 10 * minute }))
+          const [claim] = yield* claimRuns(store, claimRequest({ now: t0 + 10 * minute }))
           yield* store.complete([outcomeOf(claim!, { status: "interrupted", retryAt: t0 + 11 * minute })])
           const entries = yield* store.readFeed(Feed.start, 100)
           expect(attempts(entries)).toEqual([[id, "interrupted", false], [id, "interrupted", false]])
@@ -1499,7 +1559,7 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
       test("a subscriber hears that the feed grew when an attempt is recorded", (store) =>
         Effect.gen(function*() {
           yield* store.enqueue([newRun()], t0)
-          const [claim] = yield* store.claim(claimRequest())
+          const [claim] = yield* claimRuns(store, claimRequest())
           const changes = yield* store.changes
           yield* store.complete([outcomeOf(claim!)])
           const heard = yield* Queue.take(changes).pipe(
@@ -1631,7 +1691,7 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
             newRun({ jobName: "send-email" }),
             newRun({ jobName: "build-report", scheduleId: "reports" })
           ], t0)
-          const claimed = yield* store.claim(claimRequest())
+          const claimed = yield* claimRuns(store, claimRequest())
           expect(sorted(claimed.map((c) => c.id))).toEqual(sorted([runningEmail!, doneReport!]))
           yield* store.complete([outcomeOf(claimed.find((c) => c.id === doneReport)!)])
 
@@ -1755,8 +1815,8 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           const waiting = yield* store.getRun(id!)
           expect([waiting.state, waiting.attempt, millis(waiting.runAt)]).toEqual(["queued", 0, wakeAt])
           expect(yield* store.history({ runId: id! })).toEqual([])
-          expect(yield* store.claim(claimRequest({ now: wakeAt - 1 }))).toEqual([])
-          expect(yield* store.nextRunAt(t0 + second)).toBe(wakeAt)
+          expect(yield* claimRuns(store, claimRequest({ now: wakeAt - 1 }))).toEqual([])
+          expect(yield* nextRunAt(store, t0 + second)).toBe(wakeAt)
           // the same attempt cannot end waiting twice
           expect(yield* store.suspend({ runId: id!, attempt: first.attempt, wakeAt, wakes, now: t0 })).toBe(false)
           const second_ = yield* claimOne(store, { now: wakeAt })
@@ -1794,7 +1854,7 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
             .toBe(true)
           expect(millis((yield* store.getRun(parentId!)).runAt)).toBe(Journal.untilWoken)
 
-          const [first, second_] = yield* store.claim(claimRequest({ now: t0 + second, limit: 2, jobNames: ["resize"] }))
+          const [first, second_] = yield* claimRuns(store, claimRequest({ now: t0 + second, limit: 2, jobNames: ["resize"] }))
           yield* store.complete([outcomeOf(first!, { result: { url: "a.png" }, finishedAt: t0 + 2 * second })])
           expect(millis((yield* store.getRun(parentId!)).runAt)).toBe(t0 + 2 * second)
           const journal = yield* store.journal(parentId!)
@@ -1846,18 +1906,18 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           const seen = new Set<string>()
           const payloads = new Set<number>()
           for (let batch = 0; batch < count / 500; batch++) {
-            const claimed = yield* store.claim(claimRequest({ limit: 500 }))
+            const claimed = yield* claimRuns(store, claimRequest({ limit: 500 }))
             expect(claimed).toHaveLength(500)
             for (const c of claimed) {
               seen.add(c.id)
               payloads.add((c.payload as { n: number }).n)
             }
           }
-          expect(yield* store.claim(claimRequest({ limit: 500 }))).toEqual([])
+          expect(yield* claimRuns(store, claimRequest({ limit: 500 }))).toEqual([])
           expect(seen.size).toBe(count)
           expect(payloads.size).toBe(count)
           expect(ids.every((id) => seen.has(id))).toBe(true)
-          expect(yield* store.nextRunAt(t0)).toBeUndefined()
+          expect(yield* nextRunAt(store, t0)).toBeUndefined()
         }), 60_000)
     })
   })

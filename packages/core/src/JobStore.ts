@@ -187,6 +187,30 @@ export interface ClaimRequest {
   readonly leaseMs: number
   /** only runs whose lease expired at most this many times (default: any) */
   readonly maxLeaseExpiries?: number | undefined
+  /**
+   * with `maxLeaseExpiries`: when no run within it is due, take one run beyond
+   * it (a suspect) instead, alone: the claim of a runner that runs nothing
+   */
+  readonly suspectIfNoneDue?: boolean | undefined
+}
+
+/**
+ * What a claim took, and what the runner needs to know to wait for the next
+ * one without asking the store again.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ClaimResult {
+  /** the runs claimed, in claim order */
+  readonly runs: ReadonlyArray<ClaimedRun>
+  /** the earliest `runAt` after the claim's `now` of a queued run (of any job): when something new becomes due */
+  readonly nextRunAt: number | undefined
+  /**
+   * whether a due run beyond `maxLeaseExpiries` (a suspect) of the requested
+   * jobs is queued and was not taken: a runner that becomes idle claims again
+   */
+  readonly suspectWaiting: boolean
 }
 
 /**
@@ -461,12 +485,11 @@ export interface JobStore {
 
   // queue
   readonly enqueue: (runs: ReadonlyArray<NewRun>, now: number) => Effect.Effect<ReadonlyArray<RunId>, StoreError>
-  readonly claim: (request: ClaimRequest) => Effect.Effect<ReadonlyArray<ClaimedRun>, StoreError>
   /**
-   * the earliest `runAt` after `after` of a queued run: when something new
-   * becomes due (runs already due are the business of `claim`)
+   * claims due runs (at most `limit`; none with a limit of 0) and says when
+   * the next queued run becomes due and whether a suspect waits
    */
-  readonly nextRunAt: (after: number) => Effect.Effect<number | undefined, StoreError>
+  readonly claim: (request: ClaimRequest) => Effect.Effect<ClaimResult, StoreError>
   /**
    * records outcomes: only while the reported attempt still holds its run (it
    * is running that attempt) is the outcome recorded in the history and the

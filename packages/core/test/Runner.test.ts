@@ -591,7 +591,7 @@ describe("leases", () => {
       const storeLayer = Layer.succeed(JobStore.JobStore, store)
       const [id] = yield* store.enqueue([{ jobName: "noop", payload: {}, runAt: 0, scheduledFor: 0 }], 0)
       // a worker claims it and dies without a word
-      const [claimed] = yield* store.claim({ now: 0, limit: 1, workerId: "crashed-worker", leaseMs: 60_000 })
+      const [claimed] = (yield* store.claim({ now: 0, limit: 1, workerId: "crashed-worker", leaseMs: 60_000 })).runs
       expect(claimed!.id).toBe(id)
       const app = Clockwork.layer([noop], { reaper: { interval: "10 seconds" } }).pipe(Layer.provide(storeLayer))
       yield* Testing.advance("2 minutes").pipe(Effect.provide(app))
@@ -676,7 +676,7 @@ describe("fencing", () => {
       // two workers claim it in turn and die (as a run that kills its process makes them)
       let now = 0
       for (const worker of ["crashed-1", "crashed-2"]) {
-        const [claimed] = yield* store.claim({ now, limit: 1, workerId: worker, leaseMs: 1_000 })
+        const [claimed] = (yield* store.claim({ now, limit: 1, workerId: worker, leaseMs: 1_000 })).runs
         expect(claimed!.id).toBe(id)
         now += 2_000
         expect(yield* store.reapExpired(now)).toBe(1)

@@ -61,7 +61,7 @@ describe.runIf(hasDatabase)("PgStore under interruption", () => {
               ? store.enqueue(runs(20), t0)
               : i % 3 === 1
               ? store.listRuns({ limit: 1_000 })
-              : store.nextRunAt(t0 - 1)
+              : store.claim({ now: t0 - 1, limit: 0, workerId: "w", leaseMs: 60_000 })
             yield* call.pipe(Effect.catchAll((error) => Effect.sync(() => failures.push(error.message))))
             calls++
           }

@@ -67,7 +67,8 @@ describe.runIf(hasDatabase)("PgStore", () => {
           [5, "run_feed"],
           [6, "run_traceparent"],
           [7, "workflows"],
-          [8, "claim_and_complete_functions"]
+          [8, "claim_and_complete_functions"],
+          [9, "claim_v2_and_enqueue_function"]
         ])
 
         const tables = yield* sql<{ table_name: string }>`
@@ -83,7 +84,7 @@ describe.runIf(hasDatabase)("PgStore", () => {
           "workflow_steps"
         ])
         const migrations = yield* sql`select migration_id from ${sql(`${schema}.clockwork_migrations`)}`
-        expect(migrations).toHaveLength(8)
+        expect(migrations).toHaveLength(9)
         expect(yield* PgStore.migrate({ schema }).pipe(Effect.provide(contexts[0]!))).toEqual([])
       }))
 
@@ -228,7 +229,7 @@ describe.runIf(hasDatabase)("PgStore", () => {
           Effect.gen(function*() {
             const mine: Array<string> = []
             for (;;) {
-              const claimed = yield* store.claim({ now: t0, limit: 25, workerId, leaseMs: 60_000 })
+              const { runs: claimed } = yield* store.claim({ now: t0, limit: 25, workerId, leaseMs: 60_000 })
               if (claimed.length === 0) return mine
               for (const c of claimed) mine.push(c.id)
             }
@@ -364,7 +365,7 @@ describe.runIf(hasDatabase)("PgStore", () => {
         const store = yield* PgStore.make({ schema, pollInterval: 0 }).pipe(Effect.provide(context))
         const sql = yield* SqlClient.SqlClient.pipe(Effect.provide(context))
         const [early, late] = yield* store.enqueue([newRun({ jobName: "early" }), newRun({ jobName: "late" })], t0)
-        const claimed = new Map((yield* store.claim({ now: t0, limit: 2, workerId: "w", leaseMs: 60_000 })).map((c) => [
+        const claimed = new Map((yield* store.claim({ now: t0, limit: 2, workerId: "w", leaseMs: 60_000 })).runs.map((c) => [
           c.id,
           c
         ]))
@@ -441,7 +442,7 @@ describe.runIf(hasDatabase)("PgStore", () => {
           Effect.provide(yield* Layer.build(transforming))
         )
         const [id] = yield* store.enqueue([newRun({ scheduleId: "digest", then: ["log-email"] })], t0)
-        const [claimed] = yield* store.claim({ now: t0, limit: 1, workerId: "w", leaseMs: 1000 })
+        const [claimed] = (yield* store.claim({ now: t0, limit: 1, workerId: "w", leaseMs: 1000 })).runs
         expect(claimed).toMatchObject({ id, scheduleId: "digest", then: ["log-email"], attempt: 1 })
         expect((yield* store.getRun(id!)).state).toBe("running")
       }))

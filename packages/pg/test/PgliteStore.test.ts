@@ -50,7 +50,7 @@ describe("PgliteStore.layer with a data directory", () => {
         Effect.gen(function*() {
           expect((yield* store.upsertSchedule(digest)).outcome).toBe("created")
           const [id] = yield* store.enqueue([{ jobName: "send-email", payload: { to: "ada" }, runAt: t0, scheduledFor: t0 }], t0)
-          const [claimed] = yield* store.claim({ now: t0, limit: 1, workerId: "w1", leaseMs: minute })
+          const [claimed] = (yield* store.claim({ now: t0, limit: 1, workerId: "w1", leaseMs: minute })).runs
           yield* store.complete([{
             runId: claimed!.id,
             jobName: claimed!.jobName,

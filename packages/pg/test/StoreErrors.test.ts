@@ -68,7 +68,7 @@ describe("store errors say whether trying again can help", () => {
         { jobName: "a", payload: 1, runAt: t0, scheduledFor: t0 },
         { jobName: "b", payload: 2, runAt: t0, scheduledFor: t0 }
       ], t0)
-      const claimed = yield* store.claim({ now: t0, limit: 10, workerId: "w", leaseMs: 60_000 })
+      const { runs: claimed } = yield* store.claim({ now: t0, limit: 10, workerId: "w", leaseMs: 60_000 })
       const error = yield* Effect.flip(store.complete(claimed.map((c) => ({
         runId: c.id,
         jobName: c.jobName,

@@ -4,6 +4,7 @@ import type {
   Change,
   ChildStart,
   ClaimedRun,
+  ClaimResult,
   ClaimRequest,
   CompleteResult,
   FireResult,
@@ -494,6 +495,16 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
     notify("feed")
   }
 
+  /** the earliest `runAt` after `after` of a queued run (runs due by then move to the ready queue) */
+  const nextRunAfter = (after: number) => {
+    for (let top = waiting.peek(); top !== undefined; top = waiting.peek()) {
+      if (!isLive(top)) waiting.pop()
+      else if (top.entry.runAt <= after) ready.push(waiting.pop()!)
+      else return top.entry.runAt
+    }
+    return undefined
+  }
+
   const store: JobStore = {
     upsertSchedule: (input) =>
       Effect.sync(() => {
@@ -579,7 +590,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
       }),
 
     claim: (request: ClaimRequest) =>
-      Effect.sync(() => {
+      Effect.sync((): ClaimResult => {
         const { now } = request
         for (let top = waiting.peek(); top !== undefined && top.entry.runAt <= now; top = waiting.peek()) {
           waiting.pop()
@@ -587,21 +598,9 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
         }
         const allowed = request.jobNames === undefined ? undefined : new Set(request.jobNames)
         const capacity = request.jobCapacity === undefined ? undefined : new Map(request.jobCapacity)
+        const max = request.maxLeaseExpiries
         const claimed: Array<ClaimedRun> = []
-        const deferred: Array<Node> = []
-        while (claimed.length < request.limit && ready.size > 0) {
-          const node = ready.pop()!
-          if (!isLive(node)) continue
-          const e = node.entry
-          if (
-            (allowed !== undefined && !allowed.has(e.jobName)) ||
-            (capacity !== undefined && capacity.get(e.jobName) === 0) ||
-            (request.maxLeaseExpiries !== undefined && e.leaseExpiries > request.maxLeaseExpiries) ||
-            (e.serial && e.scheduleId !== undefined && runningSerial.has(e.scheduleId))
-          ) {
-            deferred.push(node)
-            continue
-          }
+        const take = (e: Entry) => {
           const left = capacity?.get(e.jobName)
           if (left !== undefined) capacity!.set(e.jobName, left - 1)
           e.state = "running"
@@ -624,18 +623,32 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
             traceparent: e.traceparent
           })
         }
-        for (const node of deferred) ready.push(node)
-        return claimed
-      }),
-
-    nextRunAt: (after) =>
-      Effect.sync(() => {
-        for (let top = waiting.peek(); top !== undefined; top = waiting.peek()) {
-          if (!isLive(top)) waiting.pop()
-          else if (top.entry.runAt <= after) ready.push(waiting.pop()!)
-          else return top.entry.runAt
+        // due runs not taken, in claim order; the suspects among them (runs beyond `max` and nothing else in their way)
+        const deferred: Array<Node> = []
+        const suspects: Array<Node> = []
+        while (claimed.length < request.limit && ready.size > 0) {
+          const node = ready.pop()!
+          if (!isLive(node)) continue
+          const e = node.entry
+          if (
+            (allowed !== undefined && !allowed.has(e.jobName)) ||
+            (capacity !== undefined && capacity.get(e.jobName) === 0) ||
+            (e.serial && e.scheduleId !== undefined && runningSerial.has(e.scheduleId))
+          ) {
+            deferred.push(node)
+          } else if (max !== undefined && e.leaseExpiries > max) {
+            deferred.push(node)
+            suspects.push(node)
+          } else {
+            take(e)
+          }
         }
-        return undefined
+        const suspect = request.suspectIfNoneDue === true && claimed.length === 0 && request.limit > 0
+          ? suspects.shift()
+          : undefined
+        if (suspect !== undefined) take(suspect.entry)
+        for (const node of deferred) if (node !== suspect) ready.push(node)
+        return { runs: claimed, nextRunAt: nextRunAfter(now), suspectWaiting: suspects.length > 0 }
       }),
 
     complete: (outcomes: ReadonlyArray<RunOutcome>) =>

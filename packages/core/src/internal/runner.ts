@@ -330,8 +330,8 @@ export const make = (
       if (active.get(a.claim.id) === a) active.delete(a.claim.id)
       if (a.job?.concurrency !== undefined) perJob.set(a.job.name, (perJob.get(a.job.name) ?? 1) - 1)
       if (a === alone) alone = undefined
-      // an idle runner may take a suspect (below)
-      if (active.size === 0) wake.give()
+      // an idle runner may take a suspect (below), if its last claim saw one
+      if (active.size === 0 && suspectWaiting) wake.give()
     }
 
     // -------------------------------------------------------------------
@@ -342,6 +342,7 @@ export const make = (
     // -------------------------------------------------------------------
     const suspectAfter = 2
     let alone: Active | undefined = undefined
+    let suspectWaiting = false
 
     // -------------------------------------------------------------------
     // one attempt
@@ -705,38 +706,35 @@ export const make = (
         // at most `concurrency` outcomes waiting to be written: a slow store slows the claims
         const free = unrecorded.size >= config.concurrency || alone !== undefined ? 0 : config.concurrency - active.size
         const now = yield* Clock.currentTimeMillis
+        // when the next queued run becomes due, as the claim saw it
+        let next: number | undefined = undefined
         if (free > 0 && !stopping) {
           const limit = Math.min(free, config.batchSize)
-          const request = {
+          const claimed = yield* store.claim({
             now,
             limit,
             workerId: config.workerId,
             jobNames,
             jobCapacity: limited.length === 0 ? undefined : jobCapacity(),
-            leaseMs: config.leaseMs
-          }
-          const claimed = yield* store.claim({ ...request, maxLeaseExpiries: suspectAfter - 1 })
+            leaseMs: config.leaseMs,
+            maxLeaseExpiries: suspectAfter - 1,
+            // idle, and no ordinary run is due: a suspect waits for an idle runner, and runs alone
+            suspectIfNoneDue: active.size === 0
+          })
           yield* outage.answered
-          for (const claim of claimed) start(claim, now)
-          if (claimed.length > 0) started.unsafeOffer(undefined)
-          if (claimed.length === limit) {
+          suspectWaiting = claimed.suspectWaiting
+          for (const claim of claimed.runs) {
+            if (claim.leaseExpiries >= suspectAfter) alone = start(claim, now)
+            else start(claim, now)
+          }
+          if (claimed.runs.length > 0) started.unsafeOffer(undefined)
+          if (claimed.runs.length === limit || alone !== undefined) {
             yield* Effect.yieldNow()
             continue
           }
-          if (claimed.length === 0 && active.size === 0) {
-            // idle, and no ordinary run is due: a suspect waits for an idle runner, and runs alone
-            const [first] = yield* store.claim({ ...request, limit: 1 })
-            if (first !== undefined) {
-              if (first.leaseExpiries >= suspectAfter) alone = start(first, now)
-              else start(first, now)
-              started.unsafeOffer(undefined)
-              yield* Effect.yieldNow()
-              continue
-            }
-          }
+          next = claimed.nextRunAt
         }
         starved = free === 0 || limited.some((job) => (perJob.get(job.name) ?? 0) >= job.concurrency!)
-        const next = free > 0 && !stopping ? yield* store.nextRunAt(now) : undefined
         if (next !== undefined) {
           // the clock again: the claim and this query took time, and the run is due at `next` sharp
           const until = next - (yield* Clock.currentTimeMillis)

@@ -3,8 +3,9 @@ import * as Migrator from "@effect/sql/Migrator"
 import { SqlClient } from "@effect/sql/SqlClient"
 import { Cause, Effect, Option } from "effect"
 import { classify, describe } from "./errors.js"
-import { createClaimRunsV1 } from "./sql/claim.js"
+import { createClaimRunsV1, createClaimRunsV2 } from "./sql/claim.js"
 import { createCompleteRunsV1 } from "./sql/complete.js"
+import { createEnqueueRunsV1 } from "./sql/enqueue.js"
 import type { Tables } from "./tables.js"
 
 /**
@@ -199,6 +200,15 @@ const migrations = (t: Tables): Record<string, Effect.Effect<void, unknown, SqlC
   "0008_claim_and_complete_functions": Effect.gen(function*() {
     yield* t.sql.unsafe(createClaimRunsV1(t.schema))
     yield* t.sql.unsafe(createCompleteRunsV1(t.schema))
+  }),
+
+  // the claim that also answers when the next run is due and whether a suspect waits (sql/claim.ts),
+  // with the index of queued runs that lost a lease (suspects are among them) it reads; the enqueue of
+  // runs without dedup keys as a function too (sql/enqueue.ts)
+  "0009_claim_v2_and_enqueue_function": Effect.gen(function*() {
+    yield* t.sql`create index runs_suspects on ${t.runs} (run_at) where state = 'queued' and lease_expiries > 0`
+    yield* t.sql.unsafe(createClaimRunsV2(t.schema))
+    yield* t.sql.unsafe(createEnqueueRunsV1(t.schema, t.channel))
   })
 })
 

@@ -124,7 +124,6 @@ export const make = (driver: Driver, options: Options | undefined): Effect.Effec
           )
         }),
       claim: (request) => call("claim")(claim(t, request)),
-      nextRunAt: (after) => call("nextRunAt")(Queries.nextRunAt(t, after)),
       // every write that records history rows tells the feed's readers, coalesced (changes.ts)
       complete: (outcomes) =>
         call("complete")(complete(t, outcomes)).pipe(

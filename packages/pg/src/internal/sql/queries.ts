@@ -21,15 +21,6 @@ const defaultLimit = 100
 const asArray = <A>(filter: A | ReadonlyArray<A>): ReadonlyArray<A> =>
   Array.isArray(filter) ? filter : [filter as A]
 
-/** The earliest `run_at` after `after` of a queued run (the partial index on queued `run_at`). */
-export const nextRunAt = (t: Tables, after: number): Effect.Effect<number | undefined, SqlError> =>
-  t.sql<{ readonly next: string | number | null }>`
-    select ${t.sql.literal(millisOf("min(run_at)"))} as next
-    from ${t.runs}
-    where state = 'queued' and run_at > ${instant(after)}`.pipe(
-    Effect.map(([row]) => row?.next === null || row?.next === undefined ? undefined : Number(row.next))
-  )
-
 /**
  * Per job, its due, later and running runs (the partial indexes on queued and
  * running runs keep finished ones out of the scan).
