@@ -59,7 +59,7 @@ export const make = (
       ),
     runner,
     `PgStore on @effect/sql-pg (pool of ${poolSize}); Clockwork.layer, runner concurrency ${runner.concurrency}, ` +
-      `batchSize ${runner.batchSize}; LISTEN/NOTIFY with the default 1 s poll`
+      `batchSize ${runner.batchSize}; LISTEN/NOTIFY with the default 2 s poll`
   )
 }
 
