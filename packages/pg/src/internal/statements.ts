@@ -1,6 +1,6 @@
 import { StoreError } from "@clockwork/core/JobStore"
 import { TransactionConnection } from "@effect/sql/SqlClient"
-import { Clock, Duration, Effect, type Exit, type Fiber } from "effect"
+import { Duration, Effect, type Exit, type Fiber } from "effect"
 
 /**
  * Runs a store operation to its end, whatever happens to its caller.
@@ -51,11 +51,8 @@ export interface Statements {
  * flight, and a timer is the live clock.
  */
 export const make = (connections: number): Effect.Effect<Statements> =>
-  Effect.map(Effect.makeSemaphore(Math.max(1, connections)), (slots) => {
-    // slots not taken: a caller that finds one takes it without a wait to bound
-    let free = Math.max(1, connections)
-    const take = Effect.zipRight(slots.take(1), Effect.sync(() => void free--))
-    const release = Effect.zipRight(Effect.sync(() => void free++), slots.release(1))
+  Effect.sync(() => {
+    const slots = makeSlots(Math.max(1, connections))
 
     const run = (operation: string, timeout: Duration.Duration | undefined) =>
     <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | StoreError, R> => {
@@ -72,27 +69,59 @@ export const make = (connections: number): Effect.Effect<Statements> =>
         // forked while uninterruptible: the fiber is too, and runs to its end whatever its caller does
         const forked = (slotted: boolean) =>
           Effect.flatMap(
-            Effect.forkDaemon(slotted ? Effect.ensuring(effect, release) : effect),
+            Effect.forkDaemon(slotted ? Effect.ensuring(effect, slots.release) : effect),
             (fiber) => Effect.interruptible(awaitWithin(fiber, left(), timedOut))
           )
         if (transaction._tag === "Some") return Effect.uninterruptible(forked(false))
         return Effect.uninterruptibleMask((restore) =>
-          Effect.zipRight(
-            restore(
-              free > 0 || ms === undefined
-                ? take
-                : Effect.withClock(Effect.timeoutFail(take, { duration: ms, onTimeout: timedOut }), liveClock)
-            ),
-            forked(true)
-          )
+          Effect.zipRight(restore(slots.take(ms, timedOut)), forked(true))
         )
       })
     }
     return { run }
   })
 
-// the wait for a slot is I/O too
-const liveClock = Clock.make()
+/**
+ * The store's slots: `take` has one at once when one is free, else waits in
+ * line (at most `ms`, then fails with `onTimeout`; given up when its caller is
+ * interrupted); `release` hands the slot to the first in line. No fiber and no
+ * timer unless the caller has to wait.
+ */
+const makeSlots = (count: number) => {
+  let free = count
+  // resumes of the callers waiting, in the order they came (a Set keeps insertion order)
+  const line = new Set<() => void>()
+  const take = <X>(ms: number | undefined, onTimeout: () => X): Effect.Effect<void, X> =>
+    Effect.async<void, X>((resume) => {
+      if (free > 0) {
+        free--
+        return resume(Effect.void)
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const handOver = () => {
+        line.delete(handOver)
+        if (timer !== undefined) clearTimeout(timer)
+        resume(Effect.void)
+      }
+      line.add(handOver)
+      if (ms !== undefined) {
+        timer = setTimeout(() => {
+          line.delete(handOver)
+          resume(Effect.fail(onTimeout()))
+        }, ms)
+      }
+      return Effect.sync(() => {
+        line.delete(handOver)
+        if (timer !== undefined) clearTimeout(timer)
+      })
+    })
+  const release = Effect.sync(() => {
+    const first = line.values().next()
+    if (first.done === true) free++
+    else first.value()
+  })
+  return { take, release }
+}
 
 /** A wait as a timer's delay; none beyond what a timer can wait (24.8 days), which is no bound in practice. */
 const timerMillis = (timeout: Duration.Duration) =>
