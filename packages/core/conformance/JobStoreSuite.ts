@@ -110,6 +110,20 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
       return claimed[0]!
     })
 
+  /** a run that lost its lease twice (a suspect), and the instant it is due again */
+  const suspectRun = (store: JobStore.JobStore, fields: Partial<JobStore.NewRun> = {}) =>
+    Effect.gen(function*() {
+      const [suspect] = yield* store.enqueue([newRun(fields)], t0)
+      let now = t0
+      for (let expiry = 0; expiry < 2; expiry++) {
+        yield* claimOne(store, { now, leaseMs: second })
+        now += 2 * second
+        yield* store.reapExpired(now)
+        now = millis((yield* store.getRun(suspect!)).runAt)!
+      }
+      return { now, suspect: suspect! }
+    })
+
   /** when the next queued run after `now` becomes due, as a claim of nothing at `now` says */
   const nextRunAt = (store: JobStore.JobStore, now: number) =>
     Effect.map(store.claim(claimRequest({ now, limit: 0 })), (claimed) => claimed.nextRunAt)
@@ -1255,14 +1269,7 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
 
       test("maxLeaseExpiries leaves runs whose lease expired more often to other claims", (store) =>
         Effect.gen(function*() {
-          const [suspect] = yield* store.enqueue([newRun()], t0)
-          let now = t0
-          for (let expiry = 0; expiry < 2; expiry++) {
-            yield* claimOne(store, { now, leaseMs: second })
-            now += 2 * second
-            yield* store.reapExpired(now)
-            now = millis((yield* store.getRun(suspect!)).runAt)!
-          }
+          const { now, suspect } = yield* suspectRun(store)
           const [fresh] = yield* store.enqueue([newRun({ runAt: now })], now)
           const busy = yield* claimRuns(store, claimRequest({ now, maxLeaseExpiries: 1 }))
           expect(busy.map((c) => c.id)).toEqual([fresh])
@@ -1272,14 +1279,7 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
 
       test("suspectIfNoneDue takes one suspect, alone, only when no other run is due; a claim says when one waits", (store) =>
         Effect.gen(function*() {
-          const [suspect] = yield* store.enqueue([newRun({ jobName: "send-sms" })], t0)
-          let now = t0
-          for (let expiry = 0; expiry < 2; expiry++) {
-            yield* claimOne(store, { now, leaseMs: second })
-            now += 2 * second
-            yield* store.reapExpired(now)
-            now = millis((yield* store.getRun(suspect!)).runAt)!
-          }
+          const { now, suspect } = yield* suspectRun(store, { jobName: "send-sms" })
           const [fresh] = yield* store.enqueue([newRun({ runAt: now })], now)
           const ordinary = { now, maxLeaseExpiries: 1, suspectIfNoneDue: true }
           // another run is due: it is taken, and the claim says a suspect waits
@@ -1298,7 +1298,7 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           const idle = yield* store.claim(claimRequest(ordinary))
           expect(idle.runs.map((c) => [c.id, c.leaseExpiries])).toEqual([[suspect, 2]])
           expect(idle.suspectWaiting).toBe(false)
-          expect((yield* store.getRun(suspect!)).state).toBe("running")
+          expect((yield* store.getRun(suspect)).state).toBe("running")
         }))
 
       test("a crashed worker's runs come back spread out, not all due at one instant", (store) =>

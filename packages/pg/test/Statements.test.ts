@@ -16,19 +16,28 @@ const gated = (name: string, log: Array<string>, done: Deferred.Deferred<string>
 /** Lets forked callers reach their wait. */
 const settle = Effect.sleep("20 millis")
 
+/** Three callers of `run`, one after the other, each with an operation gated by its own Deferred. */
+const threeInLine = (run: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StoreError, R>) =>
+  Effect.gen(function*() {
+    const log: Array<string> = []
+    const gates: Array<Deferred.Deferred<string>> = []
+    const callers: Array<Fiber.RuntimeFiber<string, StoreError>> = []
+    for (const name of ["a", "b", "c"]) {
+      const gate = yield* Deferred.make<string>()
+      gates.push(gate)
+      callers.push(yield* Effect.fork(run(gated(name, log, gate))))
+      yield* settle
+    }
+    return { log, gates: gates as [Deferred.Deferred<string>, Deferred.Deferred<string>, Deferred.Deferred<string>], callers }
+  })
+
 describe("Statements", () => {
   it.live("callers beyond the slots wait in line, and each freed slot goes to the first in line", () =>
     Effect.gen(function*() {
       const statements = yield* Statements.make(1)
-      const run = statements.run("test", Duration.seconds(30))
-      const log: Array<string> = []
-      const [a, b, c] = yield* Effect.all([Deferred.make<string>(), Deferred.make<string>(), Deferred.make<string>()])
-      const first = yield* Effect.fork(run(gated("a", log, a)))
-      yield* settle
-      const second = yield* Effect.fork(run(gated("b", log, b)))
-      yield* settle
-      const third = yield* Effect.fork(run(gated("c", log, c)))
-      yield* settle
+      const { callers: [first, second, third], gates: [a, b, c], log } = yield* threeInLine(
+        statements.run("test", Duration.seconds(30))
+      )
       expect(log).toEqual(["a started"])
       yield* Deferred.succeed(a, "a")
       expect(yield* Fiber.join(first)).toBe("a")
@@ -63,15 +72,9 @@ describe("Statements", () => {
   it.live("a caller interrupted while waiting leaves the line: its operation never starts", () =>
     Effect.gen(function*() {
       const statements = yield* Statements.make(1)
-      const run = statements.run("test", undefined)
-      const log: Array<string> = []
-      const [a, b, c] = yield* Effect.all([Deferred.make<string>(), Deferred.make<string>(), Deferred.make<string>()])
-      const first = yield* Effect.fork(run(gated("a", log, a)))
-      yield* settle
-      const second = yield* Effect.fork(run(gated("b", log, b)))
-      yield* settle
-      const third = yield* Effect.fork(run(gated("c", log, c)))
-      yield* settle
+      const { callers: [first, second, third], gates: [a, , c], log } = yield* threeInLine(
+        statements.run("test", undefined)
+      )
       yield* Fiber.interrupt(second)
       yield* Deferred.succeed(a, "a")
       yield* Deferred.succeed(c, "c")
