@@ -179,13 +179,17 @@ export const createClaimRunsV2 = (schema: string) => `
   declare
     taken int;
   begin
-    return query select c.*, null::int8, null::boolean
+    -- in the order claim_runs_v1 returns them (claim order)
+    return query select c.id, c.job_name, c.payload, c.attempt, c.scheduled_for, c.schedule_id, c.then_jobs,
+        c.lease_expiries, c.traceparent, null::int8, null::boolean
       from ${schema}.claim_runs_v1(
         claim_now, claim_limit, worker, lease_until, job_names, max_lease_expiries, capped_names, capacities
-      ) c;
+      ) with ordinality c
+      order by c.ordinality;
     get diagnostics taken = row_count;
     if taken = 0 and suspect_if_none_due and claim_limit > 0 and max_lease_expiries is not null then
-      return query select c.*, null::int8, null::boolean
+      return query select c.id, c.job_name, c.payload, c.attempt, c.scheduled_for, c.schedule_id, c.then_jobs,
+          c.lease_expiries, c.traceparent, null::int8, null::boolean
         from ${schema}.claim_runs_v1(claim_now, 1, worker, lease_until, job_names, null, capped_names, capacities) c;
     end if;
     return query select null::text, null::text, null::text, null::int, null::int8, null::text, null::text[],
