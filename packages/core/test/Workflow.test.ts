@@ -141,6 +141,28 @@ describe("durable sleep", () => {
       ])
     }).pipe(Effect.provide(Testing.layer([wf, other], { runner: { concurrency: 1 } })))
   })
+
+  it.scoped("a run queued while the only slot is taken starts the moment a workflow there goes to sleep", () => {
+    const started: Array<number> = []
+    const wf = Workflow.make({
+      name: "nap",
+      payload: Empty,
+      run: () => Effect.zipRight(Workflow.step("first", Effect.void), Workflow.sleep("3 days"))
+    })
+    const other = Job.make({
+      name: "other",
+      payload: Empty,
+      run: () => Effect.flatMap(TestClock.currentTimeMillis, (now) => Effect.sync(() => started.push(now)))
+    })
+    return Effect.gen(function*() {
+      const start = yield* TestClock.currentTimeMillis
+      // both queued before the runner looks: it takes the workflow, and has no slot left for the other
+      yield* Scheduler.enqueue(wf, {})
+      yield* Scheduler.enqueue(other, {})
+      yield* Testing.advance("1 second")
+      expect(started).toEqual([start])
+    }).pipe(Effect.provide(Testing.layer([wf, other], { runner: { concurrency: 1 } })))
+  })
 })
 
 describe("signals", () => {

@@ -330,8 +330,9 @@ export const make = (
       if (active.get(a.claim.id) === a) active.delete(a.claim.id)
       if (a.job?.concurrency !== undefined) perJob.set(a.job.name, (perJob.get(a.job.name) ?? 1) - 1)
       if (a === alone) alone = undefined
-      // an idle runner may take a suspect (below), if its last claim saw one
-      if (active.size === 0 && suspectWaiting) wake.give()
+      // a freed slot may take a due run the last claim had no room for (that run's NOTIFY may have come
+      // while every slot was taken); an idle runner may take a suspect (below), if its last claim saw one
+      if (starved || (active.size === 0 && suspectWaiting)) wake.give()
     }
 
     // -------------------------------------------------------------------
@@ -369,7 +370,6 @@ export const make = (
       a.outcome = Storable.outcome(outcome)
       pending.push(a)
       flushWake.give()
-      if (starved) wake.give()
     }
 
     // How an attempt ended, from its exit: recorded at once when that takes no effect (a success whose
