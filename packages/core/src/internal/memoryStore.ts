@@ -592,10 +592,8 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
     claim: (request: ClaimRequest) =>
       Effect.sync((): ClaimResult => {
         const { now } = request
-        for (let top = waiting.peek(); top !== undefined && top.entry.runAt <= now; top = waiting.peek()) {
-          waiting.pop()
-          if (isLive(top)) ready.push(top)
-        }
+        // due runs move to the ready queue; what stays waiting is the answer's next due time
+        const nextRunAt = nextRunAfter(now)
         const allowed = request.jobNames === undefined ? undefined : new Set(request.jobNames)
         const capacity = request.jobCapacity === undefined ? undefined : new Map(request.jobCapacity)
         const max = request.maxLeaseExpiries
@@ -648,7 +646,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
           : undefined
         if (suspect !== undefined) take(suspect.entry)
         for (const node of deferred) if (node !== suspect) ready.push(node)
-        return { runs: claimed, nextRunAt: nextRunAfter(now), suspectWaiting: suspects.length > 0 }
+        return { runs: claimed, nextRunAt, suspectWaiting: suspects.length > 0 }
       }),
 
     complete: (outcomes: ReadonlyArray<RunOutcome>) =>
