@@ -99,8 +99,19 @@ describe("steps", () => {
 })
 
 describe("durable sleep", () => {
-  it.scoped("a 3-day sleep holds no slot and wakes at its exact instant", () => {
+  /** a job that records the TestClock instant each of its runs starts at */
+  const recordingStarts = () => {
     const started: Array<number> = []
+    const other = Job.make({
+      name: "other",
+      payload: Empty,
+      run: () => Effect.flatMap(TestClock.currentTimeMillis, (now) => Effect.sync(() => started.push(now)))
+    })
+    return { other, started }
+  }
+
+  it.scoped("a 3-day sleep holds no slot and wakes at its exact instant", () => {
+    const { other, started } = recordingStarts()
     const wf = Workflow.make({
       name: "reminder",
       payload: Empty,
@@ -110,11 +121,6 @@ describe("durable sleep", () => {
           yield* Workflow.sleep("3 days")
           yield* Workflow.step("after", Effect.void)
         })
-    })
-    const other = Job.make({
-      name: "other",
-      payload: Empty,
-      run: () => Effect.flatMap(TestClock.currentTimeMillis, (now) => Effect.sync(() => started.push(now)))
     })
     return Effect.gen(function*() {
       const start = yield* TestClock.currentTimeMillis
@@ -143,16 +149,11 @@ describe("durable sleep", () => {
   })
 
   it.scoped("a run queued while the only slot is taken starts the moment a workflow there goes to sleep", () => {
-    const started: Array<number> = []
+    const { other, started } = recordingStarts()
     const wf = Workflow.make({
       name: "nap",
       payload: Empty,
       run: () => Effect.zipRight(Workflow.step("first", Effect.void), Workflow.sleep("3 days"))
-    })
-    const other = Job.make({
-      name: "other",
-      payload: Empty,
-      run: () => Effect.flatMap(TestClock.currentTimeMillis, (now) => Effect.sync(() => started.push(now)))
     })
     return Effect.gen(function*() {
       const start = yield* TestClock.currentTimeMillis
