@@ -7,7 +7,7 @@
  */
 import { JobStore, StoreError } from "@clockwork/core/JobStore"
 import * as Reactivity from "@effect/experimental/Reactivity"
-import { Effect, Layer, type Scope } from "effect"
+import { Effect, Layer, type Scope, Stream } from "effect"
 import { describe } from "./internal/errors.js"
 import * as internal from "./internal/store.js"
 import * as PgliteClient from "./PgliteClient.js"
@@ -41,7 +41,13 @@ export const make = (
     PgliteClient.PgliteClient,
     // one session, one statement at a time
     (client) =>
-      internal.make({ sql: client, listen: client.listen, pollInterval: 0, statementTimeout: undefined, connections: 1 }, options)
+      internal.make({
+        sql: client,
+        listen: (channel, heard) => Stream.runForEach(client.listen(channel), (payload) => Effect.sync(() => heard(payload))),
+        pollInterval: 0,
+        statementTimeout: undefined,
+        connections: 1
+      }, options)
   )
 
 /**
