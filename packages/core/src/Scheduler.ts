@@ -47,6 +47,7 @@ import {
 import * as FeedInternal from "./internal/feed.js"
 import * as Storable from "./internal/storable.js"
 import * as Telemetry from "./internal/telemetry.js"
+import { takeMatching } from "./internal/takeMatching.js"
 import { dueTicks } from "./internal/ticker.js"
 import type { Misfire, Overlap } from "./Policy.js"
 import * as Policy from "./Policy.js"
@@ -466,9 +467,7 @@ export const make: Effect.Effect<Scheduler, never, JobStore | Events> = Effect.g
       // subscribe before reading the store, so no completion slips between
       const subscription = yield* events.subscribe
       const changes = yield* store.changes
-      const aboutThisRun = Effect.repeat(Queue.take(subscription), {
-        until: (event) => "runId" in event && event.runId === runId
-      })
+      const aboutThisRun = takeMatching(subscription, (event) => "runId" in event && event.runId === runId)
       for (;;) {
         const run = yield* store.getRun(runId)
         if (terminal.has(run.state)) return run

@@ -2,6 +2,7 @@ import { Chunk, Clock, Duration, Effect, Option, Queue, Schedule, Schema, Stream
 import type * as Feed from "../Feed.js"
 import { FeedCursor, InvalidConsumer, InvalidFeedCursor, start } from "../Feed.js"
 import type { Change, JobStore, StoreError } from "../JobStore.js"
+import { takeMatching } from "./takeMatching.js"
 
 const defaultBatchSize = 100
 const defaultPoll = Duration.seconds(1)
@@ -18,7 +19,7 @@ const isFeedChange = (change: Change) => change === "feed" || change === "schedu
 
 /** Waits until the store says the feed grew, or `poll` passed. */
 const nextWake = (changes: Queue.Dequeue<Change>, poll: Duration.Duration) =>
-  Effect.raceFirst(Effect.asVoid(Effect.repeat(Queue.take(changes), { until: isFeedChange })), Effect.sleep(poll))
+  Effect.raceFirst(Effect.asVoid(takeMatching(changes, isFeedChange)), Effect.sleep(poll))
 
 const decodeCursor = (cursor: string) =>
   Effect.mapError(Schema.decodeUnknown(FeedCursor)(cursor), () => new InvalidFeedCursor({ cursor }))

@@ -1,8 +1,9 @@
-import { Clock, DateTime, Effect, Queue } from "effect"
+import { Clock, DateTime, Effect } from "effect"
 import type { Events } from "../Events.js"
 import type { JobStore, NewRun, ScheduleRecord } from "../JobStore.js"
 import * as Trigger from "../Trigger.js"
 import * as Outage from "./outage.js"
+import { takeMatching } from "./takeMatching.js"
 import { sleepAtMost } from "./timer.js"
 
 /** Due schedules fired per store round trip. */
@@ -61,7 +62,7 @@ export const make = (store: JobStore, events: Events) =>
   Effect.gen(function*() {
     const changes = yield* store.changes
     // runs come and go all the time; only a change to the schedules can move the next tick
-    const scheduleChange = Queue.take(changes).pipe(Effect.repeat({ until: (change) => change === "schedules" }))
+    const scheduleChange = takeMatching(changes, (change) => change === "schedules")
     const outage = Outage.of(store)
 
     const fireOne = (schedule: ScheduleRecord, now: number) =>
