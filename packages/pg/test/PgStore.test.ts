@@ -138,6 +138,35 @@ describe.runIf(hasDatabase)("PgStore", () => {
         expect(yield* Queue.size(elsewhereChanges)).toBe(0)
       }))
 
+    it.scopedLive("every subscriber of a store hears each change once, and one that left hears nothing", () =>
+      Effect.gen(function*() {
+        const { schema } = yield* freshSchemaWithClient
+        const listener = yield* storeOn(schema)
+        const writer = yield* storeOn(schema)
+        const first = yield* listener.changes
+        const second = yield* listener.changes
+        const left = yield* Effect.scoped(listener.changes)
+
+        yield* writer.enqueue([newRun()], t0)
+        expect(yield* Queue.take(first).pipe(Effect.timeout("5 seconds"))).toBe("runs")
+        expect(yield* Queue.take(second).pipe(Effect.timeout("5 seconds"))).toBe("runs")
+        // notifications arrive in commit order: had "runs" been queued twice, the second would come first
+        yield* writer.upsertSchedule({
+          id: "digest",
+          jobName: "send-digest",
+          payload: {},
+          trigger: new Trigger.Every({ interval: Duration.minutes(1) }),
+          misfire: Policy.coalesce,
+          overlap: "allow",
+          misfireGraceMs: 60_000,
+          firstFireAt: t0,
+          now: t0
+        })
+        expect(yield* Queue.take(first).pipe(Effect.timeout("5 seconds"))).toBe("schedules")
+        expect(yield* Queue.take(second).pipe(Effect.timeout("5 seconds"))).toBe("schedules")
+        expect(yield* Queue.isShutdown(left)).toBe(true)
+      }))
+
     it.scopedLive("without notifications, subscribers are still woken by the poll", () =>
       Effect.gen(function*() {
         const { schema } = yield* freshSchemaWithClient
