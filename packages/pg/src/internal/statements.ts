@@ -92,11 +92,15 @@ const makeSlots = (count: number) => {
   // resumes of the callers waiting, in the order they came (a Set keeps insertion order)
   const line = new Set<() => void>()
   const take = <X>(ms: number | undefined, onTimeout: () => X): Effect.Effect<void, X> =>
+    Effect.suspend(() => {
+      if (free === 0) return wait(ms, onTimeout)
+      free--
+      return Effect.void
+    })
+  // a free slot is taken without suspending the caller's fiber: an `Effect.async` resumed at once still
+  // costs a run of the fiber's loop, on every store call
+  const wait = <X>(ms: number | undefined, onTimeout: () => X): Effect.Effect<void, X> =>
     Effect.async<void, X>((resume) => {
-      if (free > 0) {
-        free--
-        return resume(Effect.void)
-      }
       let timer: ReturnType<typeof setTimeout> | undefined
       const handOver = () => {
         line.delete(handOver)
