@@ -320,9 +320,16 @@ export const make = (
           flushWake.give()
         }))
     })
-    const flushLoop = Effect.forever(
-      flushWake.wait.pipe(Effect.zipRight(Effect.yieldNow()), Effect.zipRight(flush))
-    )
+    // this loop and the change loop below wake for every job: plain generator loops, as `Effect.forever`
+    // yields to the scheduler after every iteration (one more run of the fiber per wake-up)
+    const flushLoop = Effect.gen(function*() {
+      for (;;) {
+        yield* flushWake.wait
+        // let the outcomes of runs ending at the same moment join this write
+        yield* Effect.yieldNow()
+        yield* flush
+      }
+    })
 
     const release = (a: Active) => {
       // a run id may be held twice for a moment: this worker lost its lease and claimed the run again
@@ -830,19 +837,13 @@ export const make = (
     )
 
     // one wake-up queue for the claim loop: freed slots, and new runs in the store
-    yield* Effect.forkScoped(
-      Effect.forever(
-        Effect.flatMap(
-          Queue.take(changes),
-          (change) =>
-            change === "runs"
-              ? Effect.sync(wake.give)
-              : change === "cancels" && active.size > 0
-              ? Queue.offer(beatNow, undefined)
-              : Effect.void
-        )
-      )
-    )
+    yield* Effect.forkScoped(Effect.gen(function*() {
+      for (;;) {
+        const change = yield* Queue.take(changes)
+        if (change === "runs") wake.give()
+        else if (change === "cancels" && active.size > 0) beatNow.unsafeOffer(undefined)
+      }
+    }))
     yield* Effect.forkScoped(Effect.withTracerEnabled(flushLoop, false))
     yield* Effect.forkScoped(Effect.withTracerEnabled(claimLoop, false))
 
