@@ -23,6 +23,19 @@ const newRun = (fields: Partial<JobStore.NewRun> = {}): JobStore.NewRun => ({
   ...fields
 })
 
+/** A schedule every minute from t0: upserting it is a change to the schedules */
+const digestSchedule: JobStore.ScheduleInput = {
+  id: "digest",
+  jobName: "send-digest",
+  payload: {},
+  trigger: new Trigger.Every({ interval: Duration.minutes(1) }),
+  misfire: Policy.coalesce,
+  overlap: "allow",
+  misfireGraceMs: 60_000,
+  firstFireAt: t0,
+  now: t0
+}
+
 /** A store with its own pool and LISTEN connection (as another process would have), on `schema`. */
 const storeOn = (schema: string, options?: Omit<PgStore.Options, "schema">) =>
   Effect.gen(function*() {
@@ -123,17 +136,7 @@ describe.runIf(hasDatabase)("PgStore", () => {
 
         // the other schema's listener gets its own change and nothing else: notifications reach a
         // listener in commit order, so the first one would have come before this
-        yield* elsewhere.upsertSchedule({
-          id: "digest",
-          jobName: "send-digest",
-          payload: {},
-          trigger: new Trigger.Every({ interval: Duration.minutes(1) }),
-          misfire: Policy.coalesce,
-          overlap: "allow",
-          misfireGraceMs: 60_000,
-          firstFireAt: t0,
-          now: t0
-        })
+        yield* elsewhere.upsertSchedule(digestSchedule)
         expect(yield* Queue.take(elsewhereChanges).pipe(Effect.timeout("5 seconds"))).toBe("schedules")
         expect(yield* Queue.size(elsewhereChanges)).toBe(0)
       }))
@@ -151,17 +154,7 @@ describe.runIf(hasDatabase)("PgStore", () => {
         expect(yield* Queue.take(first).pipe(Effect.timeout("5 seconds"))).toBe("runs")
         expect(yield* Queue.take(second).pipe(Effect.timeout("5 seconds"))).toBe("runs")
         // notifications arrive in commit order: had "runs" been queued twice, the second would come first
-        yield* writer.upsertSchedule({
-          id: "digest",
-          jobName: "send-digest",
-          payload: {},
-          trigger: new Trigger.Every({ interval: Duration.minutes(1) }),
-          misfire: Policy.coalesce,
-          overlap: "allow",
-          misfireGraceMs: 60_000,
-          firstFireAt: t0,
-          now: t0
-        })
+        yield* writer.upsertSchedule(digestSchedule)
         expect(yield* Queue.take(first).pipe(Effect.timeout("5 seconds"))).toBe("schedules")
         expect(yield* Queue.take(second).pipe(Effect.timeout("5 seconds"))).toBe("schedules")
         expect(yield* Queue.isShutdown(left)).toBe(true)
@@ -278,17 +271,7 @@ describe.runIf(hasDatabase)("PgStore", () => {
         const { schema } = yield* freshSchemaWithClient
         const stores = yield* Effect.all([1, 2, 3].map(() => storeOn(schema)), { concurrency: "unbounded" })
         const minute = 60_000
-        yield* stores[0]!.upsertSchedule({
-          id: "digest",
-          jobName: "send-digest",
-          payload: {},
-          trigger: new Trigger.Every({ interval: Duration.minutes(1) }),
-          misfire: Policy.coalesce,
-          overlap: "allow",
-          misfireGraceMs: minute,
-          firstFireAt: t0 + minute,
-          now: t0
-        })
+        yield* stores[0]!.upsertSchedule({ ...digestSchedule, firstFireAt: t0 + minute })
         for (let n = 1; n <= 20; n++) {
           const tick: JobStore.ScheduleFire = {
             scheduleId: "digest",
