@@ -247,7 +247,12 @@ describe.runIf(hasDatabase)("clockwork on PostgreSQL", () => {
       )
       const inApp = <A, E>(effect: Effect.Effect<A, E, Scheduler.Scheduler>) => Effect.provide(effect, context)
       const handle = yield* inApp(Scheduler.enqueue(approval, {}))
-      yield* until("the workflow to wait", inApp(Scheduler.steps(handle.id)), (steps) => steps.length === 2)
+      // waiting once its wait is journaled and its attempt has ended (the run queued again): two statements
+      yield* until(
+        "the workflow to wait",
+        inApp(Effect.all([Scheduler.steps(handle.id), Scheduler.getRun(handle.id)])),
+        ([steps, run]) => steps.length === 2 && run.state === "queued"
+      )
 
       const waiting = yield* clockwork(["run", handle.id, ...store])
       expect(waiting.stdout).toContain("when woken: a child ends or a signal comes")

@@ -222,7 +222,8 @@ describe.each(stores)("the JSON API on the %s store", (_, store) => {
     const handle = await app.runPromise(Scheduler.enqueue(approval, {}))
     const waiting = await eventually(async () => {
       const { body } = await get(`/api/runs/${handle.id}`)
-      return body.steps.some((s: any) => s.name === "signal:go") ? body : undefined
+      // waiting once its wait is journaled and its attempt has ended (the run queued again)
+      return body.steps.some((s: any) => s.name === "signal:go") && body.run.state === "queued" ? body : undefined
     })
     expect(waiting.run.state).toBe("queued")
     expect(waiting.steps.map((s: any) => [s.name, s.kind, s.status, s.attempt])).toEqual([
