@@ -43,7 +43,8 @@ export const make = (
     (client) =>
       internal.make({
         sql: client,
-        listen: (channel, heard) => Stream.runForEach(client.listen(channel), (payload) => Effect.sync(() => heard(payload))),
+        listen: (channel, onPayload) =>
+          Stream.runForEach(client.listen(channel), (payload) => Effect.sync(() => onPayload(payload))),
         pollInterval: 0,
         statementTimeout: undefined,
         connections: 1

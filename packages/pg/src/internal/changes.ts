@@ -12,12 +12,12 @@ const everything: ReadonlyArray<Change> = ["runs", "schedules", "cancels", "feed
 /**
  * Where notifications come from: the store's own LISTEN connection on
  * PostgreSQL (listen.ts), `PgliteClient.listen` (the one session) on PGlite.
- * Listens on `channel` and calls `heard` with each payload, at once and
+ * Listens on `channel` and calls `onPayload` with each payload, at once and
  * synchronously, until the connection is lost: then it fails (or ends).
  */
 export type Listen = (
   channel: string,
-  heard: (payload: string) => void
+  onPayload: (payload: string) => void
 ) => Effect.Effect<void, SqlError, Scope.Scope>
 
 /** Subscriptions to the feed, and a way to tell this process's subscribers at once. */

@@ -38,14 +38,14 @@ const keepAliveInitialDelay = Duration.seconds(10)
  * change feed can open a new one, when the connection reports an error or
  * ends, or when it does not answer a query within `answerWithin`: it is asked
  * one every `answerWithin`, so a silent path (nothing reset, nothing
- * forwarded) is noticed within twice that. Payloads go to `heard` as the
+ * forwarded) is noticed within twice that. Payloads go to `onPayload` as the
  * connection delivers them (a stream cost 0.05 ms of CPU a notification).
  */
-export const make = (config: PgClientConfig, answerWithin: Duration.Duration): Listen => (channel, heard) =>
+export const make = (config: PgClientConfig, answerWithin: Duration.Duration): Listen => (channel, onPayload) =>
   Effect.gen(function*() {
     const ended = yield* Deferred.make<never, SqlError>()
-    const lost = (message: string, cause?: unknown) =>
-      Deferred.unsafeDone(ended, Exit.fail(new SqlError({ cause, message })))
+    const end = (error: SqlError) => Deferred.unsafeDone(ended, Exit.fail(error))
+    const lost = (message: string, cause?: unknown) => end(new SqlError({ cause, message }))
     const connection = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const connection = new Pg.Client(settings(config))
@@ -70,7 +70,7 @@ export const make = (config: PgClientConfig, answerWithin: Duration.Duration): L
         catch: (cause) => new SqlError({ cause, message: "could not open a LISTEN connection" })
       })
       connection.on("notification", (message) => {
-        if (message.channel === channel) heard(message.payload ?? "")
+        if (message.channel === channel) onPayload(message.payload ?? "")
       })
       const ask = (sql: string, what: string) =>
         Effect.tryPromise({
@@ -89,7 +89,7 @@ export const make = (config: PgClientConfig, answerWithin: Duration.Duration): L
           Effect.catchAll((error) =>
             Effect.sync(() => {
               connection.connection.stream.destroy()
-              Deferred.unsafeDone(ended, Exit.fail(error))
+              end(error)
             })
           )
         )
