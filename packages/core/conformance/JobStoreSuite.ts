@@ -1893,6 +1893,30 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect(yield* store.signal({ runId: "00000000-0000-4000-8000-000000000000" as Run.RunId, name: "x", value: 1, now: t0 }))
             .toBe("not_found")
         }))
+
+      test("a run woken before its instant is due at once, after other runs were woken and queued again", (store) =>
+        Effect.gen(function*() {
+          // the memory store once kept a woken run's old place in its queue keyed on the run's instant, which
+          // moved under it when the run was queued again: the second woken run below stayed hidden behind it
+          const [later, early, latest] = yield* store.enqueue([
+            newRun({ runAt: t0 + 1100 * second }),
+            newRun({ runAt: t0 + 1000 * second }),
+            newRun({ runAt: t0 + 1200 * second })
+          ], t0)
+          expect(yield* store.signal({ runId: early!, name: "go", value: 1, now: t0 + 10 * second })).toBe("delivered")
+          const [woken] = yield* claimRuns(store, claimRequest({ now: t0 + 10 * second }))
+          expect(woken?.id).toBe(early)
+          const refused = yield* store.complete([
+            outcomeOf(woken!, { status: "failed", finishedAt: t0 + 10 * second, retryAt: t0 + 5000 * second })
+          ])
+          expect(refused.refused).toEqual([])
+          expect(yield* store.signal({ runId: latest!, name: "go", value: 1, now: t0 + 20 * second })).toBe("delivered")
+          const claimed = yield* store.claim(claimRequest({ now: t0 + 20 * second }))
+          expect(claimed.runs.map((r) => r.id)).toEqual([latest])
+          expect(claimed.nextRunAt).toBe(t0 + 1100 * second)
+          expect((yield* claimRuns(store, claimRequest({ now: t0 + 1100 * second }))).map((r) => r.id)).toEqual([later])
+          expect(yield* nextRunAt(store, t0 + 1100 * second)).toBe(t0 + 5000 * second)
+        }))
     })
 
     describe("bulk", () => {

@@ -65,11 +65,28 @@ interface Entry {
   wakes: number
 }
 
-/** A heap node; stale when the entry moved on (lazy deletion). */
+/**
+ * A queued run's place in the not-yet-due heap or the ready queue; stale when
+ * the entry moved on (lazy deletion). It keeps the order it was queued in:
+ * a stale node stays in its heap after its entry is queued again at another
+ * instant, and a key read from the entry would move under it, hiding the
+ * runs below it.
+ */
 interface Node {
   readonly entry: Entry
   readonly version: number
+  readonly priority: number
+  readonly runAt: number
+  readonly seq: number
 }
+
+const nodeOf = (entry: Entry): Node => ({
+  entry,
+  version: entry.version,
+  priority: entry.priority,
+  runAt: entry.runAt,
+  seq: entry.seq
+})
 
 /** The runner's outcome is kept as the history row as it is (no copy per run). */
 type HistoryRow = RunOutcome
@@ -157,10 +174,8 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
   let seq = 0
 
   // queued runs not yet due, by runAt; due runs, by priority then runAt
-  const waiting = new Heap<Node>((a, b) =>
-    a.entry.runAt !== b.entry.runAt ? a.entry.runAt < b.entry.runAt : a.entry.seq < b.entry.seq
-  )
-  const ready = new ReadyQueue<Node>((node) => node.entry)
+  const waiting = new Heap<Node>((a, b) => a.runAt !== b.runAt ? a.runAt < b.runAt : a.seq < b.seq)
+  const ready = new ReadyQueue<Node>((node) => node)
 
   const notify = (what: Change) => changes.unsafeOffer(what)
 
@@ -170,7 +185,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
     entry.version++
     entry.workerId = undefined
     entry.cancelRequested = false
-    waiting.push({ entry, version: entry.version })
+    waiting.push(nodeOf(entry))
   }
 
   const activate = (entry: Entry) => {
@@ -336,7 +351,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
     }
     activate(entry)
     // a run already due skips the not-yet-due heap
-    ;(run.runAt <= now ? ready : waiting).push({ entry, version: 0 })
+    ;(run.runAt <= now ? ready : waiting).push(nodeOf(entry))
     return entry.id
   }
 
@@ -499,8 +514,8 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
   const nextRunAfter = (after: number) => {
     for (let top = waiting.peek(); top !== undefined; top = waiting.peek()) {
       if (!isLive(top)) waiting.pop()
-      else if (top.entry.runAt <= after) ready.push(waiting.pop()!)
-      else return top.entry.runAt
+      else if (top.runAt <= after) ready.push(waiting.pop()!)
+      else return top.runAt
     }
     return undefined
   }
