@@ -161,6 +161,19 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect(millis((yield* store.getSchedule("digest")).nextFireAt)).toBe(t0 + minute)
         }))
 
+      test("upsert with the same payload written in another key order is unchanged (stores compare values, not text)", (store) =>
+        Effect.gen(function*() {
+          const payload = { region: "eu", tags: { a: 1, b: [1, { x: null, y: "z" }] } }
+          yield* store.upsertSchedule(scheduleInput({ payload }))
+          const reordered = { tags: { b: [1, { y: "z", x: null }], a: 1 }, region: "eu" }
+          expect((yield* store.upsertSchedule(scheduleInput({ ...restart, payload: reordered }))).outcome).toBe("unchanged")
+          const [again] = yield* store.upsertSchedules([scheduleInput({ ...restart, payload: reordered })])
+          expect(again?.outcome).toBe("unchanged")
+          // an element's place in an array is part of the value
+          const moved = { region: "eu", tags: { a: 1, b: [{ x: null, y: "z" }, 1] } }
+          expect((yield* store.upsertSchedule(scheduleInput({ ...restart, payload: moved }))).outcome).toBe("updated")
+        }))
+
       test("upsert after a fire keeps the advanced next fire time", (store) =>
         Effect.gen(function*() {
           yield* store.upsertSchedule(scheduleInput())

@@ -34,6 +34,7 @@ import { firstFireAt as triggerFirstFireAt, Trigger } from "../Trigger.js"
 import { Schema } from "effect"
 import { Heap } from "./heap.js"
 import { ReadyQueue } from "./readyQueue.js"
+import { sameJson } from "./storable.js"
 
 interface Entry {
   readonly id: RunId
@@ -455,9 +456,9 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
     }
     const sameTrigger = existing.triggerJson === triggerJson
     const unchanged = sameTrigger && existing.input.jobName === input.jobName &&
-      JSON.stringify(existing.input.payload) === JSON.stringify(input.payload) &&
+      sameJson(existing.input.payload, input.payload) &&
       existing.input.overlap === input.overlap && existing.input.misfireGraceMs === input.misfireGraceMs &&
-      JSON.stringify(existing.input.misfire) === JSON.stringify(input.misfire)
+      sameJson(existing.input.misfire, input.misfire)
     if (unchanged) return { outcome: "unchanged", schedule: toSchedule(input.id, existing) }
     existing.input = input
     existing.updatedAt = input.now

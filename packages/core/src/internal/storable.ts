@@ -162,6 +162,28 @@ export const json = (value: unknown, root: string): Either.Either<unknown, Unsto
   return Either.right(walk.normalize ? JSON.parse(JSON.stringify(value)) : value)
 }
 
+/**
+ * Whether two stored values are the same value, as `jsonb` compares them: an
+ * object's keys in any order, an array's elements in theirs. (Their JSON texts
+ * differ when only the key order does.)
+ */
+export const sameJson = (a: unknown, b: unknown): boolean => {
+  if (a === b) return true
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false
+    return true
+  }
+  if (Array.isArray(b)) return false
+  const x = a as Record<string, unknown>
+  const y = b as Record<string, unknown>
+  const keys = Object.keys(x)
+  if (keys.length !== Object.keys(y).length) return false
+  for (const key of keys) if (!Object.hasOwn(y, key) || !sameJson(x[key], y[key])) return false
+  return true
+}
+
 // ---------------------------------------------------------------------------
 // outcomes
 // ---------------------------------------------------------------------------
