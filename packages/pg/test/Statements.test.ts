@@ -6,7 +6,7 @@
  */
 import { StoreError } from "@clockwork/core/JobStore"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Either, Fiber } from "effect"
+import { Deferred, Duration, Effect, Either, Exit, Fiber } from "effect"
 import * as Statements from "../src/internal/statements.js"
 
 /** An operation that records its start and ends when `done` is completed. */
@@ -81,6 +81,29 @@ describe("Statements", () => {
       expect(yield* Fiber.join(first)).toBe("a")
       expect(yield* Fiber.join(third)).toBe("c")
       expect(log).toEqual(["a started", "c started"])
+    }))
+
+  it.live("a caller interrupted just as a slot is handed to it passes the slot on", () =>
+    Effect.gen(function*() {
+      const statements = yield* Statements.make(1)
+      const log: Array<string> = []
+      const [held, waited] = yield* Effect.all([Deferred.make<string>(), Deferred.make<string>()])
+      let waiter: Fiber.RuntimeFiber<string, StoreError> | undefined
+      // the holder's operation ends by interrupting the waiter: the slot is handed over right after, so the
+      // waiter hears of both before it runs again (a request timing out as a statement ends, under load)
+      const holder = yield* Effect.fork(statements.run("hold", Duration.seconds(30))(
+        Effect.ensuring(gated("held", log, held), Effect.sync(() => waiter!.unsafeInterruptAsFork(waiter!.id())))
+      ))
+      yield* settle
+      waiter = yield* Effect.fork(statements.run("wait", Duration.seconds(30))(gated("waiter", log, waited)))
+      yield* settle
+      yield* Deferred.succeed(held, "held")
+      expect(yield* Fiber.join(holder)).toBe("held")
+      expect(Exit.isInterrupted(yield* Fiber.await(waiter))).toBe(true)
+      // the slot is free again: the next caller gets it (it would wait out its bound if the slot were lost)
+      const next = yield* Effect.either(statements.run("next", Duration.seconds(2))(Effect.succeed("next")))
+      expect(next).toEqual(Either.right("next"))
+      expect(log).toEqual(["held started"])
     }))
 
   it.live("an operation that outlasts the timeout fails its caller, runs to its end and only then frees its slot", () =>
