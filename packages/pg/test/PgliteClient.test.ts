@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Queue, Stream } from "effect"
+import { Deferred, Effect, Exit, Fiber, Queue, Stream } from "effect"
 import { PgliteClient } from "../src/index.js"
 import { freshSchema, sharedPgliteClient, useSharedPglite } from "./utils.js"
 
@@ -100,6 +100,28 @@ describe("PgliteClient", () => {
         done = true
         yield* Fiber.join(busy)
         expect(yield* bodies).toEqual(["got in"])
+      }))
+
+    it.scoped("a statement interrupted as the session is handed to it passes the session on", () =>
+      Effect.gen(function*() {
+        const { bodies, insert, sql } = yield* freshTable
+        const proceed = yield* Deferred.make<void>()
+        let waiter: Fiber.RuntimeFiber<unknown, unknown> | undefined
+        // the session is handed to the statement waiting for it as the transaction ends, and the transaction's
+        // fiber goes straight on to interrupt that statement: its fiber hears of both before it runs again
+        const transaction = yield* Effect.fork(Effect.zipRight(
+          sql.withTransaction(Effect.zipRight(insert("committed"), Deferred.await(proceed))),
+          Effect.sync(() => waiter!.unsafeInterruptAsFork(waiter!.id()))
+        ))
+        yield* Effect.yieldNow()
+        waiter = yield* Effect.fork(insert("interrupted"))
+        for (let i = 0; i < 10; i++) yield* Effect.yieldNow()
+        yield* Deferred.succeed(proceed, undefined)
+        yield* Fiber.join(transaction)
+        expect(Exit.isInterrupted(yield* Fiber.await(waiter))).toBe(true)
+        // the session is free: a lost one would keep this statement waiting for good
+        yield* insert("next").pipe(Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => "the session was lost" }))
+        expect(yield* bodies).toEqual(["committed", "next"])
       }))
 
     it.scoped("rows are objects with PostgreSQL's values as JavaScript values", () =>

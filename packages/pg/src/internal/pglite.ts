@@ -133,27 +133,42 @@ const makeSessionLock = Effect.sync(() => {
     if (next === undefined) held = false
     else next()
   }
-  const acquire = Effect.async<void>((resume) => {
-    if (!held) {
-      held = true
-      return resume(Effect.void)
-    }
-    let handed = false
-    const wake = () => {
-      handed = true
-      resume(Effect.void)
-    }
-    waiting.push(wake)
-    // interrupted while waiting: leave the line, or pass on the lock if it was just handed over
-    return Effect.sync(() => {
-      if (handed) release()
-      else waiting.splice(waiting.indexOf(wake), 1)
+  // `granted` is called the moment the lock becomes the caller's, before its fiber resumes
+  const acquire = (granted: () => void) =>
+    Effect.async<void>((resume) => {
+      if (!held) {
+        held = true
+        granted()
+        return resume(Effect.void)
+      }
+      const wake = () => {
+        granted()
+        resume(Effect.void)
+      }
+      waiting.push(wake)
+      // interrupted while waiting: leave the line (a lock just handed over is passed on by `hold`)
+      return Effect.sync(() => {
+        const at = waiting.indexOf(wake)
+        if (at >= 0) waiting.splice(at, 1)
+      })
     })
+  /**
+   * The lock for the scope's lifetime; waiting for it can be interrupted. An
+   * interruption that reaches the caller's fiber together with the lock (or
+   * just after it, before the finalizer is added) passes the lock on.
+   */
+  const hold: Effect.Effect<void, never, Scope.Scope> = Effect.suspend(() => {
+    let holds = false
+    const granted = () => {
+      holds = true
+    }
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.zipRight(
+        Effect.onInterrupt(restore(acquire(granted)), () => holds ? Effect.sync(release) : Effect.void),
+        Effect.addFinalizer(() => Effect.sync(release))
+      )
+    )
   })
-  /** The lock for the scope's lifetime; waiting for it can be interrupted. */
-  const hold: Effect.Effect<void, never, Scope.Scope> = Effect.uninterruptibleMask((restore) =>
-    Effect.zipRight(restore(acquire), Effect.addFinalizer(() => Effect.sync(release)))
-  )
   return { hold }
 })
 
