@@ -244,11 +244,47 @@ export const parseCron = (
   }
   return EffectCron.parse(expression, timeZone).pipe(
     Either.mapLeft((error) => new InvalidCron({ expression, reason: error.message })),
-    Either.map((cron) => {
+    Either.flatMap((cron) => {
+      const never = neverFires(cron)
+      if (never !== undefined) return Either.left(new InvalidCron({ expression, reason: never }))
       cronCache.set(key, cron)
-      return cron
+      return Either.right(cron)
     })
   )
+}
+
+const monthNames = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December"
+]
+/** the most days each month has (February 29 in leap years) */
+const longestMonth = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+/**
+ * Why a cron can never fire, if it cannot: days of the month that none of its
+ * months has ("0 0 30 2 *"). Effect's Cron searches for such a date until it
+ * gives up and throws, which would end the scheduler instead of refusing the
+ * trigger. With weekdays named too, a date matches on either, so some always do.
+ */
+const neverFires = (cron: EffectCron.Cron): string | undefined => {
+  if (cron.days.size === 0 || cron.weekdays.size > 0) return undefined
+  const months = cron.months.size === 0 ? monthNames.map((_, i) => i + 1) : [...cron.months].sort((a, b) => a - b)
+  for (const month of months) {
+    for (const day of cron.days) if (day <= longestMonth[month - 1]!) return undefined
+  }
+  const days = [...cron.days].sort((a, b) => a - b)
+  return `it never fires: ${months.map((month) => monthNames[month - 1]).join(", ")} ` +
+    `${months.length === 1 ? "has" : "have"} no day ${days.join(" or ")}`
 }
 
 const toUtc = (field: string, input: DateTime.DateTime.Input): Either.Either<DateTime.Utc, InvalidDate> => {

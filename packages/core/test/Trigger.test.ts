@@ -126,7 +126,14 @@ describe("validation", () => {
       { label: "month 13", expression: "0 0 * 13 *", reason: "Expected a value between 1 and 12" },
       { label: "weekday 8", expression: "0 0 * * 8", reason: "Expected a value between 0 and 7" },
       { label: "second 61 (6 fields)", expression: "61 * * * * *", reason: "Expected a value between 0 and 59" },
-      { label: "words", expression: "a b c d e", reason: "Expected a positive integer" }
+      { label: "words", expression: "a b c d e", reason: "Expected a positive integer" },
+      { label: "30 February", expression: "0 0 30 2 *", reason: "it never fires: February has no day 30" },
+      {
+        label: "31st of the short months",
+        expression: "0 0 31 2,4,6,9,11 *",
+        reason: "it never fires: February, April, June, September, November have no day 31"
+      },
+      { label: "30 or 31 February", expression: "0 0 0 30,31 2 *", reason: "it never fires: February has no day 30 or 31" }
     ])("$label → InvalidCron with the expression", ({ expression, reason }) => {
       const error = getLeft(Trigger.cron(expression))
       expect(error).toBeInstanceOf(Trigger.InvalidCron)
@@ -134,6 +141,25 @@ describe("validation", () => {
       expect(error.expression).toBe(expression)
       expect(error.reason).toBe(reason)
       expect(error.message).toBe(`invalid cron expression "${expression}": ${reason}`)
+    })
+
+    it("a cron that fires rarely is accepted: 29 February, or the 31st of any month with one", () => {
+      const leap = Either.getOrThrow(Trigger.cron("0 0 29 2 *"))
+      expect(Trigger.upcoming(leap, Date.parse("2026-03-01T00:00:00Z"), 2).map(DateTime.formatIso))
+        .toEqual(["2028-02-29T00:00:00.000Z", "2032-02-29T00:00:00.000Z"])
+      const longMonths = Either.getOrThrow(Trigger.cron("0 0 31 2,3 *"))
+      expect(Trigger.upcoming(longMonths, Date.parse("2026-03-01T00:00:00Z"), 2).map(DateTime.formatIso))
+        .toEqual(["2026-03-31T00:00:00.000Z", "2027-03-31T00:00:00.000Z"])
+      // a weekday named too: a date matches on either, so Mondays of February fire
+      const orMonday = Either.getOrThrow(Trigger.cron("0 0 30 2 1"))
+      expect(Trigger.upcoming(orMonday, Date.parse("2027-02-01T00:00:00Z"), 2).map(DateTime.formatIso))
+        .toEqual(["2027-02-01T00:00:00.000Z", "2027-02-08T00:00:00.000Z"])
+    })
+
+    it("a cron that never fires is refused when decoded from a store as when built", () => {
+      const decoded = Trigger.validate(new Trigger.Cron({ expression: "0 0 31 4 *", timeZone: "Europe/Berlin" }))
+      assert(Either.isLeft(decoded) && decoded.left._tag === "InvalidCron")
+      expect(decoded.left.reason).toBe("it never fires: April has no day 31")
     })
 
     it("an out-of-range cron is rejected in a valid time zone too", () => {
