@@ -3,7 +3,7 @@
  * claim and its completion, captured from the store's own calls (a statement
  * transformer records the SQL and parameters), then run again with those
  * parameters in a transaction that is rolled back. Both are calls of
- * server-side functions (claim_runs_v2, complete_runs_v1), so the plans shown are
+ * server-side functions (claim_runs_v2, complete_runs_v2), so the plans shown are
  * those of the statements inside, as `auto_explain` logs them (loaded for the
  * transaction; its log lines reach the client as notices). Once over a full queue,
  * once halfway through draining it, and again after an ANALYZE of the runs

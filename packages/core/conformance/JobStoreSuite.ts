@@ -1198,6 +1198,32 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect((yield* store.history({ runId: id! })).map((r) => r.status)).toEqual(["cancelled"])
         }))
 
+      test("a run whose cancellation was requested ends cancelled when its attempt would be retried", (store) =>
+        Effect.gen(function*() {
+          const [id, other] = yield* store.enqueue([newRun({ then: ["cleanup"] }), newRun()], t0)
+          const claimed = yield* claimRuns(store, claimRequest())
+          expect(yield* store.cancel(id!, t0 + second)).toBe("running")
+          // the attempt failed before it heard of the request: its retry is not queued
+          const failed = new Run.RunError({ tag: "Timeout", message: "upstream timed out", cause: "" })
+          const run = claimed.find((c) => c.id === id)!
+          const result = yield* store.complete([
+            outcomeOf(run, { status: "failed", error: failed, finishedAt: t0 + 2 * second, retryAt: t0 + minute })
+          ])
+          expect(result.refused).toEqual([])
+          expect((yield* store.getRun(id!)).state).toBe("cancelled")
+          const [row] = yield* store.history({ runId: id! })
+          expect([row?.status, row?.retryAt, row?.error?.tag]).toEqual(["cancelled", undefined, "Timeout"])
+          expect(yield* claimRuns(store, claimRequest({ now: t0 + 2 * minute }))).toEqual([])
+          expect((yield* store.listRuns({ jobName: "cleanup" })).map((r) => r.state)).toEqual(["cancelled"])
+          // a run without a request is retried, and one queued again carries no request into its next attempt
+          const second_ = claimed.find((c) => c.id === other)!
+          yield* store.complete([outcomeOf(second_, { status: "failed", error: failed, retryAt: t0 + minute })])
+          const again = yield* claimOne(store, { now: t0 + minute })
+          expect([again.id, again.attempt]).toEqual([other, 2])
+          expect(yield* store.heartbeat("worker-1", [{ runId: other!, attempt: 2 }], t0 + 2 * minute))
+            .toEqual({ lost: [], cancelRequested: [] })
+        }))
+
       test("a run whose cancellation was requested ends cancelled when its lease expires", (store) =>
         Effect.gen(function*() {
           const [id] = yield* store.enqueue([newRun()], t0)

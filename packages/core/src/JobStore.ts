@@ -494,7 +494,9 @@ export interface JobStore {
    * records outcomes: only while the reported attempt still holds its run (it
    * is running that attempt) is the outcome recorded in the history and the
    * run moved on (queued again for `retryAt`, else final) with its follow-ups
-   * enqueued; any other outcome is refused (fencing) and reported back.
+   * enqueued; any other outcome is refused (fencing) and reported back. A run
+   * whose cancellation was requested while it ran is not queued again: it ends
+   * `cancelled`, and so does its attempt's history row (keeping its error).
    * A run that ends final without success records each of its then-jobs as a
    * `cancelled` run that never ran, with a `ParentFailed` error and a history row.
    * A child run of a workflow that ends final wakes its parent.

@@ -81,7 +81,8 @@ describe.runIf(hasDatabase)("PgStore", () => {
           [6, "run_traceparent"],
           [7, "workflows"],
           [8, "claim_and_complete_functions"],
-          [9, "claim_v2_and_enqueue_function"]
+          [9, "claim_v2_and_enqueue_function"],
+          [10, "complete_v2"]
         ])
 
         const tables = yield* sql<{ table_name: string }>`
@@ -97,7 +98,7 @@ describe.runIf(hasDatabase)("PgStore", () => {
           "workflow_steps"
         ])
         const migrations = yield* sql`select migration_id from ${sql(`${schema}.clockwork_migrations`)}`
-        expect(migrations).toHaveLength(9)
+        expect(migrations).toHaveLength(10)
         expect(yield* PgStore.migrate({ schema }).pipe(Effect.provide(contexts[0]!))).toEqual([])
       }))
 

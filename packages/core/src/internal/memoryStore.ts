@@ -676,10 +676,15 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
             refused.push(o.runId)
             continue
           }
-          record(o)
+          // a run whose cancellation was requested while it ran is not queued again: it ends cancelled
+          const cancelled = o.retryAt !== undefined && e.cancelRequested
+          record(cancelled ? { ...o, status: "cancelled", retryAt: undefined } : o)
           e.error = o.error
           e.result = o.result
-          if (o.retryAt !== undefined) {
+          if (cancelled) {
+            finish(e, "cancelled", o.finishedAt)
+            if (e.then.length > 0) cancelDependents(e, o.finishedAt)
+          } else if (o.retryAt !== undefined) {
             running.delete(e)
             if (e.serial && e.scheduleId !== undefined) runningSerial.delete(e.scheduleId)
             queue(e, o.retryAt)

@@ -4,7 +4,7 @@ import { SqlClient } from "@effect/sql/SqlClient"
 import { Cause, Effect, Option } from "effect"
 import { classify, describe } from "./errors.js"
 import { createClaimRunsV1, createClaimRunsV2 } from "./sql/claim.js"
-import { createCompleteRunsV1 } from "./sql/complete.js"
+import { createCompleteRunsV1, createCompleteRunsV2 } from "./sql/complete.js"
 import { createEnqueueRunsV1 } from "./sql/enqueue.js"
 import type { Tables } from "./tables.js"
 
@@ -209,7 +209,11 @@ const migrations = (t: Tables): Record<string, Effect.Effect<void, unknown, SqlC
     yield* t.sql`create index runs_suspects on ${t.runs} (run_at) where state = 'queued' and lease_expiries > 0`
     yield* t.sql.unsafe(createClaimRunsV2(t.schema))
     yield* t.sql.unsafe(createEnqueueRunsV1(t.schema, t.channel))
-  })
+  }),
+
+  // the completion that ends cancelled a run whose cancellation was requested, instead of queueing it
+  // again (sql/complete.ts)
+  "0010_complete_v2": Effect.asVoid(t.sql.unsafe(createCompleteRunsV2(t.schema)))
 })
 
 /**
