@@ -1912,6 +1912,23 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect(beat.cancelRequested).toEqual([second_!.id])
         }))
 
+      test("cancelling a workflow run that already finished changes nothing, its unfinished children included", (store) =>
+        Effect.gen(function*() {
+          const [parentId] = yield* store.enqueue([newRun({ jobName: "order" })], t0)
+          const parent = yield* claimOne(store)
+          const [child] = (yield* store.startChildren({
+            parentRunId: parentId!,
+            attempt: parent.attempt,
+            now: t0,
+            children: [{ step: "child:resize@0", position: "0", run: newRun({ jobName: "resize" }) }]
+          }))!
+          // the parent ends without waiting for its child
+          yield* store.complete([outcomeOf(parent, { finishedAt: t0 + second })])
+          expect(yield* store.cancel(parentId!, t0 + 2 * second)).toBe("finished")
+          expect((yield* store.getRun(child!)).state).toBe("queued")
+          expect((yield* claimRuns(store, claimRequest({ now: t0 + 3 * second }))).map((r) => r.id)).toEqual([child])
+        }))
+
       test("a signal is delivered once per name, kept until the run waits for it, and refused after its wait timed out", (store) =>
         Effect.gen(function*() {
           const [id] = yield* store.enqueue([newRun()], t0)

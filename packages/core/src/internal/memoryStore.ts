@@ -708,7 +708,8 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
     cancel: (runId, now) =>
       Effect.sync((): CancelResult => {
         const result = cancelOne(runId, now)
-        // a workflow's unfinished children, and theirs, go with it
+        // a workflow's unfinished children, and theirs, go with it; a run that had finished is left as it was
+        if (result !== "cancelled" && result !== "running") return result
         const pending = [...(children.get(runId) ?? [])]
         for (let id = pending.pop(); id !== undefined; id = pending.pop()) {
           cancelOne(id, now)
