@@ -765,6 +765,22 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect((yield* claimRuns(store, claimRequest({ now }))).map((r) => r.id)).toEqual([c])
         }))
 
+      test("a serial run waits behind an earlier one of its schedule that this worker cannot take", (store) =>
+        Effect.gen(function*() {
+          // the schedule's job changed between two fires: the earlier run is of a job this worker does not run
+          const [early, late] = yield* store.enqueue([
+            newRun({ jobName: "old-report", scheduleId: "digest", serial: true, runAt: t0 }),
+            newRun({ jobName: "report", scheduleId: "digest", serial: true, runAt: t0 + 1 })
+          ], t0)
+          const now = t0 + second
+          expect(yield* claimRuns(store, claimRequest({ now, jobNames: ["report"] }))).toEqual([])
+          expect(yield* claimRuns(store, claimRequest({ now, jobCapacity: new Map([["old-report", 0]]) }))).toEqual([])
+          const [first] = yield* claimRuns(store, claimRequest({ now, jobNames: ["old-report"] }))
+          expect(first?.id).toBe(early)
+          yield* store.complete([outcomeOf(first!)])
+          expect((yield* claimRuns(store, claimRequest({ now, jobNames: ["report"] }))).map((r) => r.id)).toEqual([late])
+        }))
+
       test("cancelling a queued serial run does not release the schedule's running one", (store) =>
         Effect.gen(function*() {
           const [a, b, c] = yield* store.enqueue([

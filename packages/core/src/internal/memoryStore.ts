@@ -640,6 +640,12 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
         // due runs not taken, in claim order; the suspects among them (runs beyond `max` and nothing else in their way)
         const deferred: Array<Node> = []
         const suspects: Array<Node> = []
+        // schedules whose serial runs wait behind one of theirs left queued here: they start in order
+        const serialWaiting = new Set<string>()
+        const defer = (node: Node) => {
+          deferred.push(node)
+          if (node.entry.serial && node.entry.scheduleId !== undefined) serialWaiting.add(node.entry.scheduleId)
+        }
         while (claimed.length < request.limit && ready.size > 0) {
           const node = ready.pop()!
           if (!isLive(node)) continue
@@ -647,11 +653,12 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
           if (
             (allowed !== undefined && !allowed.has(e.jobName)) ||
             (capacity !== undefined && capacity.get(e.jobName) === 0) ||
-            (e.serial && e.scheduleId !== undefined && runningSerial.has(e.scheduleId))
+            (e.serial && e.scheduleId !== undefined &&
+              (runningSerial.has(e.scheduleId) || serialWaiting.has(e.scheduleId)))
           ) {
-            deferred.push(node)
+            defer(node)
           } else if (max !== undefined && e.leaseExpiries > max) {
-            deferred.push(node)
+            defer(node)
             suspects.push(node)
           } else {
             take(e)
