@@ -1928,6 +1928,29 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect(beat.cancelRequested).toEqual([second_!.id])
         }))
 
+      test("a child cancelled while it ran, ending at its own wait, wakes its parent", (store) =>
+        Effect.gen(function*() {
+          const [parentId] = yield* store.enqueue([newRun({ jobName: "order" })], t0)
+          const parent = yield* claimOne(store)
+          const [childId] = (yield* store.startChildren({
+            parentRunId: parentId!,
+            attempt: parent.attempt,
+            now: t0,
+            children: [{ step: "child:ship@0", position: "0", run: newRun({ jobName: "ship" }) }]
+          }))!
+          expect(yield* store.suspend({ runId: parentId!, attempt: parent.attempt, wakeAt: undefined, wakes: 0, now: t0 }))
+            .toBe(true)
+          // the child is a workflow too: asked to stop while it runs, it ends cancelled where it would wait
+          const child = yield* claimOne(store, { now: t0 + second, jobNames: ["ship"] })
+          expect(yield* store.cancel(childId!, t0 + 2 * second)).toBe("running")
+          expect(yield* store.suspend({ runId: childId!, attempt: child.attempt, wakeAt: undefined, wakes: 0, now: t0 + 3 * second }))
+            .toBe(true)
+          expect((yield* store.getRun(childId!)).state).toBe("cancelled")
+          expect(millis((yield* store.getRun(parentId!)).runAt)).toBe(t0 + 3 * second)
+          expect((yield* store.journal(parentId!)).wakes).toBe(1)
+          expect((yield* claimOne(store, { now: t0 + 3 * second })).id).toBe(parentId)
+        }))
+
       test("cancelling a workflow run that already finished changes nothing, its unfinished children included", (store) =>
         Effect.gen(function*() {
           const [parentId] = yield* store.enqueue([newRun({ jobName: "order" })], t0)

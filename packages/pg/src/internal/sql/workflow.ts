@@ -198,7 +198,8 @@ export const startChildren = (
  * Ends a waiting attempt: while it holds the run, the run is queued again for
  * its wake-up (at once if woken since the journal was read) with its attempt
  * given back; a run whose cancellation was requested meanwhile ends
- * cancelled instead, with its history row.
+ * cancelled instead, with its history row, and wakes its parent as a child
+ * that ends does.
  */
 export const suspend = (
   t: Tables,
@@ -217,7 +218,15 @@ export const suspend = (
         set state = 'cancelled', finished_at = ${now}, lease_until = null
         from target
         where r.id = target.id and target.cancel_requested
-        returning r.id, r.job_name, r.schedule_id, r.attempt, r.scheduled_for, r.worker_id
+        returning r.id, r.job_name, r.schedule_id, r.attempt, r.scheduled_for, r.worker_id, r.parent_run_id
+      ),
+      -- a workflow waiting for the run that ended here, as its child, looks again (the child is locked first)
+      woken as (
+        update ${t.runs} p
+        set wakes = p.wakes + 1, run_at = case when p.state = 'queued' and p.run_at > ${now} then ${now} else p.run_at end
+        from cancelled c
+        where p.id = c.parent_run_id and p.state in ('queued', 'running')
+        returning p.state = 'queued' as queued
       ),
       recorded as (
         insert into ${t.history} (run_id, job_name, schedule_id, attempt, status, scheduled_for, started_at, finished_at,
@@ -233,9 +242,10 @@ export const suspend = (
         where r.id = target.id and not target.cancel_requested
         returning r.id
       )
-      -- runners everywhere look at the queue again (the run's next instant changed), at the commit
+      -- runners everywhere look at the queue again (the run's or its parent's next instant changed), at the commit
       select exists (select 1 from target) as held, exists (select 1 from cancelled) as cancelled,
-        (select count(pg_notify(${t.channel}, 'runs')) from waiting) as notified`,
+        (select count(pg_notify(${t.channel}, 'runs'))
+          from (select 1 from waiting union all select 1 from woken where queued limit 1) changed) as notified`,
     ([row]) => ({ held: row?.held ?? false, cancelled: row?.cancelled ?? false })
   )
 }
