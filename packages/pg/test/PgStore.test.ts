@@ -1,5 +1,6 @@
 import { Feed, JobStore, Policy, Trigger } from "@clockwork/core"
 import { run } from "@clockwork/core/conformance"
+import { run as runAgreement } from "@clockwork/core/conformance/agreement"
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { describe, expect, it } from "@effect/vitest"
@@ -11,6 +12,7 @@ import { client, dropOnClose, freshSchema, freshStore, hasDatabase, url } from "
 
 describe.runIf(hasDatabase)("on the server at DATABASE_URL", () => {
   run("PostgreSQL", freshStore())
+  runAgreement("PostgreSQL", freshStore())
 })
 
 const t0 = Date.UTC(2026, 0, 1)

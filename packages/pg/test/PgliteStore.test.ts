@@ -1,5 +1,6 @@
 import { JobStore, Policy, Trigger } from "@clockwork/core"
 import { run } from "@clockwork/core/conformance"
+import { run as runAgreement } from "@clockwork/core/conformance/agreement"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, DateTime, Duration, Effect, Layer } from "effect"
 import * as Fs from "node:fs"
@@ -12,6 +13,7 @@ useSharedPglite()
 
 describe("on PGlite", () => {
   run("PGlite", freshPgliteStore())
+  runAgreement("PGlite", freshPgliteStore(), { seeds: 20 })
 })
 
 const minute = 60_000
