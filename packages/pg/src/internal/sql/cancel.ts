@@ -5,6 +5,7 @@ import { Effect } from "effect"
 import { instant, isRunId } from "../rows.js"
 import type { Tables } from "../tables.js"
 import { notify } from "./notify.js"
+import { wakingParents } from "./wake.js"
 
 /**
  * Cancels a queued run and records it in the history, in one statement; for a
@@ -25,13 +26,7 @@ export const cancel = (t: Tables, runId: RunId, now: number): Effect.Effect<Canc
     ),
     ${cancelling(t, "target", at)},
     -- a workflow waiting for this run as its child looks again
-    woken as (
-      update ${t.runs} p
-      set wakes = p.wakes + 1, run_at = case when p.state = 'queued' and p.run_at > ${at} then ${at} else p.run_at end
-      from cancelled c
-      where p.id = c.parent_run_id and p.state in ('queued', 'running')
-      returning p.state = 'queued' as queued
-    )
+    ${wakingParents(t, "cancelled", at)}
     select target.state, exists (select 1 from cancelled) as cancelled, exists (select 1 from requested) as requested,
       exists (select 1 from woken where queued) as woke
     from target`.pipe(

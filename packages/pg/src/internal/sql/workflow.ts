@@ -8,6 +8,7 @@ import { encodeJson, fromMillis, instant, type Int8, isRunId, json, millisOf, mi
 import type { Tables } from "../tables.js"
 import { insertRuns } from "./enqueue.js"
 import { notify } from "./notify.js"
+import { wakingParents } from "./wake.js"
 
 interface StepRow {
   readonly name: string
@@ -220,14 +221,8 @@ export const suspend = (
         where r.id = target.id and target.cancel_requested
         returning r.id, r.job_name, r.schedule_id, r.attempt, r.scheduled_for, r.worker_id, r.parent_run_id
       ),
-      -- a workflow waiting for the run that ended here, as its child, looks again (the child is locked first)
-      woken as (
-        update ${t.runs} p
-        set wakes = p.wakes + 1, run_at = case when p.state = 'queued' and p.run_at > ${now} then ${now} else p.run_at end
-        from cancelled c
-        where p.id = c.parent_run_id and p.state in ('queued', 'running')
-        returning p.state = 'queued' as queued
-      ),
+      -- a workflow waiting for the run that ended here, as its child, looks again
+      ${wakingParents(t, "cancelled", now)},
       recorded as (
         insert into ${t.history} (run_id, job_name, schedule_id, attempt, status, scheduled_for, started_at, finished_at,
           worker_id)
