@@ -8,8 +8,8 @@
  * whose cancellation was requested, a serial run behind one of another job).
  *
  * Each sequence is drawn from a seed: enqueues (priorities, dedup keys,
- * then-jobs), schedules (created, changed, paused, removed, fired with each
- * overlap policy), claims (limits, job filters, capacities, suspects),
+ * then-jobs), schedules (created or changed one or several at once, paused,
+ * removed, fired with each overlap policy), claims (limits, job filters, capacities, suspects),
  * outcomes (success with follow-ups, failure, retry, each final status),
  * cancels, signals, children, waits, heartbeats, steps, retention and queue
  * depths, at instants that move forward by up to 0.4 s. Leases never expire
@@ -26,7 +26,11 @@ import { JobStore, Journal, Policy, type Run, Trigger } from "../src/index.js"
 
 const t0 = Date.UTC(2026, 0, 1)
 const second = 1000
-const everySecond = new Trigger.Every({ interval: Duration.seconds(1) })
+/** A changed trigger restarts a schedule at its first fire time; anything else keeps it. */
+const triggers = [
+  new Trigger.Every({ interval: Duration.seconds(1) }),
+  new Trigger.Every({ interval: Duration.seconds(2) })
+]
 
 /** A linear congruential generator: the same seed draws the same sequence on every store. */
 const random = (seed: number) => {
@@ -88,19 +92,23 @@ const walk = (store: JobStore.JobStore, seed: number, steps: number) =>
         })
         say(`enqueue ${list(yield* store.enqueue(runs, now))}`)
       } else if (op < 0.2) {
-        const id = pick(["s1", "s2", "s3"])
-        const { outcome, schedule } = yield* store.upsertSchedule({
+        const schedule = (id: string): JobStore.ScheduleInput => ({
           id,
           jobName: pick(["a", "b"]),
           payload: { schedule: id },
-          trigger: everySecond,
+          trigger: pick(triggers),
           misfire: Policy.coalesce,
           overlap: pick(["allow", "skip", "queue"] as const),
           misfireGraceMs: 60 * second,
           firstFireAt: now + second,
           now
         })
-        say(`upsert ${id} ${outcome}, next ${millis(schedule.nextFireAt)}, paused ${schedule.paused}`)
+        const upserted = draw() < 0.5
+          ? [yield* store.upsertSchedule(schedule(pick(["s1", "s2", "s3"])))]
+          : yield* store.upsertSchedules(["s1", "s2", "s3"].filter(() => draw() < 0.6).map(schedule))
+        for (const { outcome, schedule } of upserted) {
+          say(`upsert ${schedule.id} ${outcome}, next ${millis(schedule.nextFireAt)}, paused ${schedule.paused}`)
+        }
       } else if (op < 0.3) {
         // ties in the fire time come in no promised order
         const due = [...yield* store.dueSchedules(now, 10)].sort((x, y) => x.id < y.id ? -1 : 1)
@@ -110,7 +118,7 @@ const walk = (store: JobStore.JobStore, seed: number, steps: number) =>
           const fired = yield* store.fire({
             scheduleId: schedule.id,
             expectedNextFireAt: fireAt,
-            nextFireAt: fireAt + second,
+            nextFireAt: fireAt + (schedule.trigger._tag === "Every" ? Duration.toMillis(schedule.trigger.interval) : second),
             runs: [{
               jobName: schedule.jobName,
               payload: schedule.payload,
