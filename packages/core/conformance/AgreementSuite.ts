@@ -241,11 +241,19 @@ const walk = (store: JobStore.JobStore, seed: number, steps: number) =>
     }
 
     const runs = (yield* store.listRuns({ limit: 10_000 }))
-      .map((r) => `${known(r.id)} ${r.jobName} ${r.state} #${r.attempt} ${millis(r.runAt)}`)
+      .map((r) =>
+        `${known(r.id)} ${r.jobName} ${r.state} #${r.attempt} ${millis(r.runAt)} ${millis(r.scheduledFor)} ` +
+        `p${r.priority} ${r.key ?? "-"} ${r.scheduleId ?? "-"} [${r.then.join(",")}] ${JSON.stringify(r.payload)} ` +
+        `${JSON.stringify(r.result) ?? "-"} ${r.error?.tag ?? "-"} ${r.workerId ?? "-"} ${millis(r.createdAt)}`
+      )
       .sort()
     answers.push(`runs: ${runs.join("; ")}`)
     const history = (yield* store.history({ limit: 10_000 }))
-      .map((h) => `${known(h.runId)} ${h.status} #${h.attempt}${h.retryAt === undefined ? "" : " retried"}`)
+      .map((h) =>
+        `${known(h.runId)} ${h.jobName} ${h.status} #${h.attempt} ${millis(h.retryAt)} ${h.scheduleId ?? "-"} ` +
+        `${millis(h.scheduledFor)} ${millis(h.startedAt)} ${millis(h.finishedAt)} ${h.error?.tag ?? "-"} ` +
+        `${JSON.stringify(h.result) ?? "-"} ${h.workerId ?? "-"}`
+      )
       .sort()
     answers.push(`history: ${history.join("; ")}`)
     const schedules = (yield* store.listSchedules)
