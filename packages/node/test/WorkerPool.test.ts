@@ -1,9 +1,9 @@
 /**
  * The pool on real worker threads and the real clock.
  */
-import { Clockwork, type Job, JobStore, Scheduler } from "@clockwork/core"
+import { Clockwork, type Job, JobStore, type Run, Scheduler } from "@clockwork/core"
 import { describe, expect, it } from "@effect/vitest"
-import { DateTime, Effect, Layer, Schedule } from "effect"
+import { DateTime, Effect, Exit, Fiber, Layer, Schedule } from "effect"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
 import { WorkerPool } from "../src/index.js"
@@ -47,6 +47,37 @@ describe("WorkerPool", () => {
       expect(DateTime.toEpochMillis(done!.startedAt)).toBeLessThan(DateTime.toEpochMillis(spin!.finishedAt))
       expect(DateTime.toEpochMillis(done!.finishedAt)).toBeLessThan(DateTime.toEpochMillis(spin!.finishedAt))
     }).pipe(Effect.provide(appOf([jobs.spin, jobs.double], { size: 2, preload: [jobs.spin] }))))
+
+  it.scopedLive("a run interrupted as a thread is handed to it leaves the thread to the next run", () =>
+    Effect.gen(function*() {
+      const pool = yield* WorkerPool.make({ size: 1 })
+      const context: Job.JobContext = {
+        runId: "run-1" as Run.RunId,
+        jobName: jobs.countWords.name,
+        attempt: 1,
+        scheduledFor: new Date(0),
+        scheduleId: undefined,
+        progress: () => Effect.void,
+        metrics: () => Effect.void
+      }
+      const count = (text: string) =>
+        pool.execute({ module: jobs.plainWorker.href, jobName: jobs.countWords.name, payload: { text }, context })
+      let waiter: Fiber.RuntimeFiber<unknown, unknown> | undefined
+      // the first run gives its thread back to the waiting one, and its fiber goes straight on to interrupt
+      // that run (a timeout or a cancel just then): the waiting fiber hears of both before it runs again
+      const first = yield* Effect.fork(Effect.zipRight(
+        count("one two"),
+        Effect.sync(() => waiter!.unsafeInterruptAsFork(waiter!.id()))
+      ))
+      waiter = yield* Effect.fork(count("three"))
+      yield* Fiber.join(first)
+      expect(Exit.isInterrupted(yield* Fiber.await(waiter))).toBe(true)
+      // the one thread is idle again: with it lost, this run would wait for good
+      const next = yield* count("four five six").pipe(
+        Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => "no thread came back" })
+      )
+      expect(next).toMatchObject({ _tag: "Succeeded", value: { words: 3 } })
+    }))
 
   // A plain worker module keeps each replacement thread cheap (no tsx, no
   // effect to load: ready in ~35 ms), so 200 kill-and-replace cycles take

@@ -1,5 +1,5 @@
 import type { Job } from "@clockwork/core"
-import { Effect, FiberRef, LogLevel, Option, Queue, type Scope } from "effect"
+import { Effect, FiberRef, LogLevel, Queue, type Scope } from "effect"
 import { type ResourceLimits, Worker } from "node:worker_threads"
 import type { Outcome, Ready, Report, RunRequest, ThreadData, ThreadMessage } from "./protocol.js"
 // types only: WorkerPool.ts documents them, and imports this module
@@ -104,7 +104,15 @@ export const make = (config: PoolConfig): Effect.Effect<
   Scope.Scope
 > =>
   Effect.gen(function*() {
-    const idle = yield* Queue.unbounded<Thread>()
+    // idle threads, and a permit for each: a run takes its permit on its own fiber (Effect's Semaphore
+    // resumes a waiter, which then takes it), so a run interrupted just as a thread comes back takes
+    // nothing and the thread stays for the next. A Queue hands the thread to the waiting taker instead,
+    // and loses it when that taker is interrupted before it runs again.
+    const idle: Array<Thread> = []
+    const permits = yield* Effect.makeSemaphore(config.size)
+    yield* permits.take(config.size)
+    const putIdle = (thread: Thread): Effect.Effect<void> =>
+      Effect.zipRight(Effect.sync(() => idle.push(thread)), permits.release(1))
     const live = new Set<Thread>()
     let closed = false
     let started = 0
@@ -115,7 +123,7 @@ export const make = (config: PoolConfig): Effect.Effect<
     const modules = new Set<string>(config.preload)
 
     const onReady = (thread: Thread) => {
-      if (!closed) idle.unsafeOffer(thread)
+      if (!closed) Effect.runSync(putIdle(thread))
     }
     const onExit = (thread: Thread) => {
       live.delete(thread)
@@ -123,7 +131,7 @@ export const make = (config: PoolConfig): Effect.Effect<
       crashed++
       // a thread that could not start is handed to the next run, which fails
       // with the reason (a broken entry would otherwise be restarted in a loop)
-      if (!thread.ready) idle.unsafeOffer(thread)
+      if (!thread.ready) Effect.runSync(putIdle(thread))
     }
     const spawn = Effect.sync(() => {
       if (closed) return undefined
@@ -138,8 +146,9 @@ export const make = (config: PoolConfig): Effect.Effect<
         closed = true
         const threads = Array.from(live)
         for (const thread of threads) thread.killed = true
+        // runs still waiting for a thread wake, find the pool closed and are interrupted
         return Effect.zipRight(
-          Queue.shutdown(idle),
+          permits.resize(Number.MAX_SAFE_INTEGER),
           Effect.promise(() => Promise.all(threads.map((thread) => thread.worker.terminate())))
         )
       })
@@ -154,7 +163,13 @@ export const make = (config: PoolConfig): Effect.Effect<
 
     // a dead thread in the queue is replaced; one that died while idle (a stray
     // timer threw) is skipped, one that never started fails the run
-    const take: Effect.Effect<Thread, Crash> = Effect.flatMap(Queue.take(idle), (thread) =>
+    const idleThread: Effect.Effect<Thread> = Effect.uninterruptibleMask((restore) =>
+      Effect.zipRight(
+        restore(permits.take(1)),
+        Effect.suspend(() => closed ? Effect.interrupt : Effect.succeed(idle.shift()!))
+      )
+    )
+    const take: Effect.Effect<Thread, Crash> = Effect.flatMap(idleThread, (thread) =>
       !thread.exited
         ? Effect.succeed(thread)
         : Effect.zipRight(replace, thread.ready ? take : Effect.fail(thread.crash!)))
@@ -164,7 +179,7 @@ export const make = (config: PoolConfig): Effect.Effect<
         thread.listener = undefined
         if (!thread.running && !thread.exited && !closed) {
           thread.worker.unref()
-          return Queue.offer(idle, thread)
+          return putIdle(thread)
         }
         if (thread.exited) return replace
         // still running (a timeout, a cancel, a shutdown): the only way to stop
@@ -243,7 +258,7 @@ export const make = (config: PoolConfig): Effect.Effect<
       execute,
       stats: Effect.sync(() => ({
         size: config.size,
-        idle: Option.getOrElse(idle.unsafeSize(), () => 0),
+        idle: idle.length,
         started,
         killed,
         crashed,
