@@ -8,6 +8,7 @@ import { Effect, Stream, type Scope } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import type { Options, PgliteClient } from "../PgliteClient.js"
+import * as Slots from "./slots.js"
 
 export const TypeId: unique symbol = Symbol.for("@clockwork/pg/PgliteClient")
 
@@ -120,55 +121,13 @@ export const make = (options: Options): Effect.Effect<PgliteClient, SqlError, Sc
   })
 
 /**
- * A first-come, first-served lock. Effect's Semaphore lets the fiber that
- * releases a permit take it straight back, so a fiber running statement after
- * statement would keep the others waiting until it stops; here the lock passes
- * to the longest waiter.
+ * The one session, first come, first served (`Slots` of one): a fiber
+ * running statement after statement does not keep the others waiting.
+ * `hold` has it for the scope's lifetime; waiting for it can be interrupted.
  */
 const makeSessionLock = Effect.sync(() => {
-  let held = false
-  const waiting: Array<() => void> = []
-  const release = () => {
-    const next = waiting.shift()
-    if (next === undefined) held = false
-    else next()
-  }
-  // `granted` is called the moment the lock becomes the caller's, before its fiber resumes
-  const acquire = (granted: () => void) =>
-    Effect.async<void>((resume) => {
-      if (!held) {
-        held = true
-        granted()
-        return resume(Effect.void)
-      }
-      const wake = () => {
-        granted()
-        resume(Effect.void)
-      }
-      waiting.push(wake)
-      // interrupted while waiting: leave the line (a lock just handed over is passed on by `hold`)
-      return Effect.sync(() => {
-        const at = waiting.indexOf(wake)
-        if (at >= 0) waiting.splice(at, 1)
-      })
-    })
-  /**
-   * The lock for the scope's lifetime; waiting for it can be interrupted. An
-   * interruption that reaches the caller's fiber together with the lock (or
-   * just after it, before the finalizer is added) passes the lock on.
-   */
-  const hold: Effect.Effect<void, never, Scope.Scope> = Effect.suspend(() => {
-    let holds = false
-    const granted = () => {
-      holds = true
-    }
-    return Effect.uninterruptibleMask((restore) =>
-      Effect.zipRight(
-        Effect.onInterrupt(restore(acquire(granted)), () => holds ? Effect.sync(release) : Effect.void),
-        Effect.addFinalizer(() => Effect.sync(release))
-      )
-    )
-  })
+  const session = Slots.make(1)
+  const hold: Effect.Effect<void, never, Scope.Scope> = session.take(Effect.addFinalizer(() => session.release))
   return { hold }
 })
 

@@ -1,6 +1,7 @@
 import { StoreError } from "@clockwork/core/JobStore"
 import { TransactionConnection } from "@effect/sql/SqlClient"
 import { Duration, Effect, type Exit, type Fiber } from "effect"
+import * as Slots from "./slots.js"
 
 /**
  * Runs a store operation to its end, whatever happens to its caller.
@@ -52,7 +53,7 @@ export interface Statements {
  */
 export const make = (connections: number): Effect.Effect<Statements> =>
   Effect.sync(() => {
-    const slots = makeSlots(Math.max(1, connections))
+    const slots = Slots.make(Math.max(1, connections))
 
     const run = (operation: string, timeout: Duration.Duration | undefined) =>
     <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | StoreError, R> => {
@@ -73,73 +74,11 @@ export const make = (connections: number): Effect.Effect<Statements> =>
             (fiber) => Effect.interruptible(awaitWithin(fiber, left(), timedOut))
           )
         if (transaction._tag === "Some") return Effect.uninterruptible(forked(false))
-        // the slot is this caller's from the moment it is granted; an interruption that comes before the
-        // operation is forked (while the wait resumes, or just after it) gives the slot back
-        let holds = false
-        const granted = () => {
-          holds = true
-        }
-        return Effect.uninterruptibleMask((restore) =>
-          Effect.zipRight(
-            Effect.onInterrupt(restore(slots.take(ms, timedOut, granted)), () => holds ? slots.release : Effect.void),
-            forked(true)
-          )
-        )
+        return slots.take(forked(true), ms === undefined ? undefined : { ms, onTimeout: timedOut })
       })
     }
     return { run }
   })
-
-/**
- * The store's slots: `take` has one at once when one is free, else waits in
- * line (at most `ms`, then fails with `onTimeout`; given up when its caller is
- * interrupted); `release` hands the slot to the first in line. `granted` is
- * called the moment a slot becomes the caller's, before its fiber resumes: a
- * caller interrupted after that (the interruption and the hand-over can reach
- * its fiber together) must release it. No fiber and no timer unless the
- * caller has to wait.
- */
-const makeSlots = (count: number) => {
-  let free = count
-  // resumes of the callers waiting, in the order they came (a Set keeps insertion order)
-  const line = new Set<() => void>()
-  const take = <X>(ms: number | undefined, onTimeout: () => X, granted: () => void): Effect.Effect<void, X> =>
-    Effect.suspend(() => {
-      if (free === 0) return wait(ms, onTimeout, granted)
-      free--
-      granted()
-      return Effect.void
-    })
-  // a free slot is taken without suspending the caller's fiber: an `Effect.async` resumed at once still
-  // costs a run of the fiber's loop, on every store call
-  const wait = <X>(ms: number | undefined, onTimeout: () => X, granted: () => void): Effect.Effect<void, X> =>
-    Effect.async<void, X>((resume) => {
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const handOver = () => {
-        line.delete(handOver)
-        if (timer !== undefined) clearTimeout(timer)
-        granted()
-        resume(Effect.void)
-      }
-      line.add(handOver)
-      if (ms !== undefined) {
-        timer = setTimeout(() => {
-          line.delete(handOver)
-          resume(Effect.fail(onTimeout()))
-        }, ms)
-      }
-      return Effect.sync(() => {
-        line.delete(handOver)
-        if (timer !== undefined) clearTimeout(timer)
-      })
-    })
-  const release = Effect.sync(() => {
-    const first = line.values().next()
-    if (first.done === true) free++
-    else first.value()
-  })
-  return { take, release }
-}
 
 /** A wait as a timer's delay; none beyond what a timer can wait (24.8 days), which is no bound in practice. */
 const timerMillis = (timeout: Duration.Duration) =>
