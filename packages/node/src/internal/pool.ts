@@ -91,7 +91,7 @@ class Thread {
 }
 
 /**
- * A fixed number of threads in an idle queue. A run borrows one; when the
+ * A fixed number of threads. A run borrows an idle one (first come, first served); when the
  * run ends with an outcome the thread goes back, otherwise (timeout, cancel,
  * shutdown, crash) it is terminated and a fresh thread takes its place.
  */
@@ -104,15 +104,17 @@ export const make = (config: PoolConfig): Effect.Effect<
   Scope.Scope
 > =>
   Effect.gen(function*() {
-    // idle threads, and a permit for each: a run takes its permit on its own fiber (Effect's Semaphore
-    // resumes a waiter, which then takes it), so a run interrupted just as a thread comes back takes
-    // nothing and the thread stays for the next. A Queue hands the thread to the waiting taker instead,
-    // and loses it when that taker is interrupted before it runs again.
+    // idle threads, and the runs waiting for one in the order they came (a Set keeps insertion order). A
+    // thread that comes back goes to the longest waiter before that run's fiber resumes; a waiter
+    // interrupted then hands it on (see `take`). Effect's Queue loses the thread there, and its
+    // Semaphore resumes every waiter on each release (a hundred runs waiting: a hundred wake-ups a run).
     const idle: Array<Thread> = []
-    const permits = yield* Effect.makeSemaphore(config.size)
-    yield* permits.take(config.size)
-    const putIdle = (thread: Thread): Effect.Effect<void> =>
-      Effect.zipRight(Effect.sync(() => idle.push(thread)), permits.release(1))
+    const line = new Set<(thread: Thread | undefined) => void>()
+    const putIdle = (thread: Thread): void => {
+      const first = line.values().next()
+      if (first.done === true) idle.push(thread)
+      else first.value(thread)
+    }
     const live = new Set<Thread>()
     let closed = false
     let started = 0
@@ -123,7 +125,7 @@ export const make = (config: PoolConfig): Effect.Effect<
     const modules = new Set<string>(config.preload)
 
     const onReady = (thread: Thread) => {
-      if (!closed) Effect.runSync(putIdle(thread))
+      if (!closed) putIdle(thread)
     }
     const onExit = (thread: Thread) => {
       live.delete(thread)
@@ -131,7 +133,7 @@ export const make = (config: PoolConfig): Effect.Effect<
       crashed++
       // a thread that could not start is handed to the next run, which fails
       // with the reason (a broken entry would otherwise be restarted in a loop)
-      if (!thread.ready) Effect.runSync(putIdle(thread))
+      if (!thread.ready) putIdle(thread)
     }
     const spawn = Effect.sync(() => {
       if (closed) return undefined
@@ -146,11 +148,9 @@ export const make = (config: PoolConfig): Effect.Effect<
         closed = true
         const threads = Array.from(live)
         for (const thread of threads) thread.killed = true
-        // runs still waiting for a thread wake, find the pool closed and are interrupted
-        return Effect.zipRight(
-          permits.resize(Number.MAX_SAFE_INTEGER),
-          Effect.promise(() => Promise.all(threads.map((thread) => thread.worker.terminate())))
-        )
+        // runs still waiting for a thread are interrupted
+        for (const handOver of Array.from(line)) handOver(undefined)
+        return Effect.promise(() => Promise.all(threads.map((thread) => thread.worker.terminate())))
       })
     )
 
@@ -161,25 +161,43 @@ export const make = (config: PoolConfig): Effect.Effect<
 
     const replace = Effect.asVoid(spawn)
 
-    // a dead thread in the queue is replaced; one that died while idle (a stray
-    // timer threw) is skipped, one that never started fails the run
-    const idleThread: Effect.Effect<Thread> = Effect.uninterruptibleMask((restore) =>
-      Effect.zipRight(
-        restore(permits.take(1)),
-        Effect.suspend(() => closed ? Effect.interrupt : Effect.succeed(idle.shift()!))
+    // Waits for an idle thread; only the wait can be interrupted. A thread handed over by `putIdle` is
+    // this run's before its fiber resumes: an interruption that reaches the fiber together with it hands
+    // it on to the next waiter.
+    const idleThread: Effect.Effect<Thread> = Effect.suspend(() => {
+      if (closed) return Effect.interrupt
+      if (idle.length > 0) return Effect.succeed(idle.shift()!)
+      let handed: Thread | undefined
+      const wait = Effect.async<Thread>((resume) => {
+        const handOver = (thread: Thread | undefined) => {
+          line.delete(handOver)
+          handed = thread
+          resume(thread === undefined ? Effect.interrupt : Effect.succeed(thread))
+        }
+        line.add(handOver)
+        return Effect.sync(() => line.delete(handOver))
+      })
+      return Effect.onInterrupt(
+        Effect.interruptible(wait),
+        () =>
+          Effect.sync(() => {
+            if (handed !== undefined) putIdle(handed)
+          })
       )
-    )
-    const take: Effect.Effect<Thread, Crash> = Effect.flatMap(idleThread, (thread) =>
+    })
+    // a dead idle thread is replaced; one that died while idle (a stray timer
+    // threw) is skipped, one that never started fails the run
+    const take: Effect.Effect<Thread, Crash> = Effect.uninterruptible(Effect.flatMap(idleThread, (thread) =>
       !thread.exited
         ? Effect.succeed(thread)
-        : Effect.zipRight(replace, thread.ready ? take : Effect.fail(thread.crash!)))
+        : Effect.zipRight(replace, thread.ready ? take : Effect.fail(thread.crash!))))
 
     const giveBack = (thread: Thread): Effect.Effect<void> =>
       Effect.suspend(() => {
         thread.listener = undefined
         if (!thread.running && !thread.exited && !closed) {
           thread.worker.unref()
-          return putIdle(thread)
+          return Effect.sync(() => putIdle(thread))
         }
         if (thread.exited) return replace
         // still running (a timeout, a cancel, a shutdown): the only way to stop
@@ -189,9 +207,9 @@ export const make = (config: PoolConfig): Effect.Effect<
         return Effect.zipRight(Effect.promise(() => thread.worker.terminate()), replace)
       })
 
-    // waiting for a thread can be interrupted (a run may time out in the queue);
+    // waiting for a thread can be interrupted (a run may time out in the line);
     // once taken, the thread is always given back
-    const borrow = Effect.acquireRelease(Effect.interruptible(take), giveBack)
+    const borrow = Effect.acquireRelease(take, giveBack)
 
     const forward = (report: Report, context: Job.JobContext): Effect.Effect<void> => {
       switch (report._tag) {
