@@ -106,7 +106,7 @@ export const make = (config: PoolConfig): Effect.Effect<
   Effect.gen(function*() {
     // idle threads, and the runs waiting for one in the order they came (a Set keeps insertion order). A
     // thread that comes back goes to the longest waiter before that run's fiber resumes; a waiter
-    // interrupted then hands it on (see `take`). Effect's Queue loses the thread there, and its
+    // interrupted then hands it on (see `idleThread`). Effect's Queue loses the thread there, and its
     // Semaphore resumes every waiter on each release (a hundred runs waiting: a hundred wake-ups a run).
     const idle: Array<Thread> = []
     const line = new Set<(thread: Thread | undefined) => void>()
