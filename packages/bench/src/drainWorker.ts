@@ -2,9 +2,11 @@
  * A worker process of the drain scenario (a), started cold as a deployment
  * starts one: connects, starts one system's worker on the queue the scenario
  * filled, and runs jobs until the scenario writes a line to its stdin (the
- * queue is drained). Then it reads its own CPU time (everything since the
- * process started: loading modules, connecting, running jobs), stops, and
- * prints one JSON line.
+ * queue is drained). Meanwhile it prints how many jobs it has started, every
+ * 10 ms while that number moves (a `Progress` line), so the scenario needs
+ * not ask the database until every job has started. Then it reads its own CPU
+ * time (everything since the process started: loading modules, connecting,
+ * running jobs), stops, and prints its report as the last JSON line.
  */
 import { createInterface } from "node:readline"
 import { load } from "./load.js"
@@ -17,6 +19,11 @@ export interface DrainReport {
   readonly cpuUs: number
   /** milliseconds from this process's start to its first job's start (null when it ran none) */
   readonly firstJobMs: number | null
+}
+
+/** How many jobs this process has started so far. */
+export interface Progress {
+  readonly started: number
 }
 
 interface Request {
@@ -32,11 +39,19 @@ const main = async (request: Request) => {
     // performance.now() counts from the process's start: the cold start a deployment pays before its first job
     if (ran++ === 0) firstJobMs = performance.now()
   })
+  let told = 0
+  const progress = setInterval(() => {
+    if (ran === told) return
+    told = ran
+    const line: Progress = { started: ran }
+    process.stdout.write(`${JSON.stringify(line)}\n`)
+  }, 10)
   await new Promise<void>((resolve) => {
     const lines = createInterface({ input: process.stdin })
     lines.once("line", () => resolve())
     lines.once("close", () => resolve())
   })
+  clearInterval(progress)
   const cpu = process.cpuUsage()
   await worker.stop()
   await system.close()

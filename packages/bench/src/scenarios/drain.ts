@@ -3,14 +3,17 @@
  * runs; then one or two worker processes are started cold (`drainWorker.ts`,
  * a fresh node process each, on the JavaScript `tsc -b` emits into dist); the clock runs from their spawn until the last
  * job is recorded as done (no job left queued or running in the system's
- * tables). Queues of several depths. Beside the rate, the CPU per job: the
+ * tables). The bench asks the database only once the workers' progress lines
+ * add up to every job started: a query every 10 ms through the whole drain
+ * cost the server more than a tenth of its CPU, and each system a different
+ * share. Queues of several depths. Beside the rate, the CPU per job: the
  * worker processes' own (from their start) and, on the bench's private
  * cluster, the PostgreSQL server's (every backend and auxiliary process).
  */
 import { type ChildProcessByStdio, spawn } from "node:child_process"
 import { join } from "node:path"
 import type { Readable, Writable } from "node:stream"
-import type { DrainReport } from "../drainWorker.js"
+import type { DrainReport, Progress as WorkerProgress } from "../drainWorker.js"
 import { benchDir } from "../paths.js"
 import * as Progress from "../progress.js"
 import {
@@ -62,6 +65,8 @@ interface WorkerProcess {
   readonly child: ChildProcessByStdio<Writable, Readable, null>
   /** rejects as soon as the process exits without a report */
   readonly report: Promise<DrainReport>
+  /** jobs started, as its last progress line said */
+  readonly started: () => number
 }
 
 const startWorkerProcess = (connection: Connection, system: string): WorkerProcess => {
@@ -69,7 +74,16 @@ const startWorkerProcess = (connection: Connection, system: string): WorkerProce
   const args = [join(benchDir, "dist", "src", "drainWorker.js"), JSON.stringify({ system, connection })]
   const child = spawn(process.execPath, args, { cwd: benchDir, stdio: ["pipe", "pipe", "inherit"] })
   let out = ""
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk))
+  let started = 0
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    const from = out.lastIndexOf("\n") + 1
+    out += chunk
+    // the complete lines this chunk ended
+    for (const line of out.slice(from, out.lastIndexOf("\n") + 1).split("\n")) {
+      if (!line.startsWith("{\"started\":")) continue
+      started = (JSON.parse(line) as WorkerProgress).started
+    }
+  })
   const report = new Promise<DrainReport>((resolve, reject) => {
     child.on("error", reject)
     child.on("exit", (code) => {
@@ -84,7 +98,7 @@ const startWorkerProcess = (connection: Connection, system: string): WorkerProce
   })
   // a failure before the stop request surfaces through the poll loop's race
   report.catch(() => undefined)
-  return { child, report }
+  return { child, report, started: () => started }
 }
 
 /** One drain: the rate, and CPU per job of the workers and of the server (undefined on a shared server). */
@@ -113,7 +127,9 @@ export const drainWithProcesses = async (
   try {
     const failed = Promise.race(workers.map((w) => w.report.then(() => Promise.reject(new Error("worker exited early")))))
     const drained = (async () => {
-      // polled from the bench's own connection; 10 ms is the resolution of the clock
+      const started = () => workers.reduce((n, w) => n + w.started(), 0)
+      while (!abandoned && started() < count) await sleep(5)
+      // then polled from the bench's own connection; 10 ms is the resolution of the clock
       while (!abandoned && await system.busy()) await sleep(10)
     })()
     drained.catch(() => undefined)
@@ -184,7 +200,7 @@ export const scenario: Scenario = {
       method: `The jobs queued (not timed), then ${processCounts.join(" or ")} worker processes started cold ` +
         `(a new node process each, on the compiled JavaScript, which loads the system, connects and works; graphile-worker and pg-boss ` +
         `with the tuning below); timed from their spawn until no job is left queued or running, polled every ` +
-        `10 ms from the bench's process. "First job after" is the time from a worker process's start to its ` +
+        `10 ms from the bench's process once the workers' progress lines (every 10 ms) say every job has started. "First job after" is the time from a worker process's start to its ` +
         `first job (the process's own clock; the earliest of the processes). Worker CPU per job is the worker processes' user + system CPU from ` +
         `their start (module loading and connecting included) divided by the jobs; server CPU per job is the ` +
         `CPU of every process of the bench's private PostgreSQL cluster over the drain (backends, autovacuum, ` +
