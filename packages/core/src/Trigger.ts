@@ -142,8 +142,9 @@ export class Every extends Schema.TaggedClass<Every>()("Every", {
 }) {}
 
 /**
- * Fire on a cron expression (5 fields, or 6 with seconds first), evaluated in
- * an IANA time zone (UTC when absent), DST-correct.
+ * Fire on a cron expression (5 fields, or 6 with seconds first, or a macro:
+ * `@yearly`, `@monthly`, `@weekly`, `@daily`, `@hourly`), evaluated in an IANA
+ * time zone (UTC when absent), DST-correct. The expression is kept as given.
  *
  * @since 0.1.0
  * @category models
@@ -242,7 +243,9 @@ export const parseCron = (
     const zone = validateTimeZone(timeZone)
     if (Either.isLeft(zone)) return Either.left(zone.left)
   }
-  return EffectCron.parse(expression, timeZone).pipe(
+  const fields = cronFields(expression)
+  if (Either.isLeft(fields)) return Either.left(new InvalidCron({ expression, reason: fields.left }))
+  return EffectCron.parse(fields.right, timeZone).pipe(
     Either.mapLeft((error) => new InvalidCron({ expression, reason: error.message })),
     Either.flatMap((cron) => {
       const never = neverFires(cron)
@@ -251,6 +254,55 @@ export const parseCron = (
       return Either.right(cron)
     })
   )
+}
+
+/** The macros of Vixie cron and its descendants, as the fields they stand for. */
+const cronMacros: Readonly<Record<string, string>> = {
+  "@yearly": "0 0 1 1 *",
+  "@annually": "0 0 1 1 *",
+  "@monthly": "0 0 1 * *",
+  "@weekly": "0 0 * * 0",
+  "@daily": "0 0 * * *",
+  "@midnight": "0 0 * * *",
+  "@hourly": "0 * * * *"
+}
+
+/**
+ * The fields Effect's `Cron` parses, from what users of other cron tools
+ * write: a macro (`@daily`) becomes its fields, and Quartz's `?` ("no
+ * particular value", only in the day fields) becomes `*`, which means the
+ * same there. What those tools have and this cron cannot do is refused by
+ * name, not as a number that does not parse: `@reboot`, and Quartz's `L`,
+ * `W` and `#`.
+ */
+const cronFields = (expression: string): Either.Either<string, string> => {
+  const trimmed = expression.trim()
+  if (trimmed.startsWith("@")) {
+    const macro = trimmed.toLowerCase()
+    if (macro === "@reboot") {
+      return Either.left("@reboot names no time; enqueue the job when the app starts (Scheduler.enqueue) instead")
+    }
+    const fields = cronMacros[macro]
+    return fields === undefined
+      ? Either.left(`unknown macro ${trimmed} (known: ${Object.keys(cronMacros).join(", ")})`)
+      : Either.right(fields)
+  }
+  const parts = trimmed.split(/\s+/)
+  // the day of the month and the day of the week, with or without a seconds field first
+  const dayFields = parts.length === 6 ? [3, 5] : parts.length === 5 ? [2, 4] : []
+  if (dayFields.length === 0) return Either.right(trimmed)
+  const [dayOfMonth, dayOfWeek] = dayFields.map((i) => parts[i]!)
+  const quartz = /L/i.test(dayOfMonth!)
+    ? "\"L\" (the last day of the month)"
+    : /W/i.test(dayOfMonth!)
+    ? "\"W\" (the weekday nearest a date)"
+    : /\dL/i.test(dayOfWeek!)
+    ? "\"L\" (the last such weekday of the month)"
+    : dayOfWeek!.includes("#")
+    ? "\"#\" (the nth such weekday of the month)"
+    : undefined
+  if (quartz !== undefined) return Either.left(`${quartz} is Quartz syntax, not supported here; name the days instead`)
+  return Either.right(parts.map((part, i) => dayFields.includes(i) && part === "?" ? "*" : part).join(" "))
 }
 
 const monthNames = [

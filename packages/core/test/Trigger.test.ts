@@ -133,7 +133,37 @@ describe("validation", () => {
         expression: "0 0 31 2,4,6,9,11 *",
         reason: "it never fires: February, April, June, September, November have no day 31"
       },
-      { label: "30 or 31 February", expression: "0 0 0 30,31 2 *", reason: "it never fires: February has no day 30 or 31" }
+      { label: "30 or 31 February", expression: "0 0 0 30,31 2 *", reason: "it never fires: February has no day 30 or 31" },
+      {
+        label: "@reboot",
+        expression: "@reboot",
+        reason: "@reboot names no time; enqueue the job when the app starts (Scheduler.enqueue) instead"
+      },
+      {
+        label: "an unknown macro",
+        expression: "@every 5m",
+        reason: "unknown macro @every 5m (known: @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly)"
+      },
+      {
+        label: "Quartz's last day of the month",
+        expression: "0 0 L * *",
+        reason: "\"L\" (the last day of the month) is Quartz syntax, not supported here; name the days instead"
+      },
+      {
+        label: "Quartz's nearest weekday",
+        expression: "0 0 0 15W * ?",
+        reason: "\"W\" (the weekday nearest a date) is Quartz syntax, not supported here; name the days instead"
+      },
+      {
+        label: "Quartz's last Friday",
+        expression: "0 18 * * 5L",
+        reason: "\"L\" (the last such weekday of the month) is Quartz syntax, not supported here; name the days instead"
+      },
+      {
+        label: "Quartz's third Friday",
+        expression: "0 18 * * 5#3",
+        reason: "\"#\" (the nth such weekday of the month) is Quartz syntax, not supported here; name the days instead"
+      }
     ])("$label → InvalidCron with the expression", ({ expression, reason }) => {
       const error = getLeft(Trigger.cron(expression))
       expect(error).toBeInstanceOf(Trigger.InvalidCron)
@@ -154,6 +184,31 @@ describe("validation", () => {
       const orMonday = Either.getOrThrow(Trigger.cron("0 0 30 2 1"))
       expect(Trigger.upcoming(orMonday, Date.parse("2027-02-01T00:00:00Z"), 2).map(DateTime.formatIso))
         .toEqual(["2027-02-01T00:00:00.000Z", "2027-02-08T00:00:00.000Z"])
+    })
+
+    it.each([
+      { expression: "@yearly", fires: ["2027-01-01T00:00:00.000Z", "2028-01-01T00:00:00.000Z"] },
+      { expression: "@annually", fires: ["2027-01-01T00:00:00.000Z", "2028-01-01T00:00:00.000Z"] },
+      { expression: "@monthly", fires: ["2027-01-01T00:00:00.000Z", "2027-02-01T00:00:00.000Z"] },
+      // 2026-12-07 is a Monday
+      { expression: "@weekly", fires: ["2026-12-13T00:00:00.000Z", "2026-12-20T00:00:00.000Z"] },
+      { expression: "@daily", fires: ["2026-12-08T00:00:00.000Z", "2026-12-09T00:00:00.000Z"] },
+      { expression: "@midnight", fires: ["2026-12-08T00:00:00.000Z", "2026-12-09T00:00:00.000Z"] },
+      { expression: "@HOURLY", fires: ["2026-12-07T11:00:00.000Z", "2026-12-07T12:00:00.000Z"] },
+      // Quartz's "no particular value" in a day field means what * means there
+      { expression: "0 0 ? * MON", fires: ["2026-12-14T00:00:00.000Z", "2026-12-21T00:00:00.000Z"] },
+      { expression: "0 0 0 15 * ?", fires: ["2026-12-15T00:00:00.000Z", "2027-01-15T00:00:00.000Z"] }
+    ])("$expression fires as its fields would, and is kept as written", ({ expression, fires }) => {
+      const trigger = getRight(Trigger.cron(expression))
+      expect(trigger.expression).toBe(expression)
+      expect(Trigger.upcoming(trigger, Date.parse("2026-12-07T10:30:00Z"), 2).map(DateTime.formatIso)).toEqual(fires)
+      expect(Trigger.describe(trigger)).toBe(`cron ${expression}`)
+    })
+
+    it("a macro is evaluated in the trigger's time zone", () => {
+      const trigger = getRight(Trigger.cron("@daily", { timeZone: "Europe/Berlin" }))
+      expect(Trigger.upcoming(trigger, Date.parse("2026-12-07T10:30:00Z"), 1).map(DateTime.formatIso))
+        .toEqual(["2026-12-07T23:00:00.000Z"])
     })
 
     it("a cron that never fires is refused when decoded from a store as when built", () => {
