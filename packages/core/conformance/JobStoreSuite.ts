@@ -1098,6 +1098,48 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect(yield* store.history({ status: "cancelled", limit: 100 })).toHaveLength(11)
         }))
 
+      test("a queued run cancelled, or one cancelled while it ran that ends at a workflow's wait, records its then-jobs cancelled", (store) =>
+        Effect.gen(function*() {
+          const [queued, waiting] = yield* store.enqueue([
+            newRun({ payload: "queued", runAt: t0 + minute, then: ["log-email", "bill-customer"] }),
+            newRun({ payload: "waiting", then: ["log-email"] })
+          ], t0)
+          expect(yield* store.cancel(queued!, t0 + second)).toBe("cancelled")
+          const [claim] = yield* claimRuns(store, claimRequest())
+          expect(claim!.id).toBe(waiting)
+          expect(yield* store.cancel(waiting!, t0 + second)).toBe("running")
+          expect(yield* store.suspend({ runId: waiting!, attempt: 1, wakeAt: t0 + minute, wakes: 0, now: t0 + 2 * second }))
+            .toBe(true)
+          expect((yield* store.getRun(waiting!)).state).toBe("cancelled")
+
+          const parents = [
+            { id: queued!, jobNames: ["bill-customer", "log-email"], at: t0 + second },
+            { id: waiting!, jobNames: ["log-email"], at: t0 + 2 * second }
+          ]
+          const dependents = [
+            ...(yield* store.listRuns({ jobName: "log-email" })),
+            ...(yield* store.listRuns({ jobName: "bill-customer" }))
+          ]
+          expect(dependents).toHaveLength(3)
+          for (const parent of parents) {
+            const message = new Run.ParentFailed({ parentRunId: parent.id, parentJobName: "send-email", parentState: "cancelled" })
+              .message
+            const mine = dependents.filter((r) => r.error?.message === message)
+            expect(mine.map((r) => r.jobName).sort(), message).toEqual(parent.jobNames)
+            for (const dependent of mine) {
+              expect(dependent.state).toBe("cancelled")
+              expect(dependent.attempt).toBe(0)
+              expect(dependent.error).toEqual(new Run.RunError({ tag: "ParentFailed", message, cause: "" }))
+              expect(millis(dependent.createdAt)).toBe(parent.at)
+              const rows = yield* store.history({ runId: dependent.id })
+              expect(rows.map((r) => [r.status, r.attempt, millis(r.finishedAt)])).toEqual([["cancelled", 0, parent.at]])
+              expect(rows[0]!.error).toEqual(dependent.error)
+            }
+          }
+          // never run
+          expect(yield* claimRuns(store, claimRequest({ now: t0 + 2 * minute }))).toEqual([])
+        }))
+
       test("a retry, a success and an outcome for an attempt the run no longer holds record no dependent", (store) =>
         Effect.gen(function*() {
           const [retried, succeeded, stale] = yield* store.enqueue([

@@ -494,7 +494,8 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
     return "cancelled"
   }
 
-  // a run that ends cancelled without an attempt of its own: queued, or at an attempt's end (its worker then records nothing)
+  // a run that ends cancelled without an attempt of its own: queued, or at an attempt's end (its worker then
+  // records nothing); its then-jobs are recorded cancelled, as for a run that ends without success
   const endCancelled = (e: Entry, at: number) => {
     finish(e, "cancelled", at)
     record({
@@ -508,6 +509,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
       finishedAt: at,
       workerId: e.workerId ?? ""
     })
+    if (e.then.length > 0) cancelDependents(e, at)
     notify("feed")
   }
 

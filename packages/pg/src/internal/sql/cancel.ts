@@ -4,6 +4,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
 import { instant, isRunId } from "../rows.js"
 import type { Tables } from "../tables.js"
+import { cancellingDependents } from "./dependents.js"
 import { notify } from "./notify.js"
 import { wakingParents } from "./wake.js"
 
@@ -44,7 +45,8 @@ export const cancel = (t: Tables, runId: RunId, now: number): Effect.Effect<Canc
 /**
  * The CTEs that cancel the runs whose ids the CTE `targets` holds: `cancelled`
  * (queued ones, at once), `requested` (running ones: their workers interrupt
- * them) and `recorded` (the history rows of the cancelled).
+ * them), `recorded` (the history rows of the cancelled) and the cancelled
+ * runs' then-jobs, recorded cancelled (`cancellingDependents`).
  */
 const cancelling = (t: Tables, targets: "target" | "tree", at: Date) =>
   t.sql`
@@ -53,7 +55,7 @@ const cancelling = (t: Tables, targets: "target" | "tree", at: Date) =>
       set state = 'cancelled', finished_at = ${at}
       from ${t.sql.literal(targets)} x
       where r.id = x.id and r.state = 'queued'
-      returning r.id, r.job_name, r.schedule_id, r.attempt, r.scheduled_for, r.parent_run_id
+      returning r.id, r.job_name, r.schedule_id, r.attempt, r.scheduled_for, r.parent_run_id, r.then_jobs
     ),
     requested as (
       update ${t.runs} r
@@ -65,7 +67,8 @@ const cancelling = (t: Tables, targets: "target" | "tree", at: Date) =>
     recorded as (
       insert into ${t.history} (run_id, job_name, schedule_id, attempt, status, scheduled_for, started_at, finished_at)
       select id, job_name, schedule_id, attempt, 'cancelled', scheduled_for, ${at}, ${at} from cancelled
-    )`
+    ),
+    ${cancellingDependents(t, "cancelled", at)}`
 
 /**
  * Cancels a workflow run's descendants (its children, theirs…) as `cancel`

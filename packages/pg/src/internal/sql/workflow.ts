@@ -6,6 +6,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
 import { encodeJson, fromMillis, instant, type Int8, isRunId, json, millisOf, millisParam, parsed } from "../rows.js"
 import type { Tables } from "../tables.js"
+import { cancellingDependents } from "./dependents.js"
 import { insertRuns } from "./enqueue.js"
 import { notify } from "./notify.js"
 import { wakingParents } from "./wake.js"
@@ -199,8 +200,8 @@ export const startChildren = (
  * Ends a waiting attempt: while it holds the run, the run is queued again for
  * its wake-up (at once if woken since the journal was read) with its attempt
  * given back; a run whose cancellation was requested meanwhile ends
- * cancelled instead, with its history row, and wakes its parent as a child
- * that ends does.
+ * cancelled instead, with its history row (its then-jobs recorded cancelled),
+ * and wakes its parent as a child that ends does.
  */
 export const suspend = (
   t: Tables,
@@ -219,7 +220,7 @@ export const suspend = (
         set state = 'cancelled', finished_at = ${now}, lease_until = null
         from target
         where r.id = target.id and target.cancel_requested
-        returning r.id, r.job_name, r.schedule_id, r.attempt, r.scheduled_for, r.worker_id, r.parent_run_id
+        returning r.id, r.job_name, r.schedule_id, r.attempt, r.scheduled_for, r.worker_id, r.parent_run_id, r.then_jobs
       ),
       -- a workflow waiting for the run that ended here, as its child, looks again
       ${wakingParents(t, "cancelled", now)},
@@ -228,6 +229,7 @@ export const suspend = (
           worker_id)
         select id, job_name, schedule_id, attempt, 'cancelled', scheduled_for, ${now}, ${now}, worker_id from cancelled
       ),
+      ${cancellingDependents(t, "cancelled", now)},
       waiting as (
         update ${t.runs} r
         set state = 'queued', attempt = r.attempt - 1, worker_id = null, lease_until = null,
