@@ -353,6 +353,16 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect(yield* store.dueSchedules(t0 + 9 * second, 10)).toEqual([])
           expect(yield* store.nextFireAt).toBe(at.b)
         }))
+
+      test("dueSchedules orders schedules due at the same instant by id, whatever order they were stored in", (store) =>
+        Effect.gen(function*() {
+          for (const id of ["delta", "alpha", "charlie", "bravo"]) {
+            yield* store.upsertSchedule(scheduleInput({ id, firstFireAt: t0 + second }))
+          }
+          expect((yield* store.dueSchedules(t0 + second, 10)).map((s) => s.id)).toEqual(["alpha", "bravo", "charlie", "delta"])
+          // the limit takes the first by that order
+          expect((yield* store.dueSchedules(t0 + second, 2)).map((s) => s.id)).toEqual(["alpha", "bravo"])
+        }))
     })
 
     describe("many schedules at once", () => {

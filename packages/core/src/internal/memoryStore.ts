@@ -570,7 +570,9 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
         for (const [id, s] of schedules) {
           if (!s.paused && s.nextFireAt !== undefined && s.nextFireAt <= now) due.push([id, s])
         }
-        due.sort((a, b) => a[1].nextFireAt! - b[1].nextFireAt!)
+        // ties by id, as PostgreSQL orders them: which of two schedules due together fires first does
+        // not depend on the store, nor on the order they were stored in
+        due.sort((a, b) => a[1].nextFireAt! - b[1].nextFireAt! || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
         return due.slice(0, limit).map(([id, s]) => toSchedule(id, s))
       }),
 
