@@ -120,17 +120,24 @@ const makeOn = <E>(
     enqueueMany: (payloads, at) =>
       run(Effect.asVoid(Scheduler.enqueueMany(noop, payloads.map((i) => ({ i })), at === undefined ? undefined : { at }))),
     enqueue: (i, at) => run(Effect.asVoid(Scheduler.enqueue(noop, { i }, at === undefined ? undefined : { at }))),
+    // in batches of 10,000 through scheduleMany, as an app registering many schedules would
     storeCronSchedules: (count) =>
       run(Effect.forEach(
-        Array.from({ length: count }, (_, n) => n),
-        (n) => {
-          const timeZone = timeZones[n % timeZones.length]!
-          return Scheduler.schedule(`cron-${n}`, noop, {
-            trigger: Trigger.cron(cronExpression(n, timeZone), { timeZone }),
-            payload: { i: n }
-          })
-        },
-        { concurrency: 8, discard: true }
+        Array.from({ length: Math.ceil(count / 10_000) }, (_, batch) => batch * 10_000),
+        (from) =>
+          Scheduler.scheduleMany(
+            noop,
+            Array.from({ length: Math.min(10_000, count - from) }, (_, k) => {
+              const n = from + k
+              const timeZone = timeZones[n % timeZones.length]!
+              return {
+                id: `cron-${n}`,
+                trigger: Trigger.cron(cronExpression(n, timeZone), { timeZone }),
+                payload: { i: n }
+              }
+            })
+          ),
+        { discard: true }
       )),
     registerSchedules: (count, how) => {
       const tenants = Array.from({ length: count }, (_, n) => n)
