@@ -194,6 +194,42 @@ describe("failures never kill the runner", () => {
       expect(waits).toEqual([`clockwork: 1 due run(s) of job "ghost" wait: no live worker registers that job`])
     }))
 
+  it.scoped("the reaper does not say it again when a wall clock steps back for a round, only once the runs left", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const logger = Logger.make(({ message }) => {
+        lines.push(String(Array.isArray(message) ? message.join(" ") : message))
+      })
+      const memory = yield* JobStore.makeMemory
+      // the store as a process whose clock stepped back a minute sees it, for the rounds asked for
+      let steppedBack = false
+      const store: JobStore.JobStore = {
+        ...memory,
+        queueDepth: (now) => memory.queueDepth(steppedBack ? now - 60_000 : now)
+      }
+      const [ghost] = yield* store.enqueue([{ jobName: "ghost", payload: {}, runAt: 30_000, scheduledFor: 30_000 }], 0)
+      const app = Clockwork.layer([noop], { reaper: { interval: "10 seconds" }, retention: false }).pipe(
+        Layer.provide(Layer.succeed(JobStore.JobStore, store))
+      )
+      const said = () => lines.filter((line) => line.includes("no live worker registers")).length
+      yield* Effect.gen(function*() {
+        yield* Testing.advance("40 seconds")
+        expect(said()).toBe(1)
+        // the ghost run is not due as this round sees it: still queued, nobody has been told anything new
+        steppedBack = true
+        yield* Testing.advance("10 seconds")
+        steppedBack = false
+        yield* Testing.advance("20 seconds")
+        expect(said()).toBe(1)
+        // once the job has no queued run, a new due run is said again
+        expect(yield* store.cancel(ghost!, 70_000)).toBe("cancelled")
+        yield* Testing.advance("10 seconds")
+        yield* store.enqueue([{ jobName: "ghost", payload: {}, runAt: 80_000, scheduledFor: 80_000 }], 80_000)
+        yield* Testing.advance("20 seconds")
+        expect(said()).toBe(2)
+      }).pipe(Effect.provide(app), Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+    }))
+
   it.scoped("typed errors keep their tag and message", () => {
     class QuotaExceeded extends Schema.TaggedError<QuotaExceeded>()("QuotaExceeded", { limit: Schema.Number }) {
       override get message() {

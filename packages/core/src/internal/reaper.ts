@@ -8,8 +8,9 @@ import * as Telemetry from "./telemetry.js"
  * The reaper takes back the runs whose worker stopped renewing its lease (it
  * crashed, blocked its thread, or lost the store): `reapExpired` is one atomic
  * step, so any number of reapers can run against one store. It also says, once
- * per job until that changes, when a job's due runs wait because no live
- * worker registers the job; and sets the queue depth gauges from the same count.
+ * per job until that changes (a worker registers it, or none of its runs is
+ * queued), when a job's due runs wait because no live worker registers the
+ * job; and sets the queue depth gauges from the same count.
  */
 export const make = (store: JobStore, interval: Duration.Duration) =>
   Effect.gen(function*() {
@@ -30,16 +31,19 @@ export const make = (store: JobStore, interval: Duration.Duration) =>
           Telemetry.queueCounted(name, 0, 0, 0)
           counted.delete(name)
         }
-        const stuck = queues.filter((q) => q.due > 0 && q.workers.length === 0)
-        for (const q of stuck) {
-          if (waiting.has(q.jobName)) continue
+        for (const q of queues) {
+          if (q.due === 0 || q.workers.length > 0 || waiting.has(q.jobName)) continue
           waiting.add(q.jobName)
           yield* Effect.logWarning(
             `clockwork: ${q.due} due run(s) of job "${q.jobName}" wait: no live worker registers that job`
           )
         }
-        const names = new Set(stuck.map((q) => q.jobName))
-        for (const name of waiting) if (!names.has(name)) waiting.delete(name)
+        // told until a worker registers the job or none of its runs is queued any more; not when its
+        // runs only look not yet due for a round (a wall clock stepped back), which would say it again
+        const unattended = new Set(
+          queues.filter((q) => q.due + q.later > 0 && q.workers.length === 0).map((q) => q.jobName)
+        )
+        for (const name of waiting) if (!unattended.has(name)) waiting.delete(name)
       })
     return yield* Outage.every(
       store,
