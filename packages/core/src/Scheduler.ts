@@ -17,14 +17,12 @@ import {
   Either,
   Layer,
   Option,
-  ParseResult,
   Queue,
   type Schedule,
   Schema,
   type Scope,
   Stream
 } from "effect"
-import type { ParseError } from "effect/ParseResult"
 import { Events } from "./Events.js"
 import type { ConsumerOptions, FeedEntry, FeedOptions, InvalidConsumer, InvalidFeedCursor } from "./Feed.js"
 import type { Job } from "./Job.js"
@@ -45,6 +43,7 @@ import {
   type StoreError
 } from "./JobStore.js"
 import * as FeedInternal from "./internal/feed.js"
+import { encode as encodePayload, storable } from "./internal/payload.js"
 import * as Storable from "./internal/storable.js"
 import * as Telemetry from "./internal/telemetry.js"
 import { takeMatching } from "./internal/takeMatching.js"
@@ -330,26 +329,6 @@ const cancelWait = Duration.seconds(10)
 const resolveTrigger = (input: TriggerInput): Either.Either<Trigger.Trigger, Trigger.TriggerError> =>
   Either.isEither(input) ? Either.flatMap(input, Trigger.validate) : Trigger.validate(input)
 
-const encoders = new WeakMap<Schema.Schema<any, any>, (a: unknown) => Effect.Effect<unknown, ParseError>>()
-
-/** A value no store can hold, as the error of the job it was given for. */
-const storable = <A>(jobName: string, checked: Either.Either<A, Storable.Unstorable>) =>
-  Either.mapLeft(checked, ({ path, reason }) => new InvalidPayload({ jobName, field: path, reason }))
-
-/** The payload encoded with the job's Schema, as every store will hold it. */
-const encodePayload = <P>(job: Job<P, any, any, any>, payload: P) => {
-  let encode = encoders.get(job.payload)
-  if (encode === undefined) {
-    encode = Schema.encodeUnknown(job.payload)
-    encoders.set(job.payload, encode)
-  }
-  return encode(payload).pipe(
-    Effect.mapError((error) =>
-      new InvalidPayload({ jobName: job.name, reason: ParseResult.TreeFormatter.formatErrorSync(error) })
-    ),
-    Effect.flatMap((encoded) => storable(job.name, Storable.json(encoded, "payload")))
-  )
-}
 
 /** A bad entry's error, naming the schedule it was given for. */
 const naming = (scheduleId: string) => (error: Trigger.TriggerError | InvalidPayload) => {

@@ -50,6 +50,7 @@ import { StepRecord } from "./Journal.js"
 import type { Journal, StepKind } from "./Journal.js"
 import { RunError, RunId, RunState } from "./Run.js"
 import { toRunError } from "./internal/runError.js"
+import * as Payload from "./internal/payload.js"
 import * as Storable from "./internal/storable.js"
 import { Suspended, suspensionOf } from "./internal/suspension.js"
 import * as Telemetry from "./internal/telemetry.js"
@@ -564,14 +565,7 @@ export const child = <P, A>(
     const name = options?.name ?? `child:${job.name}@${at}`
     const recorded = yield* wf.reach("child", name, at)
     if (recorded === undefined) {
-      const encoded = yield* Effect.mapError(
-        Schema.encodeUnknown(job.payload)(payload),
-        (error) => new InvalidPayload({ jobName: job.name, reason: formatError(error) })
-      )
-      const checked = yield* Either.match(Storable.json(encoded, "payload"), {
-        onLeft: ({ path, reason }) => Effect.fail(new InvalidPayload({ jobName: job.name, field: path, reason })),
-        onRight: Effect.succeed
-      })
+      const checked = yield* Payload.encode(job, payload)
       const now = yield* Clock.currentTimeMillis
       const traceparent = yield* Telemetry.currentTraceparent
       // started with the others this attempt reaches, when it ends waiting

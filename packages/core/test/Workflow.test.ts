@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schedule, Schema, TestClock } from "effect"
-import { Job, type Run, Scheduler, Testing, Trigger, Workflow } from "../src/index.js"
+import { Job, JobStore, type Run, Scheduler, Testing, Trigger, Workflow } from "../src/index.js"
 
 const Empty = Schema.Struct({})
 
@@ -237,6 +237,12 @@ describe("children", () => {
     run: (n) => Effect.succeed(n * n)
   })
 
+  const echo = Job.make({
+    name: "echo",
+    payload: Schema.Struct({ text: Schema.String }),
+    run: ({ text }) => Effect.succeed(text)
+  })
+
   it.scoped("a fan-out of 200 children with runner concurrency 2 completes, in order", () => {
     const wf = Workflow.make({
       name: "fan-out",
@@ -276,6 +282,32 @@ describe("children", () => {
       yield* Testing.advance("1 second")
       expect(yield* Scheduler.result(handle)).toBe("failed: no")
     }).pipe(Effect.provide(Testing.layer([wf, fails])))
+  })
+
+  it.scoped("a child's payload that its Schema or no store can hold is InvalidPayload, and no child starts", () => {
+    const wf = Workflow.make({
+      name: "bad-children",
+      payload: Empty,
+      success: Schema.Array(Schema.String),
+      retry: Job.noRetry,
+      run: () =>
+        Effect.all([
+          // not a number: the child's Schema does not encode it
+          Workflow.child(square, "two" as unknown as number).pipe(Effect.flip, Effect.map((e) => e.message)),
+          // a lone surrogate: no store can hold it
+          Workflow.child(echo, { text: "\ud800" }).pipe(Effect.flip, Effect.map((e) => e.message))
+        ])
+    })
+    return Effect.gen(function*() {
+      const handle = yield* Scheduler.enqueue(wf, {})
+      yield* Testing.advance("1 second")
+      const [notEncoded, unstorable] = yield* Scheduler.result(handle)
+      expect(notEncoded).toContain(`payload for job "square" does not match its schema: Expected number`)
+      expect(unstorable).toContain(`payload.text of job "echo" cannot be stored`)
+      const store = yield* JobStore.JobStore
+      expect([...(yield* store.listRuns({ jobName: "square" })), ...(yield* store.listRuns({ jobName: "echo" }))])
+        .toEqual([])
+    }).pipe(Effect.provide(Testing.layer([wf, square, echo])))
   })
 
   it.scoped("cancelling a parent cancels its children", () => {
