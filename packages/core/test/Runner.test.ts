@@ -27,6 +27,15 @@ import { Clockwork, Events, Job, JobStore, Runner, Scheduler, Testing, Trigger }
 
 const noop = Job.make({ name: "noop", payload: Schema.Struct({}), run: () => Effect.void })
 
+/** A logger that keeps each message's text, and the lines it kept. */
+const captureLogs = () => {
+  const lines: Array<string> = []
+  const logger = Logger.make(({ message }) => {
+    lines.push(String(Array.isArray(message) ? message.join(" ") : message))
+  })
+  return { lines, logger }
+}
+
 const sleeper = (name: string, options?: { concurrency?: number }) =>
   Job.make({
     name,
@@ -177,10 +186,7 @@ describe("failures never kill the runner", () => {
 
   it.scoped("the reaper says once that a job's due runs wait for a worker that registers it", () =>
     Effect.gen(function*() {
-      const lines: Array<string> = []
-      const logger = Logger.make(({ message }) => {
-        lines.push(String(Array.isArray(message) ? message.join(" ") : message))
-      })
+      const { lines, logger } = captureLogs()
       const store = yield* JobStore.makeMemory
       yield* store.enqueue([{ jobName: "ghost", payload: {}, runAt: 0, scheduledFor: 0 }], 0)
       const app = Clockwork.layer([noop], { reaper: { interval: "10 seconds" }, retention: false }).pipe(
@@ -196,10 +202,7 @@ describe("failures never kill the runner", () => {
 
   it.scoped("the reaper does not say it again when a wall clock steps back for a round, only once the runs left", () =>
     Effect.gen(function*() {
-      const lines: Array<string> = []
-      const logger = Logger.make(({ message }) => {
-        lines.push(String(Array.isArray(message) ? message.join(" ") : message))
-      })
+      const { lines, logger } = captureLogs()
       const memory = yield* JobStore.makeMemory
       // the store as a process whose clock stepped back a minute sees it, for the rounds asked for
       let steppedBack = false
@@ -677,10 +680,7 @@ describe("fencing", () => {
     const counters = { started: 0, finalized: 0, finished: 0 }
     const job = counting("long", counters)
     return Effect.gen(function*() {
-      const lines: Array<string> = []
-      const logger = Logger.make(({ message }) => {
-        lines.push(String(Array.isArray(message) ? message.join(" ") : message))
-      })
+      const { lines, logger } = captureLogs()
       const store = yield* JobStore.makeMemory
       const app = Clockwork.layer([job], { runner: { lease: "1 minute", shutdownGrace: 0 }, reaper: false, retention: false }).pipe(
         Layer.provide(Layer.succeed(JobStore.JobStore, store))
