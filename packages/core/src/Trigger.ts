@@ -487,7 +487,8 @@ const weekdays: ReadonlyArray<Weekday> = [
 ]
 
 /**
- * Run every week on a weekday at a wall-clock time, in a time zone.
+ * Run every week on a weekday at a wall-clock time, in a time zone. The day
+ * is read in any case, and its first three letters do ("Mon", "SUNDAY").
  *
  * @example
  * ```ts
@@ -501,8 +502,14 @@ export const weekly = (
   time: string,
   options?: { readonly timeZone?: string }
 ): Either.Either<Cron, InvalidCron | UnknownTimeZone | InvalidDate> => {
-  const index = weekdays.indexOf(day)
-  if (index < 0) return Either.left(new InvalidDate({ field: "day", value: String(day), reason: "not a weekday" }))
+  // as a config file or a form may give it too: any case, or the first three letters
+  const name = String(day).trim().toLowerCase()
+  const index = weekdays.findIndex((weekday) => weekday === name || weekday.slice(0, 3) === name)
+  if (index < 0) {
+    return Either.left(
+      new InvalidDate({ field: "day", value: String(day), reason: "not a weekday: expected monday … sunday, or mon … sun" })
+    )
+  }
   return Either.flatMap(parseTimeOfDay(time), ([h, m, s]) => cron(`${s} ${m} ${h} * * ${index}`, options))
 }
 

@@ -329,7 +329,17 @@ describe("validation", () => {
       assert(error._tag === "InvalidDate")
       expect(error.field).toBe("day")
       expect(error.value).toBe("funday")
-      expect(error.message).toContain("funday")
+      expect(error.message).toBe("day: funday is not a valid date (not a weekday: expected monday … sunday, or mon … sun)")
+    })
+
+    it.each(["sunday", "Sunday", "SUNDAY", "sun", "Sun", " sun "])("weekly(%j) is a Sunday", (day) => {
+      expect(getRight(Trigger.weekly(day as Trigger.Weekday, "02:00"))).toEqual(new Trigger.Cron({ expression: "0 0 2 * * 0" }))
+    })
+
+    it.each(["su", "sund", "sundays", "7"])("weekly(%j) → InvalidDate for field day", (day) => {
+      const error = getLeft(Trigger.weekly(day as Trigger.Weekday, "02:00"))
+      assert(error._tag === "InvalidDate")
+      expect(error.field).toBe("day")
     })
 
     it("daily builds a 6-field cron, seconds first; single-digit hours and seconds are accepted", () => {
