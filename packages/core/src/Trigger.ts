@@ -269,11 +269,12 @@ const cronMacros: Readonly<Record<string, string>> = {
 
 /**
  * The fields Effect's `Cron` parses, from what users of other cron tools
- * write: a macro (`@daily`) becomes its fields, and Quartz's `?` ("no
- * particular value", only in the day fields) becomes `*`, which means the
- * same there. What those tools have and this cron cannot do is refused by
- * name, not as a number that does not parse: `@reboot`, and Quartz's `L`,
- * `W` and `#`.
+ * write: a macro (`@daily`) becomes its fields, and `?` ("no particular
+ * value", only in the day fields, as Spring and cron-parser take it) becomes
+ * `*`, which means the same there. Weekdays keep Vixie cron's numbers (0 and 7
+ * are Sunday), not Quartz's. What those tools have and this cron cannot do
+ * is refused by name, not as a number that does not parse: `@reboot`, and
+ * Quartz's `L`, `W` and `#`.
  */
 const cronFields = (expression: string): Either.Either<string, string> => {
   const trimmed = expression.trim()
