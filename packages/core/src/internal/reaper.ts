@@ -31,19 +31,19 @@ export const make = (store: JobStore, interval: Duration.Duration) =>
           Telemetry.queueCounted(name, 0, 0, 0)
           counted.delete(name)
         }
-        for (const q of queues) {
-          if (q.due === 0 || q.workers.length > 0 || waiting.has(q.jobName)) continue
+        // jobs with queued runs that no live worker registers; said once each, when runs of it are due, and
+        // told until a worker registers the job or none of its runs is queued any more (not when its runs
+        // only look not yet due for a round, a wall clock stepped back, which would say it again)
+        const unattended = queues.filter((q) => q.due + q.later > 0 && q.workers.length === 0)
+        for (const q of unattended) {
+          if (q.due === 0 || waiting.has(q.jobName)) continue
           waiting.add(q.jobName)
           yield* Effect.logWarning(
             `clockwork: ${q.due} due run(s) of job "${q.jobName}" wait: no live worker registers that job`
           )
         }
-        // told until a worker registers the job or none of its runs is queued any more; not when its
-        // runs only look not yet due for a round (a wall clock stepped back), which would say it again
-        const unattended = new Set(
-          queues.filter((q) => q.due + q.later > 0 && q.workers.length === 0).map((q) => q.jobName)
-        )
-        for (const name of waiting) if (!unattended.has(name)) waiting.delete(name)
+        const names = new Set(unattended.map((q) => q.jobName))
+        for (const name of waiting) if (!names.has(name)) waiting.delete(name)
       })
     return yield* Outage.every(
       store,
