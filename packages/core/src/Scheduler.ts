@@ -329,7 +329,6 @@ const cancelWait = Duration.seconds(10)
 const resolveTrigger = (input: TriggerInput): Either.Either<Trigger.Trigger, Trigger.TriggerError> =>
   Either.isEither(input) ? Either.flatMap(input, Trigger.validate) : Trigger.validate(input)
 
-
 /** A bad entry's error, naming the schedule it was given for. */
 const naming = (scheduleId: string) => (error: Trigger.TriggerError | InvalidPayload) => {
   switch (error._tag) {

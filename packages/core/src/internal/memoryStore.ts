@@ -128,6 +128,9 @@ interface ScheduleEntry {
 
 const encodeTrigger = Schema.encodeSync(Trigger)
 const utc = (millis: number) => DateTime.unsafeMake(millis)
+
+/** Orders text by UTF-16 code units, not by locale: ids and job names come back in one order everywhere. */
+const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 const isActive = (entry: Entry | undefined) =>
   entry !== undefined && (entry.state === "queued" || entry.state === "running")
 const isLive = (node: Node) => node.entry.state === "queued" && node.entry.version === node.version
@@ -572,7 +575,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
         }
         // ties by id, as PostgreSQL orders them: which of two schedules due together fires first does
         // not depend on the store, nor on the order they were stored in
-        due.sort((a, b) => a[1].nextFireAt! - b[1].nextFireAt! || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+        due.sort((a, b) => a[1].nextFireAt! - b[1].nextFireAt! || byCodeUnits(a[0], b[0]))
         return due.slice(0, limit).map(([id, s]) => toSchedule(id, s))
       }),
 
@@ -923,7 +926,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
             later: d.later,
             running: d.running,
             ...(d.oldestDueAt === undefined ? {} : { oldestDueAt: utc(d.oldestDueAt) })
-          }, true)).sort((a, b) => (a.jobName < b.jobName ? -1 : a.jobName > b.jobName ? 1 : 0))
+          }, true)).sort((a, b) => byCodeUnits(a.jobName, b.jobName))
       }),
 
     history: (query: HistoryQuery) =>
@@ -1037,7 +1040,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
       Effect.sync(() =>
         Array.from(workers.values())
           .filter((w) => w.expiresAt >= now)
-          .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+          .sort((a, b) => byCodeUnits(a.id, b.id))
           .map((w) =>
             new WorkerRecord({
               id: w.id,
