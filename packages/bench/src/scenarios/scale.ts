@@ -121,7 +121,7 @@ export const scenario: Scenario = {
         id: "e",
         title: `Scale: ${Progress.int(jobs)} future jobs, ${Progress.int(schedules)} cron schedules`,
         method: `Stored once: ${Progress.int(jobs)} jobs due one to eight days ahead (bulk enqueue) and, for ` +
-          `clockwork (\`Scheduler.schedule\`) and pg-boss (\`schedule\`), ${Progress.int(schedules)} cron ` +
+          `clockwork (\`Scheduler.scheduleMany\`, 10,000 a call) and pg-boss (\`schedule\`), ${Progress.int(schedules)} cron ` +
           `schedules (daily, in five time zones, next due 12 to 13 hours on) (graphile-worker's crontab lives in code, ` +
           `not in a table: no schedules for it). Then, per repetition, a new worker process per system: ` +
           `2 s to settle, CPU over ${windowMs / 1000} s, RSS and heap after a GC, then ${claims} times: enqueue ` +
