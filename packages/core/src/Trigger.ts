@@ -19,6 +19,7 @@ import {
   Schema
 } from "effect"
 import type { ConfigError } from "effect/ConfigError"
+import * as CronTimes from "./internal/cronTimes.js"
 
 // ---------------------------------------------------------------------------
 // errors
@@ -179,9 +180,11 @@ export const Trigger: Schema.Union<[typeof Now, typeof At, typeof Every, typeof 
 // validation
 // ---------------------------------------------------------------------------
 
+const longestInterval = Duration.toMillis(Duration.days(10_000 * 365.25))
+
 /**
- * Checks an interval: a positive, finite Duration (numbers are milliseconds;
- * strings such as "10 seconds" are accepted).
+ * Checks an interval: a positive, finite Duration of at most 10,000 years
+ * (numbers are milliseconds; strings such as "10 seconds" are accepted).
  *
  * @since 0.1.0
  * @category validation
@@ -207,8 +210,17 @@ export const validateInterval = (
   const duration = decoded.value
   if (!Duration.isFinite(duration)) return fail("must be finite")
   if (Duration.toMillis(duration) <= 0) return fail("must be greater than zero")
+  // each fire time must be a date: JavaScript's and PostgreSQL's end some 270,000 years on
+  if (Duration.toMillis(duration) > longestInterval) return fail("must be at most 10000 years")
   return Either.right(duration)
 }
+
+const namedZone = (timeZone: string): Either.Either<DateTime.TimeZone.Named, UnknownTimeZone> =>
+  // Intl reads "" as the machine's zone; a schedule must name its zone
+  Either.fromOption(
+    timeZone.trim() === "" ? Option.none() : DateTime.zoneMakeNamed(timeZone),
+    () => new UnknownTimeZone({ timeZone })
+  )
 
 /**
  * Checks an IANA time zone name.
@@ -217,13 +229,51 @@ export const validateInterval = (
  * @category validation
  */
 export const validateTimeZone = (timeZone: string): Either.Either<string, UnknownTimeZone> =>
-  // Intl reads "" as the machine's zone; a schedule must name its zone
-  Option.match(timeZone.trim() === "" ? Option.none() : DateTime.zoneMakeNamed(timeZone), {
-    onNone: () => Either.left(new UnknownTimeZone({ timeZone })),
-    onSome: () => Either.right(timeZone)
-  })
+  Either.map(namedZone(timeZone), () => timeZone)
 
-const cronCache = new Map<string, EffectCron.Cron>()
+/** A cron expression parsed once: Effect's `Cron` (what `parseCron` gives), and what answers its fire times. */
+interface ParsedCron {
+  readonly cron: EffectCron.Cron
+  readonly times: CronTimes.CronTimes
+}
+
+const cronCache = new Map<string, ParsedCron>()
+
+const parse = (expression: string, timeZone: string | undefined): Either.Either<ParsedCron, InvalidCron | UnknownTimeZone> => {
+  // "no zone" and the zone "" must not share a cache entry
+  const key = timeZone === undefined ? `utc|${expression}` : `zone:${timeZone}|${expression}`
+  const cached = cronCache.get(key)
+  if (cached !== undefined) return Either.right(cached)
+  let zone: DateTime.TimeZone | undefined = undefined
+  if (timeZone !== undefined) {
+    // given as a zone, not a name: Effect's Cron reads some valid names ("GMT") as offsets and fails
+    const named = namedZone(timeZone)
+    if (Either.isLeft(named)) return Either.left(named.left)
+    zone = named.right
+  }
+  const fields = cronFields(expression)
+  if (Either.isLeft(fields)) return Either.left(new InvalidCron({ expression, reason: fields.left }))
+  return EffectCron.parse(fields.right, zone).pipe(
+    Either.mapLeft((error) => new InvalidCron({ expression, reason: error.message })),
+    Either.flatMap((cron) => {
+      const times = CronTimes.make({
+        seconds: cron.seconds,
+        minutes: cron.minutes,
+        hours: cron.hours,
+        days: cron.days,
+        months: cron.months,
+        weekdays: cron.weekdays,
+        daysAnd: cron.days.size > 0 && cron.weekdays.size > 0 && dayFieldsStarred(fields.right),
+        timeZone
+      })
+      const never = neverFires(times)
+      if (never !== undefined) return Either.left(new InvalidCron({ expression, reason: never }))
+      const parsed: ParsedCron = { cron, times }
+      cronCache.set(key, parsed)
+      return Either.right(parsed)
+    })
+  )
+}
 
 /**
  * Parses a cron expression (with an optional time zone) into Effect's `Cron`.
@@ -234,26 +284,18 @@ const cronCache = new Map<string, EffectCron.Cron>()
 export const parseCron = (
   expression: string,
   timeZone?: string
-): Either.Either<EffectCron.Cron, InvalidCron | UnknownTimeZone> => {
-  // "no zone" and the zone "" must not share a cache entry
-  const key = timeZone === undefined ? `utc|${expression}` : `zone:${timeZone}|${expression}`
-  const cached = cronCache.get(key)
-  if (cached !== undefined) return Either.right(cached)
-  if (timeZone !== undefined) {
-    const zone = validateTimeZone(timeZone)
-    if (Either.isLeft(zone)) return Either.left(zone.left)
-  }
-  const fields = cronFields(expression)
-  if (Either.isLeft(fields)) return Either.left(new InvalidCron({ expression, reason: fields.left }))
-  return EffectCron.parse(fields.right, timeZone).pipe(
-    Either.mapLeft((error) => new InvalidCron({ expression, reason: error.message })),
-    Either.flatMap((cron) => {
-      const never = neverFires(cron)
-      if (never !== undefined) return Either.left(new InvalidCron({ expression, reason: never }))
-      cronCache.set(key, cron)
-      return Either.right(cron)
-    })
-  )
+): Either.Either<EffectCron.Cron, InvalidCron | UnknownTimeZone> =>
+  Either.map(parse(expression, timeZone), (parsed) => parsed.cron)
+
+/**
+ * Whether a day field of these fields (as `cronFields` gives them) is written
+ * from `*` (`*`, `*` with a step): then, with both day fields restricted, a date
+ * must match both, as in Vixie cron.
+ */
+const dayFieldsStarred = (fields: string): boolean => {
+  const parts = fields.split(/\s+/)
+  const dayFields = parts.length === 6 ? [parts[3], parts[5]] : [parts[2], parts[4]]
+  return dayFields.some((field) => field?.split(",")[0]?.split("/")[0] === "*")
 }
 
 /** The macros of Vixie cron and its descendants, as the fields they stand for. */
@@ -325,12 +367,13 @@ const longestMonth = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
 /**
  * Why a cron can never fire, if it cannot: days of the month that none of its
- * months has ("0 0 30 2 *"). Effect's Cron searches for such a date until it
- * gives up and throws, which would end the scheduler instead of refusing the
- * trigger. With weekdays named too, a date matches on either, so some always do.
+ * months has ("0 0 30 2 *"), where weekdays do not offer other dates. Such a
+ * cron would be searched for a date in vain. With weekdays named too a date
+ * matches on either, so some always do; unless a day field is written from
+ * `*` (the weekdays as `*` with a step, say), when a date must match both.
  */
-const neverFires = (cron: EffectCron.Cron): string | undefined => {
-  if (cron.days.size === 0 || cron.weekdays.size > 0) return undefined
+const neverFires = (cron: CronTimes.CronFields): string | undefined => {
+  if (cron.days.size === 0 || (cron.weekdays.size > 0 && !cron.daysAnd)) return undefined
   const months = cron.months.size === 0 ? monthNames.map((_, i) => i + 1) : [...cron.months].sort((a, b) => a - b)
   for (const month of months) {
     for (const day of cron.days) if (day <= longestMonth[month - 1]!) return undefined
@@ -547,8 +590,9 @@ export const everyFromConfig = (
 // fire times
 // ---------------------------------------------------------------------------
 
-const unsafeCron = (trigger: Cron): EffectCron.Cron =>
-  Either.getOrThrowWith(parseCron(trigger.expression, trigger.timeZone), (error) => error)
+// a stored trigger was validated when it was made or decoded
+const cronTimesOf = (trigger: Cron): CronTimes.CronTimes =>
+  Either.getOrThrowWith(parse(trigger.expression, trigger.timeZone), (error) => error).times
 
 /**
  * The first fire time (epoch ms) of a trigger registered at `now`.
@@ -566,8 +610,12 @@ export const firstFireAt = (trigger: Trigger, now: number): number => {
       return trigger.startAt === undefined
         ? now + intervalMillis(trigger)
         : DateTime.toEpochMillis(trigger.startAt)
-    case "Cron":
-      return EffectCron.next(unsafeCron(trigger), now - 1).getTime()
+    case "Cron": {
+      const first = CronTimes.nextAfter(cronTimesOf(trigger), now - 1)
+      // a valid cron matches a date in every 400 years of the Gregorian calendar
+      if (first === undefined) throw new Error(`${describe(trigger)} has no fire time after ${now}`)
+      return first
+    }
   }
 }
 
@@ -585,7 +633,7 @@ export const nextFireAfter = (trigger: Trigger, previous: number): number | unde
     case "Every":
       return previous + intervalMillis(trigger)
     case "Cron":
-      return EffectCron.next(unsafeCron(trigger), previous).getTime()
+      return CronTimes.nextAfter(cronTimesOf(trigger), previous)
   }
 }
 

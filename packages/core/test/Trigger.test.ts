@@ -79,7 +79,9 @@ describe("validation", () => {
       { label: "Duration.infinity", input: Duration.infinity, value: "Duration(Infinity)", reason: "must be finite" },
       { label: "Duration.zero", input: Duration.zero, value: "Duration(0)", reason: "must be greater than zero" },
       { label: "a zero bigint", input: 0n, value: "0", reason: "must be greater than zero" },
-      { label: "a zero hrtime", input: [0, 0] as const, value: "0,0", reason: "must be greater than zero" }
+      { label: "a zero hrtime", input: [0, 0] as const, value: "0,0", reason: "must be greater than zero" },
+      // a fire time must stay a date
+      { label: "beyond 10,000 years", input: 1e300, value: "1e+300", reason: "must be at most 10000 years" }
     ] satisfies ReadonlyArray<{ label: string; input: Duration.DurationInput; value: string; reason: string }>)(
       "every($label) is InvalidInterval naming the field and value",
       ({ input, reason, value }) => {
@@ -134,6 +136,12 @@ describe("validation", () => {
         reason: "it never fires: February, April, June, September, November have no day 31"
       },
       { label: "30 or 31 February", expression: "0 0 0 30,31 2 *", reason: "it never fires: February has no day 30 or 31" },
+      // a day field written from `*` makes a date match both fields (Vixie cron): no other date offers itself
+      {
+        label: "30 February on every other weekday",
+        expression: "0 0 30 2 */2",
+        reason: "it never fires: February has no day 30"
+      },
       {
         label: "@reboot",
         expression: "@reboot",
@@ -238,6 +246,14 @@ describe("validation", () => {
       const weekly = getLeft(Trigger.weekly("monday", "03:00", { timeZone: "Nowhere/Land" }))
       expect(daily).toEqual(new Trigger.UnknownTimeZone({ timeZone: "Nowhere/Land" }))
       expect(weekly).toEqual(new Trigger.UnknownTimeZone({ timeZone: "Nowhere/Land" }))
+    })
+
+    it("a zone validateTimeZone accepts is taken by cron too, GMT included", () => {
+      for (const timeZone of ["GMT", "GMT0", "Etc/GMT", "UTC", "Zulu"]) {
+        expect(getRight(Trigger.validateTimeZone(timeZone))).toBe(timeZone)
+        const trigger = getRight(Trigger.cron("0 3 * * *", { timeZone }))
+        expect(iso(Trigger.firstFireAt(trigger, ms("2026-06-01T12:00:00Z")))).toBe("2026-06-02T03:00:00.000Z")
+      }
     })
 
     it("validateTimeZone accepts IANA names", () => {
@@ -695,6 +711,115 @@ describe("fire times", () => {
         expect(DateTime.getPart(local, "hours")).toBe(2)
       }
     })
+  })
+})
+
+describe("Cron across clock changes, wherever the search starts", () => {
+  const cronIn = (expression: string, timeZone: string) => getRight(Trigger.cron(expression, { timeZone }))
+  const local = (instant: number, timeZone: string) =>
+    new Date(instant).toLocaleString("sv-SE", { timeZone }).replace(" ", "T")
+
+  it("from inside a repeated hour: the next fire is the next day's, never one already past", () => {
+    // Berlin falls back on 26 Oct 2025 at 01:00Z: 02:30 is read at 00:30Z (CEST) and again at 01:30Z (CET)
+    const trigger = cronIn("30 2 * * *", "Europe/Berlin")
+    const start = ms("2025-10-26T01:10:00Z") // 02:10 CET, the second time the clocks show it
+    expect(iso(Trigger.firstFireAt(trigger, start))).toBe("2025-10-27T01:30:00.000Z")
+    expect(iso(Trigger.nextFireAfter(trigger, start)!)).toBe("2025-10-27T01:30:00.000Z")
+    // "*/30": 01:00 and 01:30 EDT fire, their repeats in EST do not, then 02:00 EST
+    const halfHours = cronIn("*/30 * * * *", "America/New_York")
+    expect(upcomingIso(halfHours, "2024-11-03T04:45:00Z", 4)).toEqual([
+      "2024-11-03T05:00:00.000Z",
+      "2024-11-03T05:30:00.000Z",
+      "2024-11-03T07:00:00.000Z",
+      "2024-11-03T07:30:00.000Z"
+    ])
+    expect(iso(Trigger.firstFireAt(halfHours, ms("2024-11-03T06:00:00.001Z")))).toBe("2024-11-03T07:00:00.000Z")
+  })
+
+  it("from after the clocks sprang forward: the skipped time still fires that day, moved by the gap", () => {
+    // Berlin springs forward on 30 Mar 2025 at 01:00Z: 02:30 is never read; it fires at 03:30 CEST (01:30Z)
+    const trigger = cronIn("30 2 * * *", "Europe/Berlin")
+    for (const start of ["2025-03-30T00:59:59Z", "2025-03-30T01:00:00.001Z", "2025-03-30T01:30:00Z"]) {
+      expect(iso(Trigger.firstFireAt(trigger, ms(start)))).toBe("2025-03-30T01:30:00.000Z")
+    }
+    expect(iso(Trigger.firstFireAt(trigger, ms("2025-03-30T01:30:00.001Z")))).toBe("2025-03-31T00:30:00.000Z")
+    const daily = getRight(Trigger.daily("02:30", { timeZone: "Europe/Berlin" }))
+    expect(iso(Trigger.firstFireAt(daily, ms("2025-03-30T01:10:00Z")))).toBe("2025-03-30T01:30:00.000Z")
+  })
+
+  it("every reading in a gap moves by the gap, and a reading the clocks show fires as read", () => {
+    // Lord Howe springs forward by 30 minutes on 6 Oct 2024 at 02:00 local (15:30Z): 02:10 is skipped, 02:30 is read
+    const trigger = cronIn("10,30 2 * * *", "Australia/Lord_Howe")
+    expect(upcomingIso(trigger, "2024-10-05T12:00:00Z", 3)).toEqual([
+      "2024-10-05T15:30:00.000Z", // 02:30, read
+      "2024-10-05T15:40:00.000Z", // 02:10 moved to 02:40
+      "2024-10-06T15:10:00.000Z"
+    ])
+    // each of the 180 readings of 02:00:00 to 02:59:40 on 30 Mar 2025 in Berlin fires an hour later
+    const seconds = cronIn("*/20 * 2 * * *", "Europe/Berlin")
+    const fires = Trigger.upcoming(seconds, ms("2025-03-30T00:00:00Z"), 181).map(DateTime.toEpochMillis)
+    expect(fires.slice(0, 180).map((t) => local(t, "Europe/Berlin").slice(11))).toEqual(
+      Array.from({ length: 180 }, (_, i) => `03:${String(Math.floor(i / 3)).padStart(2, "0")}:${String((i % 3) * 20).padStart(2, "0")}`)
+    )
+    expect(iso(fires[180]!)).toBe("2025-03-31T00:00:00.000Z")
+  })
+
+  it("a day the clocks skipped whole (Samoa, 30 Dec 2011) fires a day late, once", () => {
+    const trigger = cronIn("0 9 * * *", "Pacific/Apia")
+    expect(upcomingIso(trigger, "2011-12-29T00:00:00Z", 3).map((t) => local(ms(t), "Pacific/Apia"))).toEqual([
+      "2011-12-29T09:00:00",
+      "2011-12-31T09:00:00", // the 30th's 09:00, moved by the day, and the 31st's own
+      "2012-01-01T09:00:00"
+    ])
+  })
+
+  // an oracle independent of the search: every minute of a window around each change, read on the zone's clock
+  const changes: ReadonlyArray<readonly [zone: string, around: string]> = [
+    ["Europe/Berlin", "2025-03-30T01:00:00Z"],
+    ["Europe/Berlin", "2025-10-26T01:00:00Z"],
+    ["America/New_York", "2024-03-10T07:00:00Z"],
+    ["America/New_York", "2024-11-03T06:00:00Z"],
+    ["Australia/Lord_Howe", "2024-10-05T15:30:00Z"],
+    ["Australia/Lord_Howe", "2025-04-05T15:00:00Z"],
+    ["Pacific/Chatham", "2025-09-27T14:00:00Z"],
+    ["America/Santiago", "2025-09-07T04:00:00Z"],
+    ["Asia/Kathmandu", "2025-06-01T00:00:00Z"]
+  ]
+  const expressions = ["30 2 * * *", "0 * * * *", "*/15 1-3 * * *", "45 0 * * *", "10,40 * * * *"]
+
+  it.each(changes)("%s around %s: each fire is after its start, and every reading shown once or first fires", (zone, around) => {
+    const from = ms(around) - 6 * 3_600_000
+    const to = ms(around) + 6 * 3_600_000
+    for (const expression of expressions) {
+      const trigger = cronIn(expression, zone)
+      const [minute, hour] = expression.split(" ")
+      const matches = (reading: string) => {
+        const [h, m] = [Number(reading.slice(11, 13)), Number(reading.slice(14, 16))]
+        const inField = (field: string, value: number) =>
+          field === "*" || field.split(",").some((part) => {
+            const [range, step] = part.split("/")
+            const [lo, hi] = range === "*" ? [0, 59] : range!.includes("-") ? range!.split("-").map(Number) : [Number(range), Number(range)]
+            return value >= lo! && value <= (step === undefined ? hi! : 59) && (value - lo!) % Number(step ?? 1) === 0
+          })
+        return inField(minute!, m) && inField(hour!, h)
+      }
+      const fires = new Set<number>()
+      for (let t = Trigger.firstFireAt(trigger, from); t < to; t = Trigger.nextFireAfter(trigger, t)!) {
+        expect(t).toBeGreaterThanOrEqual(from)
+        fires.add(t)
+      }
+      const seen = new Set<string>()
+      for (let t = from; t < to; t += 60_000) {
+        const reading = local(t, zone)
+        if (matches(reading) && !seen.has(reading)) expect(fires.has(t), `${expression} at ${reading}`).toBe(true)
+        seen.add(reading)
+      }
+      // and from every minute of the window, the next fire is the least fire after it
+      const sorted = [...fires].sort((a, b) => a - b)
+      for (let t = from; t < sorted.at(-1)!; t += 60_000) {
+        expect(Trigger.nextFireAfter(trigger, t)).toBe(sorted.find((fire) => fire > t))
+      }
+    }
   })
 })
 
