@@ -244,6 +244,45 @@ describe("misfires after a 3-hour gap", () => {
   })
 })
 
+describe("misfires of a cron every minute after ten years down", () => {
+  // the missed ticks (over five million) are not walked one by one: the policy's few are found back from now
+  const afterDecade = (misfire: Policy.Misfire) => {
+    const job = Job.make({ name: "pulse", payload: Schema.Struct({}), run: () => Effect.void })
+    return Effect.gen(function*() {
+      const store = yield* JobStore.makeMemory
+      const storeLayer = Layer.succeed(JobStore.JobStore, store)
+      yield* TestClock.setTime(at("2016-01-01T00:00:30Z"))
+      yield* Scheduler.schedule("pulse", job, {
+        trigger: Trigger.cron("* * * * *", { timeZone: "Europe/Berlin" }),
+        payload: {},
+        misfire
+      }).pipe(Effect.provide(Scheduler.layer.pipe(Layer.provide(Events.layer), Layer.provide(storeLayer))))
+      yield* TestClock.setTime(at("2026-01-01T00:00:30Z"))
+      yield* Testing.advance("10 seconds").pipe(Effect.provide(Clockwork.layer([job]).pipe(Layer.provide(storeLayer))))
+      const runs = yield* store.history({ scheduleId: "pulse" })
+      const schedule = yield* store.getSchedule("pulse")
+      return {
+        scheduledFor: runs.map((r) => iso(r.scheduledFor)).reverse(),
+        next: iso(schedule.nextFireAt!)
+      }
+    })
+  }
+
+  it.scoped("coalesce fires once, for the last missed minute", () =>
+    Effect.gen(function*() {
+      const { next, scheduledFor } = yield* afterDecade(Policy.coalesce)
+      expect(scheduledFor).toEqual(["2026-01-01T00:00:00.000Z"])
+      expect(next).toBe("2026-01-01T00:01:00.000Z")
+    }))
+
+  it.scoped("catchUp(3) fires the last three missed minutes", () =>
+    Effect.gen(function*() {
+      const { next, scheduledFor } = yield* afterDecade(Policy.catchUp(3))
+      expect(scheduledFor).toEqual(["2025-12-31T23:58:00.000Z", "2025-12-31T23:59:00.000Z", "2026-01-01T00:00:00.000Z"])
+      expect(next).toBe("2026-01-01T00:01:00.000Z")
+    }))
+})
+
 describe("instants further off than a JavaScript timer can wait (24.8 days)", () => {
   const job = Job.make({ name: "far", payload: Schema.Struct({}), run: () => Effect.void })
 

@@ -10,32 +10,40 @@ import { sleepAtMost } from "./timer.js"
 const batch = 100
 
 /**
- * The ticks of a schedule that are due at `now`, and the first tick after it.
- * Interval ticks are counted arithmetically, so a long gap costs nothing.
+ * The ticks of a schedule that are due at `now` (the latest `keep` of them),
+ * and the first tick after it. Interval ticks are counted arithmetically and
+ * cron ticks looked for back from `now`, so a long gap costs nothing.
  */
 export const dueTicks = (
   trigger: Trigger.Trigger,
   first: number,
   now: number,
   keep: number
-): { readonly ticks: ReadonlyArray<number>; readonly missed: number; readonly next: number | undefined } => {
+): { readonly ticks: ReadonlyArray<number>; readonly next: number | undefined } => {
+  if (first > now) return { ticks: [], next: first }
   if (trigger._tag === "Every") {
     const interval = Trigger.intervalMillis(trigger)
     const count = Math.floor((now - first) / interval) + 1
     const ticks: Array<number> = []
     for (let i = Math.max(0, count - keep); i < count; i++) ticks.push(first + i * interval)
-    return { ticks, missed: count, next: first + count * interval }
+    return { ticks, next: first + count * interval }
   }
-  const ticks: Array<number> = []
-  let missed = 0
-  let t: number | undefined = first
-  while (t !== undefined && t <= now) {
-    missed++
-    ticks.push(t)
-    if (ticks.length > keep) ticks.shift()
-    t = Trigger.nextFireAfter(trigger, t)
+  const next = Trigger.nextFireAfter(trigger, now)
+  if (keep <= 0) return { ticks: [], next }
+  // the last `keep` ticks: in a window before `now` that grows until it holds them or reaches `first`
+  for (let span = 60_000;; span *= 8) {
+    const from = Math.max(first, now - span)
+    const ticks: Array<number> = []
+    for (
+      let t: number | undefined = from === first ? first : Trigger.nextFireAfter(trigger, from - 1);
+      t !== undefined && t <= now;
+      t = Trigger.nextFireAfter(trigger, t)
+    ) {
+      ticks.push(t)
+      if (ticks.length > keep) ticks.shift()
+    }
+    if (ticks.length >= keep || from === first) return { ticks, next }
   }
-  return { ticks, missed, next: t }
 }
 
 /** Which of the due ticks become runs, by the schedule's misfire policy. */
