@@ -339,8 +339,11 @@ const cronFields = (expression: string): Either.Either<string, string> => {
     ? "\"L\" (the last day of the month)"
     : /W/i.test(dayOfMonth!)
     ? "\"W\" (the weekday nearest a date)"
-    : /\dL/i.test(dayOfWeek!)
+    : /L$/i.test(dayOfWeek!) && dayOfWeek!.length > 1
     ? "\"L\" (the last such weekday of the month)"
+    // no weekday's name holds an L: alone, it is Quartz's Saturday-as-last-day
+    : /L/i.test(dayOfWeek!)
+    ? "\"L\" (in the weekday field, the last day of the week)"
     : dayOfWeek!.includes("#")
     ? "\"#\" (the nth such weekday of the month)"
     : undefined

@@ -168,6 +168,16 @@ describe("validation", () => {
         reason: "\"L\" (the last such weekday of the month) is Quartz syntax, not supported here; name the days instead"
       },
       {
+        label: "Quartz's last Friday, by name",
+        expression: "0 18 * * FRIL",
+        reason: "\"L\" (the last such weekday of the month) is Quartz syntax, not supported here; name the days instead"
+      },
+      {
+        label: "Quartz's L alone in the weekday field",
+        expression: "0 18 * * L",
+        reason: "\"L\" (in the weekday field, the last day of the week) is Quartz syntax, not supported here; name the days instead"
+      },
+      {
         label: "Quartz's third Friday",
         expression: "0 18 * * 5#3",
         reason: "\"#\" (the nth such weekday of the month) is Quartz syntax, not supported here; name the days instead"
