@@ -735,6 +735,35 @@ describe("fencing", () => {
     })
   })
 
+  it.scoped("a runner whose suspect ended at once (its retries spent) claims again", () => {
+    const counters = { started: 0, finalized: 0, finished: 0 }
+    const job = counting("poison", counters)
+    return Effect.gen(function*() {
+      const store = yield* JobStore.makeMemory
+      const [id] = yield* store.enqueue([{ jobName: "poison", payload: { seconds: 1 }, runAt: 0, scheduledFor: 0 }], 0)
+      let now = 0
+      for (const worker of ["crashed-1", "crashed-2"]) {
+        yield* store.claim({ now, limit: 1, workerId: worker, leaseMs: 1_000 })
+        now += 2_000
+        yield* store.reapExpired(now)
+        now = (yield* store.getRun(id!)).runAt.epochMillis
+      }
+      yield* TestClock.setTime(now)
+      const app = Clockwork.layer([job], { reaper: false, retention: false }).pipe(
+        Layer.provide(Layer.succeed(JobStore.JobStore, store))
+      )
+      yield* Effect.gen(function*() {
+        yield* Testing.advance("1 minute")
+        // the suspect's attempt ended before the fork returned: dead, its retries spent by lease expiries
+        expect((yield* store.getRun(id!)).state).toBe("dead")
+        const next = yield* Scheduler.enqueue(job, { seconds: 1 })
+        yield* Testing.advance("1 minute")
+        expect((yield* Scheduler.getRun(next.id)).state).toBe("succeeded")
+        expect(counters.started).toBe(1)
+      }).pipe(Effect.provide(app))
+    })
+  })
+
   it.scoped("a run that lost its lease twice runs alone: only an idle runner takes it, and claims nothing more until it ends", () => {
     const nap = sleeper("nap")
     return Effect.gen(function*() {

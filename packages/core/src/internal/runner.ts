@@ -660,6 +660,9 @@ export const make = (
       if (stale !== undefined) stop(stale, "lost")
       const a = new Active(claim, now + config.leaseMs, shared, now)
       active.set(claim.id, a)
+      // before the fork: a run can end (and be released) before runFork returns, and a suspect whose
+      // lease expiries exhaust its retries always does
+      if (claim.leaseExpiries >= suspectAfter) alone = a
       if (shared.job?.concurrency !== undefined) perJob.set(claim.jobName, (perJob.get(claim.jobName) ?? 0) + 1)
       let body = bodyOf(a)
       if (shared.job !== undefined && claim.leaseExpiries > 0) {
@@ -730,10 +733,7 @@ export const make = (
           })
           yield* outage.answered
           suspectWaiting = claimed.suspectWaiting
-          for (const claim of claimed.runs) {
-            if (claim.leaseExpiries >= suspectAfter) alone = start(claim, now)
-            else start(claim, now)
-          }
+          for (const claim of claimed.runs) start(claim, now)
           if (claimed.runs.length > 0) started.unsafeOffer(undefined)
           if (claimed.runs.length === limit || alone !== undefined) {
             yield* Effect.yieldNow()
