@@ -2003,6 +2003,40 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect((yield* claimOne(store, { now: t0 + 3 * second })).id).toBe(parentId)
         }))
 
+      test("a child whose cancellation its dead worker never heard ends cancelled at the reaper: its then-jobs are recorded cancelled, its parent wakes", (store) =>
+        Effect.gen(function*() {
+          const [parentId] = yield* store.enqueue([newRun({ jobName: "order" })], t0)
+          const parent = yield* claimOne(store)
+          const [childId] = (yield* store.startChildren({
+            parentRunId: parentId!,
+            attempt: parent.attempt,
+            now: t0,
+            children: [{ step: "child:ship@0", position: "0", run: newRun({ jobName: "ship", then: ["log-email"] }) }]
+          }))!
+          expect(yield* store.suspend({ runId: parentId!, attempt: parent.attempt, wakeAt: undefined, wakes: 0, now: t0 }))
+            .toBe(true)
+          yield* claimOne(store, { now: t0 + second, jobNames: ["ship"], leaseMs: 10 * second })
+          // its worker is gone: the request waits for the reaper
+          expect(yield* store.cancel(childId!, t0 + 2 * second)).toBe("running")
+          expect(yield* store.reapExpired(t0 + 12 * second)).toBe(1)
+          expect((yield* store.getRun(childId!)).state).toBe("cancelled")
+
+          const [dependent] = yield* store.listRuns({ jobName: "log-email" })
+          const message = new Run.ParentFailed({ parentRunId: childId!, parentJobName: "ship", parentState: "cancelled" })
+            .message
+          expect([dependent?.state, dependent?.attempt, dependent?.error]).toEqual([
+            "cancelled",
+            0,
+            new Run.RunError({ tag: "ParentFailed", message, cause: "" })
+          ])
+          expect((yield* store.history({ runId: dependent!.id })).map((r) => [r.status, millis(r.finishedAt)]))
+            .toEqual([["cancelled", t0 + 12 * second]])
+
+          expect(millis((yield* store.getRun(parentId!)).runAt)).toBe(t0 + 12 * second)
+          expect((yield* store.journal(parentId!)).wakes).toBe(1)
+          expect((yield* claimOne(store, { now: t0 + 12 * second, jobNames: ["order"] })).id).toBe(parentId)
+        }))
+
       test("cancelling a workflow run that already finished changes nothing, its unfinished children included", (store) =>
         Effect.gen(function*() {
           const [parentId] = yield* store.enqueue([newRun({ jobName: "order" })], t0)

@@ -862,6 +862,7 @@ export const make: Effect.Effect<JobStore> = Effect.gen(function*() {
             // its cancellation was requested: the lost attempt ends it
             record({ ...common, status: "cancelled" })
             finish(e, "cancelled", now)
+            if (e.then.length > 0) cancelDependents(e, now)
             continue
           }
           const retryAt = now + leaseExpiryBackoff(e.leaseExpiries, Math.random())

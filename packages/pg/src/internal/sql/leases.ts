@@ -4,7 +4,9 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
 import { instant, isRunId } from "../rows.js"
 import type { Tables } from "../tables.js"
+import { cancellingDependents } from "./dependents.js"
 import { notify } from "./notify.js"
+import { wakingParents } from "./wake.js"
 
 /**
  * Extends the leases of the runs this worker still holds at the attempts it
@@ -56,7 +58,8 @@ export const heartbeat = (
  * times a random factor in [0.5, 1.5), drawn per row) with its count of
  * expiries raised, and its lost attempt recorded as interrupted (error tag
  * `LeaseExpired`, started when it was claimed). A run whose cancellation was
- * requested ends `cancelled` instead. `skip locked` leaves a run whose worker is
+ * requested ends `cancelled` instead, as `cancel` ends a queued one: its
+ * then-jobs recorded cancelled, a workflow parent woken. `skip locked` leaves a run whose worker is
  * completing it right now to that worker (and never waits, so the reaper takes
  * no part in a lock cycle); any number of reapers may run.
  */
@@ -85,7 +88,7 @@ export const reapExpired = (t: Tables, now: number): Effect.Effect<number, SqlEr
       from expired e
       where r.id = e.id
       returning r.id, r.job_name, r.schedule_id, r.attempt, r.scheduled_for, r.state, r.run_at, r.lease_expiries,
-        e.worker_id, e.claimed_at
+        r.then_jobs, r.parent_run_id, e.worker_id, e.claimed_at
     ),
     recorded as (
       insert into ${t.history} (run_id, job_name, schedule_id, attempt, status, scheduled_for, started_at, finished_at,
@@ -100,7 +103,14 @@ export const reapExpired = (t: Tables, now: number): Effect.Effect<number, SqlEr
         case when state = 'queued' then '' end,
         case when state = 'queued' then run_at end
       from taken
-    )
+    ),
+    -- the runs ended here (their cancellation was requested): their then-jobs are recorded cancelled,
+    -- and a workflow waiting for one as its child looks again
+    cancelled as (
+      select id, job_name, then_jobs, parent_run_id from taken where state = 'cancelled'
+    ),
+    ${cancellingDependents(t, "cancelled", at)},
+    ${wakingParents(t, "cancelled", at)}
     select count(*)::int as reaped from taken`.pipe(
     Effect.flatMap(([row]) => {
       const reaped = row?.reaped ?? 0
