@@ -297,7 +297,8 @@ export const make = (
           if (stale.length > 0) {
             yield* Effect.logWarning(
               `clockwork: the store refused the outcome of ${stale.length} run(s) that this worker no longer ` +
-                `held (their lease expired; another attempt may hold them): ${stale.map((a) => a.claim.id).join(", ")}`
+                `held at that attempt (their lease expired and another attempt may hold them; or, after a lost ` +
+                `connection, the write that seemed to fail had recorded them): ${stale.map((a) => a.claim.id).join(", ")}`
             )
           }
           if (written.length > 0 || stale.length > 0) yield* outage.answered
