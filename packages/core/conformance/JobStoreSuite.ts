@@ -1849,6 +1849,22 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
       const recordOne = (store: JobStore.JobStore, step: Journal.StepRecord) =>
         Effect.map(store.recordSteps([step]), (stored) => stored?.[0])
 
+      /** A workflow run ("order") that started one child (`child`) and waits for it. */
+      const waitingForChild = (store: JobStore.JobStore, child: JobStore.NewRun) =>
+        Effect.gen(function*() {
+          const [parentId] = yield* store.enqueue([newRun({ jobName: "order" })], t0)
+          const parent = yield* claimOne(store)
+          const [childId] = (yield* store.startChildren({
+            parentRunId: parentId!,
+            attempt: parent.attempt,
+            now: t0,
+            children: [{ step: `child:${child.jobName}@0`, position: "0", run: child }]
+          }))!
+          expect(yield* store.suspend({ runId: parentId!, attempt: parent.attempt, wakeAt: undefined, wakes: 0, now: t0 }))
+            .toBe(true)
+          return { parentId: parentId!, childId: childId! }
+        })
+
       const step = (claimed: JobStore.ClaimedRun, fields: Partial<Journal.StepRecord> & { name: string }) =>
         new Journal.StepRecord({
           runId: claimed.id,
@@ -1982,47 +1998,29 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
 
       test("a child cancelled while it ran, ending at its own wait, wakes its parent", (store) =>
         Effect.gen(function*() {
-          const [parentId] = yield* store.enqueue([newRun({ jobName: "order" })], t0)
-          const parent = yield* claimOne(store)
-          const [childId] = (yield* store.startChildren({
-            parentRunId: parentId!,
-            attempt: parent.attempt,
-            now: t0,
-            children: [{ step: "child:ship@0", position: "0", run: newRun({ jobName: "ship" }) }]
-          }))!
-          expect(yield* store.suspend({ runId: parentId!, attempt: parent.attempt, wakeAt: undefined, wakes: 0, now: t0 }))
-            .toBe(true)
+          const { childId, parentId } = yield* waitingForChild(store, newRun({ jobName: "ship" }))
           // the child is a workflow too: asked to stop while it runs, it ends cancelled where it would wait
           const child = yield* claimOne(store, { now: t0 + second, jobNames: ["ship"] })
-          expect(yield* store.cancel(childId!, t0 + 2 * second)).toBe("running")
-          expect(yield* store.suspend({ runId: childId!, attempt: child.attempt, wakeAt: undefined, wakes: 0, now: t0 + 3 * second }))
+          expect(yield* store.cancel(childId, t0 + 2 * second)).toBe("running")
+          expect(yield* store.suspend({ runId: childId, attempt: child.attempt, wakeAt: undefined, wakes: 0, now: t0 + 3 * second }))
             .toBe(true)
-          expect((yield* store.getRun(childId!)).state).toBe("cancelled")
-          expect(millis((yield* store.getRun(parentId!)).runAt)).toBe(t0 + 3 * second)
-          expect((yield* store.journal(parentId!)).wakes).toBe(1)
+          expect((yield* store.getRun(childId)).state).toBe("cancelled")
+          expect(millis((yield* store.getRun(parentId)).runAt)).toBe(t0 + 3 * second)
+          expect((yield* store.journal(parentId)).wakes).toBe(1)
           expect((yield* claimOne(store, { now: t0 + 3 * second })).id).toBe(parentId)
         }))
 
       test("a child whose cancellation its dead worker never heard ends cancelled at the reaper: its then-jobs are recorded cancelled, its parent wakes", (store) =>
         Effect.gen(function*() {
-          const [parentId] = yield* store.enqueue([newRun({ jobName: "order" })], t0)
-          const parent = yield* claimOne(store)
-          const [childId] = (yield* store.startChildren({
-            parentRunId: parentId!,
-            attempt: parent.attempt,
-            now: t0,
-            children: [{ step: "child:ship@0", position: "0", run: newRun({ jobName: "ship", then: ["log-email"] }) }]
-          }))!
-          expect(yield* store.suspend({ runId: parentId!, attempt: parent.attempt, wakeAt: undefined, wakes: 0, now: t0 }))
-            .toBe(true)
+          const { childId, parentId } = yield* waitingForChild(store, newRun({ jobName: "ship", then: ["log-email"] }))
           yield* claimOne(store, { now: t0 + second, jobNames: ["ship"], leaseMs: 10 * second })
           // its worker is gone: the request waits for the reaper
-          expect(yield* store.cancel(childId!, t0 + 2 * second)).toBe("running")
+          expect(yield* store.cancel(childId, t0 + 2 * second)).toBe("running")
           expect(yield* store.reapExpired(t0 + 12 * second)).toBe(1)
-          expect((yield* store.getRun(childId!)).state).toBe("cancelled")
+          expect((yield* store.getRun(childId)).state).toBe("cancelled")
 
           const [dependent] = yield* store.listRuns({ jobName: "log-email" })
-          const message = new Run.ParentFailed({ parentRunId: childId!, parentJobName: "ship", parentState: "cancelled" })
+          const message = new Run.ParentFailed({ parentRunId: childId, parentJobName: "ship", parentState: "cancelled" })
             .message
           expect([dependent?.state, dependent?.attempt, dependent?.error]).toEqual([
             "cancelled",
@@ -2032,8 +2030,8 @@ export const run = (name: string, layer: Layer.Layer<JobStore.JobStore, unknown>
           expect((yield* store.history({ runId: dependent!.id })).map((r) => [r.status, millis(r.finishedAt)]))
             .toEqual([["cancelled", t0 + 12 * second]])
 
-          expect(millis((yield* store.getRun(parentId!)).runAt)).toBe(t0 + 12 * second)
-          expect((yield* store.journal(parentId!)).wakes).toBe(1)
+          expect(millis((yield* store.getRun(parentId)).runAt)).toBe(t0 + 12 * second)
+          expect((yield* store.journal(parentId)).wakes).toBe(1)
           expect((yield* claimOne(store, { now: t0 + 12 * second, jobNames: ["order"] })).id).toBe(parentId)
         }))
 

@@ -23,7 +23,7 @@ import {
   Scope,
   TestClock
 } from "effect"
-import { Clockwork, Events, Job, JobStore, Runner, Scheduler, Testing, Trigger } from "../src/index.js"
+import { Clockwork, Events, Job, JobStore, Run, Runner, Scheduler, Testing, Trigger } from "../src/index.js"
 
 const noop = Job.make({ name: "noop", payload: Schema.Struct({}), run: () => Effect.void })
 
@@ -676,6 +676,23 @@ describe("fencing", () => {
         )
     })
 
+  /**
+   * Two workers claim the run in turn and die (as a run that kills its process makes them): its lease
+   * expires twice. The instant it is queued again at.
+   */
+  const lostTwice = (store: JobStore.JobStore, id: Run.RunId) =>
+    Effect.gen(function*() {
+      let now = 0
+      for (const worker of ["crashed-1", "crashed-2"]) {
+        const [claimed] = (yield* store.claim({ now, limit: 1, workerId: worker, leaseMs: 1_000 })).runs
+        expect(claimed!.id).toBe(id)
+        now += 2_000
+        expect(yield* store.reapExpired(now)).toBe(1)
+        now = (yield* store.getRun(id)).runAt.epochMillis
+      }
+      return now
+    })
+
   it.scoped("a run whose lease this runner lost is interrupted here at once; its outcome is never recorded", () => {
     const counters = { started: 0, finalized: 0, finished: 0 }
     const job = counting("long", counters)
@@ -703,59 +720,29 @@ describe("fencing", () => {
     })
   }, 30_000)
 
-  it.scoped("lease expiries count against the retry policy: when it is exhausted the run ends dead without running", () => {
+  it.scoped("lease expiries count against the retry policy: when it is exhausted the run ends dead without running, and its runner claims again", () => {
     const counters = { started: 0, finalized: 0, finished: 0 }
     const job = counting("poison", counters)
     return Effect.gen(function*() {
       const store = yield* JobStore.makeMemory
       const [id] = yield* store.enqueue([{ jobName: "poison", payload: { seconds: 1 }, runAt: 0, scheduledFor: 0 }], 0)
-      // two workers claim it in turn and die (as a run that kills its process makes them)
-      let now = 0
-      for (const worker of ["crashed-1", "crashed-2"]) {
-        const [claimed] = (yield* store.claim({ now, limit: 1, workerId: worker, leaseMs: 1_000 })).runs
-        expect(claimed!.id).toBe(id)
-        now += 2_000
-        expect(yield* store.reapExpired(now)).toBe(1)
-        now = (yield* store.getRun(id!)).runAt.epochMillis
-      }
-      yield* TestClock.setTime(now)
-      const app = Clockwork.layer([job], { reaper: false, retention: false }).pipe(
-        Layer.provide(Layer.succeed(JobStore.JobStore, store))
-      )
-      yield* Testing.advance("1 minute").pipe(Effect.provide(app))
-      const attempts = (yield* store.history({ runId: id! })).slice().reverse()
-      expect(attempts.map((r) => [r.attempt, r.status, r.error?.tag])).toEqual([
-        [1, "interrupted", "LeaseExpired"],
-        [2, "interrupted", "LeaseExpired"],
-        [3, "dead", "LeaseExpired"]
-      ])
-      expect(attempts[2]!.error!.message).toContain("stopped renewing its lease 2 times")
-      expect((yield* store.getRun(id!)).state).toBe("dead")
-      expect(counters.started).toBe(0)
-    })
-  })
-
-  it.scoped("a runner whose suspect ended at once (its retries spent) claims again", () => {
-    const counters = { started: 0, finalized: 0, finished: 0 }
-    const job = counting("poison", counters)
-    return Effect.gen(function*() {
-      const store = yield* JobStore.makeMemory
-      const [id] = yield* store.enqueue([{ jobName: "poison", payload: { seconds: 1 }, runAt: 0, scheduledFor: 0 }], 0)
-      let now = 0
-      for (const worker of ["crashed-1", "crashed-2"]) {
-        yield* store.claim({ now, limit: 1, workerId: worker, leaseMs: 1_000 })
-        now += 2_000
-        yield* store.reapExpired(now)
-        now = (yield* store.getRun(id!)).runAt.epochMillis
-      }
+      const now = yield* lostTwice(store, id!)
       yield* TestClock.setTime(now)
       const app = Clockwork.layer([job], { reaper: false, retention: false }).pipe(
         Layer.provide(Layer.succeed(JobStore.JobStore, store))
       )
       yield* Effect.gen(function*() {
         yield* Testing.advance("1 minute")
-        // the suspect's attempt ended before the fork returned: dead, its retries spent by lease expiries
+        const attempts = (yield* store.history({ runId: id! })).slice().reverse()
+        expect(attempts.map((r) => [r.attempt, r.status, r.error?.tag])).toEqual([
+          [1, "interrupted", "LeaseExpired"],
+          [2, "interrupted", "LeaseExpired"],
+          [3, "dead", "LeaseExpired"]
+        ])
+        expect(attempts[2]!.error!.message).toContain("stopped renewing its lease 2 times")
         expect((yield* store.getRun(id!)).state).toBe("dead")
+        expect(counters.started).toBe(0)
+        // that suspect's attempt ended before its fork returned; the runner it ran alone on takes runs again
         const next = yield* Scheduler.enqueue(job, { seconds: 1 })
         yield* Testing.advance("1 minute")
         expect((yield* Scheduler.getRun(next.id)).state).toBe("succeeded")
@@ -769,13 +756,7 @@ describe("fencing", () => {
     return Effect.gen(function*() {
       const store = yield* JobStore.makeMemory
       const [suspect] = yield* store.enqueue([{ jobName: "nap", payload: { seconds: 5 }, runAt: 0, scheduledFor: 0 }], 0)
-      let now = 0
-      for (const worker of ["crashed-1", "crashed-2"]) {
-        yield* store.claim({ now, limit: 1, workerId: worker, leaseMs: 1_000 })
-        now += 2_000
-        yield* store.reapExpired(now)
-        now = (yield* store.getRun(suspect!)).runAt.epochMillis
-      }
+      const now = yield* lostTwice(store, suspect!)
       yield* TestClock.setTime(now)
       // two innocent runs, ahead of the suspect in claim order: one claim takes all three
       const before = yield* store.enqueue(

@@ -32,33 +32,12 @@ const formatterOf = (zone: string): Intl.DateTimeFormat => {
 const readOffset = (zone: string, instant: number): number => {
   // offsets are whole seconds (some historical ones are not whole minutes)
   const whole = Math.floor(instant / 1000) * 1000
-  let year = 1970, month = 1, date = 1, hours = 0, minutes = 0, seconds = 0
-  for (const part of formatterOf(zone).formatToParts(whole)) {
-    switch (part.type) {
-      case "year":
-        year = Number(part.value)
-        break
-      case "month":
-        month = Number(part.value)
-        break
-      case "day":
-        date = Number(part.value)
-        break
-      case "hour":
-        hours = Number(part.value)
-        break
-      case "minute":
-        minutes = Number(part.value)
-        break
-      case "second":
-        seconds = Number(part.value)
-        break
-    }
-  }
+  const shown: Partial<Record<Intl.DateTimeFormatPartTypes, number>> = {}
+  for (const part of formatterOf(zone).formatToParts(whole)) shown[part.type] = Number(part.value)
   // not Date.UTC, which reads the years 0 to 99 as 1900 to 1999
   const reading = new Date(0)
-  reading.setUTCFullYear(year, month - 1, date)
-  reading.setUTCHours(hours, minutes, seconds, 0)
+  reading.setUTCFullYear(shown.year!, shown.month! - 1, shown.day!)
+  reading.setUTCHours(shown.hour!, shown.minute!, shown.second!, 0)
   return reading.getTime() - whole
 }
 
