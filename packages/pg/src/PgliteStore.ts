@@ -43,8 +43,12 @@ export const make = (
     (client) =>
       internal.make({
         sql: client,
-        listen: (channel, onPayload) =>
-          Stream.runForEach(client.listen(channel), (payload) => Effect.sync(() => onPayload(payload))),
+        // the one session listens as soon as the stream runs
+        listen: (channel, onPayload, onListening) =>
+          Effect.zipRight(
+            Effect.sync(onListening),
+            Stream.runForEach(client.listen(channel), (payload) => Effect.sync(() => onPayload(payload)))
+          ),
         pollInterval: 0,
         statementTimeout: undefined,
         connections: 1

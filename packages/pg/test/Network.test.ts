@@ -79,4 +79,37 @@ describe.runIf(hasDatabase)("PgStore on a path that goes silent", () => {
         `INFO clockwork: LISTEN clockwork:${schema} is back after …`
       ])
     }), 60_000)
+
+  it.scopedLive("a LISTEN connection that takes seconds to open again is said to be back, and its next loss is said again", () =>
+    Effect.gen(function*() {
+      const server = new URL(process.env.DATABASE_URL!)
+      const proxy = yield* Proxy.make({ host: server.hostname, port: Number(server.port || 5432) })
+      const schema = freshSchema()
+      yield* dropOnClose(schema).pipe(Effect.provide(yield* Layer.build(client)))
+      const lines: Array<{ readonly at: number; readonly line: string }> = []
+      const said = (text: string) => lines.filter(({ line }) => line.includes(text))
+      const context = yield* Layer.build(PgClient.layerConfig({
+        url: Config.succeed(Redacted.make(proxy.via(server.toString()))),
+        ...PgStore.clientConfig
+      }))
+      yield* PgStore.make({ schema, statementTimeout: "1 second", pollInterval: 0 }).pipe(
+        Effect.provide(context),
+        Effect.provide(captureLogs(lines))
+      )
+      for (const round of [1, 2]) {
+        // only the LISTEN connection goes silent: the store's other statements (its pings) get through
+        yield* proxy.freezeWhere("(clockwork listen)")
+        yield* until(`loss ${round} to be said`, () => said("lost its connection").length === round, 15)
+        // the new LISTEN connection waits on the frozen path longer than its first pings take
+        yield* Effect.sleep("7 seconds")
+        yield* proxy.thaw
+        yield* until(`LISTEN to be back (${round})`, () => said("is back after").length === round, 30)
+      }
+      expect(said("LISTEN").map(({ line }) => line.replace(/ (lost|is back) .*$/, " $1"))).toEqual([
+        `WARN clockwork: LISTEN clockwork:${schema} lost`,
+        `INFO clockwork: LISTEN clockwork:${schema} is back`,
+        `WARN clockwork: LISTEN clockwork:${schema} lost`,
+        `INFO clockwork: LISTEN clockwork:${schema} is back`
+      ])
+    }), 120_000)
 })

@@ -1,5 +1,5 @@
 import type { SqlError } from "@effect/sql/SqlError"
-import { Clock, Deferred, Duration, Effect, Queue, Runtime, type Scope } from "effect"
+import { Clock, Deferred, Duration, Effect, Exit, Queue, Runtime, type Scope } from "effect"
 import type { Change } from "./sql/notify.js"
 import { toTheEnd } from "./statements.js"
 import type { Tables } from "./tables.js"
@@ -12,12 +12,14 @@ const everything: ReadonlyArray<Change> = ["runs", "schedules", "cancels", "feed
 /**
  * Where notifications come from: the store's own LISTEN connection on
  * PostgreSQL (listen.ts), `PgliteClient.listen` (the one session) on PGlite.
- * Listens on `channel` and calls `onPayload` with each payload, at once and
- * synchronously, until the connection is lost: then it fails (or ends).
+ * Listens on `channel`, calls `onListening` once the LISTEN is in place (or
+ * as it starts, where that is at once), and `onPayload` with each payload, at
+ * once and synchronously, until the connection is lost: then it fails (or ends).
  */
 export type Listen = (
   channel: string,
-  onPayload: (payload: string) => void
+  onPayload: (payload: string) => void,
+  onListening: () => void
 ) => Effect.Effect<void, SqlError, Scope.Scope>
 
 /** Subscriptions to the feed, and a way to tell this process's subscribers at once. */
@@ -89,8 +91,8 @@ export const make = (
         Effect.zipRight(Effect.suspend(() => Deferred.await(listening))),
         Effect.timeoutFail({ duration: wait, onTimeout: () => ping })
       )
-    // the first pings usually go out before LISTEN is in place and are lost, so the first waits
-    // are short (a PGlite store is listening within milliseconds); then every 100 ms, 50 pings in all
+    // pings go out once LISTEN is in place (a connection may take seconds to open); the first waits are
+    // short, as the answer usually comes within milliseconds; then every 100 ms, 50 pings in all
     const waits = [5, 10, 20, 40, 80, ...Array.from({ length: 45 }, () => 100)]
     const handshake = Effect.firstSuccessOf(waits.map(pingAnswered))
 
@@ -98,7 +100,8 @@ export const make = (
     const session = Effect.gen(function*() {
       // a new connection needs its own answer (the first one uses the deferred the start waits for)
       if (yield* Deferred.isDone(listening)) listening = yield* Deferred.make<void>()
-      yield* Effect.forkScoped(Effect.ignore(handshake))
+      const inPlace = yield* Deferred.make<void>()
+      yield* Effect.forkScoped(Effect.zipRight(Deferred.await(inPlace), Effect.ignore(handshake)))
       const runFork = Runtime.runFork(yield* Effect.runtime<never>())
       // a payload is dispatched where the connection delivers it: a queue offer per subscriber
       return yield* listen(t.channel, (payload) => {
@@ -106,7 +109,7 @@ export const make = (
         else if (payload === own) return
         else if (payload.startsWith("runs")) publish("runs")
         else if (payload === "schedules" || payload === "cancels" || payload === "feed") publish(payload)
-      })
+      }, () => Deferred.unsafeDone(inPlace, Exit.void))
     }).pipe(Effect.scoped)
 
     const feed = Effect.gen(function*() {

@@ -41,7 +41,7 @@ const keepAliveInitialDelay = Duration.seconds(10)
  * forwarded) is noticed within twice that. Payloads go to `onPayload` as the
  * connection delivers them (a stream cost 0.05 ms of CPU a notification).
  */
-export const make = (config: PgClientConfig, answerWithin: Duration.Duration): Listen => (channel, onPayload) =>
+export const make = (config: PgClientConfig, answerWithin: Duration.Duration): Listen => (channel, onPayload, onListening) =>
   Effect.gen(function*() {
     const ended = yield* Deferred.make<never, SqlError>()
     const end = (error: SqlError) => Deferred.unsafeDone(ended, Exit.fail(error))
@@ -84,6 +84,7 @@ export const make = (config: PgClientConfig, answerWithin: Duration.Duration): L
           })
         )
       yield* ask(`LISTEN ${connection.escapeIdentifier(channel)}`, `LISTEN ${channel}`)
+      onListening()
       yield* Effect.forkScoped(
         Effect.forever(Effect.zipRight(Effect.sleep(answerWithin), ask("select 1", "a keep-alive query"))).pipe(
           Effect.catchAll((error) =>
