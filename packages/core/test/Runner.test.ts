@@ -720,6 +720,28 @@ describe("fencing", () => {
     })
   }, 30_000)
 
+  it.scoped("a run whose lease the store does not renew is stopped here when the lease runs out, not a beat later", () => {
+    const counters = { started: 0, finalized: 0, finished: 0 }
+    const job = counting("long", counters)
+    return Effect.gen(function*() {
+      const { lines, logger } = captureLogs()
+      const store = yield* JobStore.makeMemory
+      // the path to the store went silent for heartbeats: they never answer
+      const silent: JobStore.JobStore = { ...store, heartbeat: () => Effect.never }
+      const app = Clockwork.layer([job], { runner: { lease: "30 seconds", shutdownGrace: 0 }, reaper: false, retention: false })
+        .pipe(Layer.provide(Layer.succeed(JobStore.JobStore, silent)))
+      yield* Effect.gen(function*() {
+        yield* Scheduler.enqueue(job, { seconds: 300 })
+        yield* Testing.advance("29 seconds")
+        expect(counters.finalized).toBe(0)
+        // the lease (claimed at 0 s) runs out at 30 s: a reaper may requeue the run from then on
+        yield* Testing.advance("1 second")
+        expect(counters.finalized).toBe(1)
+        expect(lines.filter((line) => line.includes("could not renew the lease of 1 run(s)"))).toHaveLength(1)
+      }).pipe(Effect.provide(app), Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+    })
+  })
+
   it.scoped("lease expiries count against the retry policy: when it is exhausted the run ends dead without running, and its runner claims again", () => {
     const counters = { started: 0, finalized: 0, finished: 0 }
     const job = counting("poison", counters)

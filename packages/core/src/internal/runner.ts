@@ -792,7 +792,7 @@ export const make = (
     // and claimed by another worker: it is stopped here rather than run twice at once
     const expireLocally = Effect.suspend(() => {
       const now = clock.unsafeCurrentTimeMillis()
-      const expired = Array.from(active.values()).filter((a) => a.leaseUntil < now && a.reason === undefined)
+      const expired = Array.from(active.values()).filter((a) => a.leaseUntil <= now && a.reason === undefined)
       if (expired.length === 0) return Effect.void
       for (const a of expired) stop(a, "lost")
       return Effect.logWarning(
@@ -800,15 +800,24 @@ export const make = (
           `answer); interrupted them here, another worker may run them: ${expired.map((a) => a.claim.id).join(", ")}`
       )
     })
+    // how long until the first lease of a run still going runs out, at most `longest`
+    const untilFirstExpiry = (longest: number) => {
+      const now = clock.unsafeCurrentTimeMillis()
+      let wait = longest
+      for (const a of active.values()) if (a.reason === undefined) wait = Math.min(wait, a.leaseUntil - now)
+      return Math.max(0, wait)
+    }
     const heartbeatLoop = Effect.gen(function*() {
       for (;;) {
         if (active.size === 0 && unrecorded.size === 0) yield* Queue.take(started)
-        yield* Effect.raceFirst(Effect.sleep(config.leaseMs / 3), Queue.take(beatNow))
+        // a beat every third of a lease, or sooner when a lease runs out first (the last renewals failed)
+        yield* Effect.raceFirst(Effect.sleep(untilFirstExpiry(config.leaseMs / 3)), Queue.take(beatNow))
         // the runs held at the last beat have all been recorded since: no lease to renew or watch,
         // and no fiber and timer to set up for it
         if (active.size === 0 && unrecorded.size === 0) continue
-        // a heartbeat that hangs (a silent network) must not keep the leases from being watched
-        yield* Effect.timeoutOption(Effect.disconnect(renew), config.leaseMs / 3)
+        // a heartbeat that hangs (a silent network) must not keep the leases from being watched: a run is
+        // stopped here when its lease runs out, before a reaper can give it to another worker
+        yield* Effect.timeoutOption(Effect.disconnect(renew), untilFirstExpiry(config.leaseMs / 3))
         yield* expireLocally
       }
     })
