@@ -62,8 +62,10 @@ export const follow = (
  * A named consumer: holds its name (waiting while another instance does),
  * hands each batch after the stored cursor to `handle`, stores the cursor
  * after it, and renews its lease meanwhile. When the name is lost (this
- * process stalled past its lease and another instance took over) the current
- * batch is interrupted and the consumer waits to hold the name again; the
+ * process stalled past its lease and another instance took over), or its
+ * lease runs out before a renewal is answered (another instance may take over
+ * from then on), the current batch is interrupted and the consumer waits to
+ * hold the name again; the
  * instance that took over starts from the last stored cursor (at least once).
  * The name is let go when the consumer stops.
  */
@@ -87,15 +89,23 @@ export const consume = <E, R>(
     const holder = crypto.randomUUID()
     const changes = yield* store.changes
 
+    // the end of the lease this instance last took or renewed (by its clock): until then no other holds the name
+    let heldUntil = 0
     const hold = Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      store.holdConsumer({ name, holder, now, leaseUntil: now + leaseMs, startAt }))
+      Effect.tap(store.holdConsumer({ name, holder, now, leaseUntil: now + leaseMs, startAt }), (cursor) => {
+        if (cursor !== undefined) heldUntil = now + leaseMs
+      }))
 
-    // ends when another instance holds the name
+    // ends when another instance holds the name, or when the lease runs out without a renewal (the store
+    // did not answer in time): from then on another instance may take the name, and this one stops
     const renewWhileHeld = Effect.gen(function*() {
       for (;;) {
-        yield* Effect.sleep(leaseMs / 3)
-        const held = yield* Effect.either(hold)
-        if (held._tag === "Right" && held.right === undefined) return
+        yield* Effect.sleep(Math.max(0, Math.min(leaseMs / 3, heldUntil - (yield* Clock.currentTimeMillis))))
+        const left = heldUntil - (yield* Clock.currentTimeMillis)
+        if (left <= 0) return "ran out" as const
+        const held = yield* Effect.timeoutOption(Effect.either(hold), left)
+        if (held._tag === "None") return "ran out" as const
+        if (held.value._tag === "Right" && held.value.right === undefined) return "taken" as const
       }
     })
 
@@ -116,7 +126,8 @@ export const consume = <E, R>(
             store.commitConsumer({ name, holder, cursor, now, leaseUntil: now + leaseMs }),
             untilTheStoreAnswers
           )
-          if (!kept) return
+          if (!kept) return "taken" as const
+          heldUntil = Math.max(heldUntil, now + leaseMs)
         }
       })
 
@@ -131,7 +142,12 @@ export const consume = <E, R>(
     yield* Effect.addFinalizer(() => Effect.ignore(store.releaseConsumer(name, holder)))
     for (;;) {
       const cursor = yield* waitToHold
-      yield* Effect.raceFirst(work(cursor), renewWhileHeld)
-      yield* Effect.logWarning(`clockwork: feed consumer "${name}" lost its name to another instance; waiting to hold it again`)
+      const lost = yield* Effect.raceFirst(work(cursor), renewWhileHeld)
+      yield* Effect.logWarning(
+        lost === "taken"
+          ? `clockwork: feed consumer "${name}" lost its name to another instance; waiting to hold it again`
+          : `clockwork: feed consumer "${name}" could not renew its hold on the name before its lease ran out (the ` +
+            `store did not answer); stopped its batch, waiting to hold it again`
+      )
     }
   }).pipe(Effect.scoped)
