@@ -31,11 +31,16 @@ export interface CronFields {
 /** A cron ready to answer fire times. */
 export interface CronTimes extends CronFields {
   /** the allowed seconds, minutes and hours in ascending order (empty: any) */
-  readonly ascending: { readonly seconds: ReadonlyArray<number>; readonly minutes: ReadonlyArray<number>; readonly hours: ReadonlyArray<number> }
+  readonly ascending: {
+    readonly seconds: ReadonlyArray<number>
+    readonly minutes: ReadonlyArray<number>
+    readonly hours: ReadonlyArray<number>
+  }
 }
 
 const ascending = (values: ReadonlySet<number>) => Array.from(values).sort((a, b) => a - b)
 
+/** The fields, with what the search reads of them in order. */
 export const make = (fields: CronFields): CronTimes => ({
   ...fields,
   ascending: { seconds: ascending(fields.seconds), minutes: ascending(fields.minutes), hours: ascending(fields.hours) }

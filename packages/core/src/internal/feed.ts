@@ -65,9 +65,8 @@ export const follow = (
  * process stalled past its lease and another instance took over), or its
  * lease runs out before a renewal is answered (another instance may take over
  * from then on), the current batch is interrupted and the consumer waits to
- * hold the name again; the
- * instance that took over starts from the last stored cursor (at least once).
- * The name is let go when the consumer stops.
+ * hold the name again; the instance that took over starts from the last
+ * stored cursor (at least once). The name is let go when the consumer stops.
  */
 export const consume = <E, R>(
   store: JobStore,
