@@ -28,23 +28,32 @@ const until = (what: string, check: () => boolean, seconds: number) =>
     while (!check()) yield* Effect.sleep("100 millis")
   }).pipe(Effect.timeoutFail({ duration: `${seconds} seconds`, onTimeout: () => new Error(`timed out waiting for ${what}`) }))
 
+/**
+ * A store in a fresh schema whose connections go through a proxy (statementTimeout 1 s, no poll), and
+ * what it logs.
+ */
+const behindProxy = Effect.gen(function*() {
+  const server = new URL(process.env.DATABASE_URL!)
+  const proxy = yield* Proxy.make({ host: server.hostname, port: Number(server.port || 5432) })
+  const schema = freshSchema()
+  yield* dropOnClose(schema).pipe(Effect.provide(yield* Layer.build(client)))
+  const lines: Array<{ readonly at: number; readonly line: string }> = []
+  const said = (text: string) => lines.filter(({ line }) => line.includes(text))
+  const context = yield* Layer.build(PgClient.layerConfig({
+    url: Config.succeed(Redacted.make(proxy.via(server.toString()))),
+    ...PgStore.clientConfig
+  }))
+  const store = yield* PgStore.make({ schema, statementTimeout: "1 second", pollInterval: 0 }).pipe(
+    Effect.provide(context),
+    Effect.provide(captureLogs(lines))
+  )
+  return { proxy, schema, said, store }
+})
+
 describe.runIf(hasDatabase)("PgStore on a path that goes silent", () => {
   it.scopedLive("a call fails after statementTimeout, LISTEN is replaced within twice that, and both come back on thaw", () =>
     Effect.gen(function*() {
-      const server = new URL(process.env.DATABASE_URL!)
-      const proxy = yield* Proxy.make({ host: server.hostname, port: Number(server.port || 5432) })
-      const schema = freshSchema()
-      yield* dropOnClose(schema).pipe(Effect.provide(yield* Layer.build(client)))
-      const lines: Array<{ readonly at: number; readonly line: string }> = []
-      const said = (text: string) => lines.filter(({ line }) => line.includes(text))
-      const context = yield* Layer.build(PgClient.layerConfig({
-        url: Config.succeed(Redacted.make(proxy.via(server.toString()))),
-        ...PgStore.clientConfig
-      }))
-      const store = yield* PgStore.make({ schema, statementTimeout: "1 second", pollInterval: 0 }).pipe(
-        Effect.provide(context),
-        Effect.provide(captureLogs(lines))
-      )
+      const { proxy, said, schema, store } = yield* behindProxy
       const writer = yield* PgStore.make({ schema, migrate: false, pollInterval: 0 }).pipe(
         Effect.provide(yield* Layer.build(client))
       )
@@ -82,20 +91,7 @@ describe.runIf(hasDatabase)("PgStore on a path that goes silent", () => {
 
   it.scopedLive("a LISTEN connection that takes seconds to open again is said to be back, and its next loss is said again", () =>
     Effect.gen(function*() {
-      const server = new URL(process.env.DATABASE_URL!)
-      const proxy = yield* Proxy.make({ host: server.hostname, port: Number(server.port || 5432) })
-      const schema = freshSchema()
-      yield* dropOnClose(schema).pipe(Effect.provide(yield* Layer.build(client)))
-      const lines: Array<{ readonly at: number; readonly line: string }> = []
-      const said = (text: string) => lines.filter(({ line }) => line.includes(text))
-      const context = yield* Layer.build(PgClient.layerConfig({
-        url: Config.succeed(Redacted.make(proxy.via(server.toString()))),
-        ...PgStore.clientConfig
-      }))
-      yield* PgStore.make({ schema, statementTimeout: "1 second", pollInterval: 0 }).pipe(
-        Effect.provide(context),
-        Effect.provide(captureLogs(lines))
-      )
+      const { proxy, said, schema } = yield* behindProxy
       for (const round of [1, 2]) {
         // only the LISTEN connection goes silent: the store's other statements (its pings) get through
         yield* proxy.freezeWhere("(clockwork listen)")
