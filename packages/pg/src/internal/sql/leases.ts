@@ -59,9 +59,10 @@ export const heartbeat = (
  * expiries raised, and its lost attempt recorded as interrupted (error tag
  * `LeaseExpired`, started when it was claimed). A run whose cancellation was
  * requested ends `cancelled` instead, as `cancel` ends a queued one: its
- * then-jobs recorded cancelled, a workflow parent woken. `skip locked` leaves a run whose worker is
- * completing it right now to that worker (and never waits, so the reaper takes
- * no part in a lock cycle); any number of reapers may run.
+ * then-jobs recorded cancelled, a workflow parent woken. `skip locked` leaves
+ * a run whose worker is completing it right now to that worker (and never
+ * waits, so the reaper takes no part in a lock cycle); any number of reapers
+ * may run.
  */
 export const reapExpired = (t: Tables, now: number): Effect.Effect<number, SqlError> => {
   const at = instant(now)
