@@ -294,9 +294,11 @@ export const parseCron = (
  */
 const dayFieldsStarred = (fields: string): boolean => {
   const parts = fields.split(/\s+/)
-  const dayFields = parts.length === 6 ? [parts[3], parts[5]] : [parts[2], parts[4]]
-  return dayFields.some((field) => field?.split(",")[0]?.split("/")[0] === "*")
+  return dayFieldPositions(parts.length).some((i) => parts[i]?.split(",")[0]?.split("/")[0] === "*")
 }
+
+/** Where the day of the month and the day of the week are among `count` fields (with or without seconds first). */
+const dayFieldPositions = (count: number): ReadonlyArray<number> => count === 6 ? [3, 5] : count === 5 ? [2, 4] : []
 
 /** The macros of Vixie cron and its descendants, as the fields they stand for. */
 const cronMacros: Readonly<Record<string, string>> = {
@@ -331,8 +333,7 @@ const cronFields = (expression: string): Either.Either<string, string> => {
       : Either.right(fields)
   }
   const parts = trimmed.split(/\s+/)
-  // the day of the month and the day of the week, with or without a seconds field first
-  const dayFields = parts.length === 6 ? [3, 5] : parts.length === 5 ? [2, 4] : []
+  const dayFields = dayFieldPositions(parts.length)
   if (dayFields.length === 0) return Either.right(trimmed)
   const [dayOfMonth, dayOfWeek] = dayFields.map((i) => parts[i]!)
   const quartz = /L/i.test(dayOfMonth!)

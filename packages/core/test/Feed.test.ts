@@ -5,15 +5,13 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Logger, Schema, TestClock } from "effect"
 import { Clockwork, Job, JobStore, Scheduler, Testing } from "../src/index.js"
+import { captureLogs } from "./support/logs.js"
 
 const noop = Job.make({ name: "noop", payload: Schema.Struct({}), run: () => Effect.void })
 
 describe("a named consumer", () => {
   it.scoped("whose hold the store stops renewing stops its batch when its lease runs out", () => {
-    const lines: Array<string> = []
-    const logger = Logger.make(({ message }) => {
-      lines.push(String(Array.isArray(message) ? message.join(" ") : message))
-    })
+    const { lines, logger } = captureLogs()
     return Effect.gen(function*() {
       const store = yield* JobStore.makeMemory
       // the path to the store goes silent after the consumer first takes its name

@@ -24,18 +24,11 @@ import {
   TestClock
 } from "effect"
 import { Clockwork, Events, Job, JobStore, Run, Runner, Scheduler, Testing, Trigger } from "../src/index.js"
+import { captureLogs } from "./support/logs.js"
 
 const noop = Job.make({ name: "noop", payload: Schema.Struct({}), run: () => Effect.void })
 
 /** A logger that keeps each message's text, and the lines it kept. */
-const captureLogs = () => {
-  const lines: Array<string> = []
-  const logger = Logger.make(({ message }) => {
-    lines.push(String(Array.isArray(message) ? message.join(" ") : message))
-  })
-  return { lines, logger }
-}
-
 const sleeper = (name: string, options?: { concurrency?: number }) =>
   Job.make({
     name,

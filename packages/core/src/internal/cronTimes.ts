@@ -79,12 +79,8 @@ const nextReading = (cron: CronTimes, from: number, until: number): number | und
       date.setUTCHours(0, 0, 0, 0)
       continue
     }
-    if (!dayMatches(cron, date)) {
-      date.setUTCDate(date.getUTCDate() + 1)
-      date.setUTCHours(0, 0, 0, 0)
-      continue
-    }
-    const hour = atOrAfter(hours, date.getUTCHours())
+    // a day that does not match, or whose allowed hours have all passed: the next day
+    const hour = dayMatches(cron, date) ? atOrAfter(hours, date.getUTCHours()) : undefined
     if (hour === undefined) {
       date.setUTCDate(date.getUTCDate() + 1)
       date.setUTCHours(0, 0, 0, 0)

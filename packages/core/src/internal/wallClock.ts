@@ -65,9 +65,6 @@ export const offsetAt = (zone: string, instant: number): number => {
   return first
 }
 
-/** The reading of a clock in `zone` at `instant`. */
-export const readingAt = (zone: string, instant: number): number => instant + offsetAt(zone, instant)
-
 /**
  * The instant a reading names in `zone`, as Temporal's "compatible"
  * disambiguation reads it: a reading the clocks show twice (they fall back)
