@@ -9,7 +9,7 @@
  *   DATABASE_URL=... node --import tsx --conditions=source src/multinode/scheduler.ts
  */
 import { Clockwork, Scheduler, Trigger } from "@clockwork/core"
-import { Config, DateTime, Duration, Effect, Layer } from "effect"
+import { Config, DateTime, Duration, Effect, Fiber, Layer } from "effect"
 import * as Deployment from "./deployment.js"
 import { purgeSessionsScheduleId, resizeImage, schedulePurgeSessions, sendReceipt } from "./jobs.js"
 
@@ -28,10 +28,13 @@ const burst = (n: number, size: number) =>
       email: `customer${i + 1}@example.com`
     }))
     // one statement per job, however many payloads; a shutdown waits for the burst to be enqueued
-    // whole (it came between the two statements once, leaving a burst of images without its orders)
-    yield* Effect.uninterruptible(
+    // whole (it came between the two statements, leaving a burst of images without its orders). Made on
+    // a fiber of its own that the shutdown does not interrupt: an uninterruptible region is not enough,
+    // as the store waits for each statement interruptibly (so a caller can give up on a silent network)
+    const enqueued = yield* Effect.forkDaemon(
       Effect.zipRight(Scheduler.enqueueMany(resizeImage, images), Scheduler.enqueueMany(sendReceipt, orders))
     )
+    yield* Effect.uninterruptible(Fiber.join(enqueued))
     yield* Effect.log(`burst ${n}: enqueued ${images.length} resize-image and ${orders.length} send-receipt runs`)
   })
 
